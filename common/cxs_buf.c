@@ -1,0 +1,120 @@
+/* cxs_buf.c - see cxs_buf.h. */
+#include "cxs_buf.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cxs_buf_init(cxs_buf *b, size_t max) {
+    b->data = NULL;
+    b->len = b->cap = 0;
+    b->max = max;
+}
+
+void cxs_buf_release(cxs_buf *b) {
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+void cxs_buf_reset(cxs_buf *b) {
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+char *cxs_buf_detach(cxs_buf *b) {
+    char *p = b->data ? b->data : calloc(1, 1);
+    b->data = NULL;
+    b->len = b->cap = 0;
+    return p;
+}
+
+/* Makes room for n more bytes plus the terminating NUL. */
+static cxs_status buf_reserve(cxs_buf *b, size_t n) {
+    size_t limit = b->max ? b->max : SIZE_MAX - 1;
+    if (n > limit - b->len)
+        return CXS_ERR_TOO_LARGE;
+    size_t need = b->len + n + 1;
+    if (need <= b->cap)
+        return CXS_OK;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < need)
+        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    char *p = realloc(b->data, cap);
+    if (!p)
+        return CXS_ERR_NOMEM;
+    b->data = p;
+    b->cap = cap;
+    return CXS_OK;
+}
+
+cxs_status cxs_buf_append(cxs_buf *b, const char *s, size_t n) {
+    cxs_status rc = buf_reserve(b, n);
+    if (rc != CXS_OK)
+        return rc;
+    if (n)
+        memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return CXS_OK;
+}
+
+cxs_status cxs_buf_appends(cxs_buf *b, const char *s) {
+    return cxs_buf_append(b, s, strlen(s));
+}
+
+cxs_status cxs_buf_appendc(cxs_buf *b, char c) {
+    return cxs_buf_append(b, &c, 1);
+}
+
+cxs_status cxs_buf_appendf(cxs_buf *b, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return CXS_ERR_INVALID;
+    cxs_status rc = buf_reserve(b, (size_t)n);
+    if (rc != CXS_OK)
+        return rc;
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+    return CXS_OK;
+}
+
+cxs_status cxs_buf_append_html(cxs_buf *b, const char *s, size_t n) {
+    size_t run = 0; /* start of the pending run of plain bytes */
+    for (size_t i = 0; i < n; i++) {
+        const char *ent = NULL;
+        switch (s[i]) {
+        case '&': ent = "&amp;"; break;
+        case '<': ent = "&lt;"; break;
+        case '>': ent = "&gt;"; break;
+        case '"': ent = "&quot;"; break;
+        case '\'': ent = "&#39;"; break;
+        default: continue;
+        }
+        cxs_status rc = cxs_buf_append(b, s + run, i - run);
+        if (rc == CXS_OK)
+            rc = cxs_buf_appends(b, ent);
+        if (rc != CXS_OK)
+            return rc;
+        run = i + 1;
+    }
+    return cxs_buf_append(b, s + run, n - run);
+}
+
+char *cxs_strndup(const char *s, size_t n) {
+    char *p = malloc(n + 1);
+    if (!p)
+        return NULL;
+    if (n)
+        memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}

@@ -1,0 +1,192 @@
+/*
+ * index.h - the cxsearch index: posts in, ranked and highlighted posts out.
+ *
+ * A cxs_index is either a reader (search, get, dump, stats) over one or
+ * more Xapian databases searched as one (shards), or the single writer of
+ * one database. It owns its own analyzer, so the same analysis serves
+ * indexing, queries and highlighting.
+ *
+ * Thread-safety: a cxs_index is NOT thread-safe. The daemon opens one
+ * reader per worker thread and one writer guarded by a mutex. Readers see
+ * the last committed revision; cxs_index_reopen moves them to the newest.
+ * Only one writer may hold a database: a second gets CXS_ERR_LOCKED with a
+ * message naming the database.
+ *
+ * Memory: results and strings returned are owned by the caller and freed
+ * with the matching *_release / free() as documented per function.
+ */
+#ifndef CXS_INDEX_H
+#define CXS_INDEX_H
+
+#include <stddef.h>
+
+#include "analyzer.h"
+#include "cxs_err.h"
+#include "post.h"
+#include "query.h"
+
+typedef struct cxs_index cxs_index;
+
+typedef struct cxs_index_config {
+    cxs_analyzer_config analyzer;
+    const char *synonyms_path; /* NULL: no synonyms */
+    double bm25_k1, bm25_k2, bm25_k3, bm25_b, bm25_min_normlen; /* 0: Xapian
+                                                                   defaults */
+    double recency_boost;    /* 0 (off): weight added for newer posts */
+    double recency_halflife_days; /* 0: 365 */
+    size_t max_query_len;    /* bytes; 0: 4096 */
+    size_t batch_size;       /* writer: posts per commit; 0: 5000 */
+} cxs_index_config;
+
+/* Fills cfg with the defaults. */
+void cxs_index_config_init(cxs_index_config *cfg);
+
+/* Opens a reader over npaths databases (npaths >= 1) searched as one. */
+cxs_status cxs_index_open_reader(const char *const *paths, size_t npaths,
+                                 const cxs_index_config *cfg, cxs_index **out,
+                                 cxs_err *err);
+
+/* Opens (creating if needed) the database at path for writing. */
+cxs_status cxs_index_open_writer(const char *path, const cxs_index_config *cfg,
+                                 cxs_index **out, cxs_err *err);
+
+/* Closes the index. A writer discards changes not yet committed (so an
+ * interrupted import leaves the last committed batch). NULL allowed. */
+void cxs_index_close(cxs_index *ix);
+
+/* Reader: moves to the newest committed revision; *changed (may be NULL)
+ * says whether it moved. */
+cxs_status cxs_index_reopen(cxs_index *ix, int *changed, cxs_err *err);
+
+/* ---- writing ---- */
+
+typedef enum cxs_put_result {
+    CXS_PUT_ADDED,
+    CXS_PUT_UPDATED,
+    CXS_PUT_UNCHANGED /* same id, same content: nothing written */
+} cxs_put_result;
+
+/* Adds or replaces a post by id (post must have passed
+ * cxs_post_finish). The post's lang is detected and set when missing.
+ * Changes become visible at the next commit. */
+cxs_status cxs_index_put(cxs_index *ix, cxs_post *post, cxs_put_result *res,
+                         cxs_err *err);
+
+/* Deletes a post by id; CXS_ERR_NOT_FOUND when there is none. */
+cxs_status cxs_index_delete(cxs_index *ix, const char *id, cxs_err *err);
+
+/* Commits everything put since the last commit, atomically. */
+cxs_status cxs_index_commit(cxs_index *ix, cxs_err *err);
+
+/* ---- reading ---- */
+
+typedef enum cxs_sort {
+    CXS_SORT_RELEVANCE = 0,
+    CXS_SORT_DATE_DESC,
+    CXS_SORT_DATE_ASC
+} cxs_sort;
+
+#define CXS_FACET_CHANNEL 0x1u
+#define CXS_FACET_AUTHOR 0x2u
+#define CXS_FACET_LANG 0x4u
+#define CXS_FACET_TAG 0x8u
+#define CXS_FACET_YEAR 0x10u
+#define CXS_NFACETS 5
+
+typedef struct cxs_search_req {
+    const char *q; /* UTF-8; NULL or empty: all posts */
+    size_t q_len;
+    size_t offset, limit;
+    cxs_sort sort;
+    /* Filters from parameters, each OR-ed within, AND-ed across. */
+    const char *const *channels;
+    size_t nchannels;
+    const char *const *authors;
+    size_t nauthors;
+    const char *const *langs;
+    size_t nlangs;
+    const char *const *tags;
+    size_t ntags;
+    const char *date_from, *date_to; /* "2024", "2024-03", "2024-03-05" */
+    unsigned facets;                 /* CXS_FACET_* */
+    const char *hl_pre, *hl_post;    /* NULL: "<mark>", "</mark>" */
+    int hl_no_escape;  /* 1: do not HTML-escape text around highlights */
+    unsigned snippet_words; /* 0: 30 */
+    int want_text;          /* include the whole text in hits */
+} cxs_search_req;
+
+typedef struct cxs_hit {
+    cxs_post post; /* stored post; post.text NULL unless want_text */
+    double score;
+    char *snippet;  /* best passage, highlighted (escaped unless no_escape) */
+    char *title_hl; /* title, highlighted likewise */
+} cxs_hit;
+
+typedef struct cxs_facet_count {
+    char *value;
+    size_t count;
+} cxs_facet_count;
+
+typedef struct cxs_facet {
+    const char *name; /* "channel", "author", "lang", "tag", "year" */
+    cxs_facet_count *v; /* by count descending, then value */
+    size_t n;
+} cxs_facet;
+
+typedef struct cxs_search_res {
+    size_t total;        /* matches: Xapian's estimate ... */
+    int total_exact;     /* ... 1 when it is exact */
+    int relaxed;         /* 1: nothing matched all words, ranked by how many
+                            match instead */
+    char *suggestion;    /* did-you-mean query, or NULL */
+    cxs_hit *hits;
+    size_t nhits;
+    cxs_facet facets[CXS_NFACETS];
+    size_t nfacets;
+} cxs_search_res;
+
+/* Runs a search. Fails with CXS_ERR_TOO_LARGE for a query over the limit,
+ * CXS_ERR_INVALID for a bad parameter (e.g. a malformed date); release
+ * res with cxs_search_res_release in every case. */
+cxs_status cxs_index_search(cxs_index *ix, const cxs_search_req *req,
+                            cxs_search_res *res, cxs_err *err);
+void cxs_search_res_release(cxs_search_res *res);
+
+/* Fetches a stored post by id (text included). CXS_ERR_NOT_FOUND when
+ * absent. Release *post with cxs_post_release. */
+cxs_status cxs_index_get(cxs_index *ix, const char *id, cxs_post *post,
+                         cxs_err *err);
+
+/* Posts similar to the post with this id (Xapian relevance feedback),
+ * excluding itself and its duplicates. Same result shape as search. */
+cxs_status cxs_index_similar(cxs_index *ix, const char *id, size_t limit,
+                             cxs_search_res *res, cxs_err *err);
+
+/* Completions of the last word of prefix: up to max words, most frequent
+ * first. *out is a malloc'ed array of malloc'ed strings. */
+cxs_status cxs_index_suggest(cxs_index *ix, const char *prefix, size_t max,
+                             char ***out, size_t *n, cxs_err *err);
+
+/* Calls fn with every stored post in id order; stops when fn returns
+ * nonzero. */
+cxs_status cxs_index_foreach(cxs_index *ix,
+                             int (*fn)(void *ud, const cxs_post *post),
+                             void *ud, cxs_err *err);
+
+typedef struct cxs_index_stats {
+    unsigned long long posts;
+    unsigned long long revision;
+    unsigned long long disk_bytes;
+    char last_update[32]; /* ISO 8601 UTC of the last commit, or "" */
+    cxs_facet langs;      /* per-language counts (owned) */
+    cxs_facet channels;   /* per-channel counts (owned) */
+} cxs_index_stats;
+
+cxs_status cxs_index_stats_get(cxs_index *ix, cxs_index_stats *st,
+                               cxs_err *err);
+void cxs_index_stats_release(cxs_index_stats *st);
+
+/* The analyzer this index uses (borrowed; same thread rules). */
+cxs_analyzer *cxs_index_analyzer(cxs_index *ix);
+
+#endif /* CXS_INDEX_H */

@@ -1,0 +1,106 @@
+/*
+ * query.h - the cxsearch query language, parsed into a cxs_qnode tree.
+ *
+ *   клиентский опыт        all words required (each word: exact form,
+ *                          accent-free form, lemmas, stems, synonyms)
+ *   "customer journey"     phrase, through the same analyzer (inflected
+ *                          forms match in order)
+ *   -word  -"a phrase"     exclusion
+ *   nps OR csi, (a OR b) c OR between words or groups, parentheses
+ *   esperien*              prefix
+ *   channel:cxlogic author:"Анна" lang:it tag:nps #nps
+ *   date:2024-01..2024-03  date range (open ends: date:2024.., date:..2023)
+ *
+ * Forgiving: unbalanced quotes or parentheses, stray operators and empty
+ * queries are never errors; they are read as literally as possible (an
+ * empty query matches all posts). Only a query longer than max_len bytes
+ * fails, with CXS_ERR_TOO_LARGE.
+ *
+ * Stopwords are dropped from free-text parts unless the query has nothing
+ * else; inside phrases they are kept (positions are indexed).
+ *
+ * Thread-safety: cxs_query_parse uses the caller's analyzer (one per
+ * thread); a cxs_synonyms is immutable after loading and may be shared by
+ * all threads.
+ */
+#ifndef CXS_QUERY_H
+#define CXS_QUERY_H
+
+#include <stddef.h>
+
+#include "analyzer.h"
+#include "cxs_err.h"
+#include "qnode.h"
+
+/* Synonym groups from config/synonyms.txt: one group per line, members
+ * separated by commas; a member may be several words ("customer
+ * experience"); '#' starts a comment. Matching is on the analyzed form,
+ * so "клиентского опыта" in a query expands like "клиентский опыт". */
+typedef struct cxs_synonyms cxs_synonyms;
+
+/* Loads a synonyms file. A missing file is an error (CXS_ERR_IO); an
+ * empty one gives an empty set. Bad lines are reported in err with the
+ * line number and fail the load. */
+cxs_status cxs_synonyms_load(const char *path, cxs_analyzer *a,
+                             cxs_synonyms **out, cxs_err *err);
+void cxs_synonyms_free(cxs_synonyms *s);
+
+/* Filters found in the query text itself (field:value). They are already
+ * applied in strict and relaxed (boolean terms of terms.h, date as a
+ * CXS_SLOT_DATE range); they are reported here for the caller's
+ * information. Each array is owned by the cxs_query and holds
+ * NUL-terminated values as typed. */
+typedef struct cxs_query_filters {
+    char **channels;
+    size_t nchannels;
+    char **authors;
+    size_t nauthors;
+    char **langs;
+    size_t nlangs;
+    char **tags;
+    size_t ntags;
+    char *date_from; /* "2024", "2024-01", "2024-01-31" or NULL */
+    char *date_to;
+} cxs_query_filters;
+
+typedef struct cxs_query {
+    /* The query with all words required, filters applied. Never NULL after
+     * a successful parse (CXS_Q_ALL for an empty query). */
+    cxs_qnode *strict;
+    /* The same with required words relaxed to "as many as possible" (OR,
+     * ranked by how many match), exclusions and filters kept; NULL when it
+     * would equal strict (one word, or only phrases/filters). */
+    cxs_qnode *relaxed;
+    /* Every term a matching post may contain for a positive (not excluded)
+     * query word, prefixes included: the highlighter marks tokens whose
+     * terms are in this set. Sorted, unique, owned. */
+    char **hl_terms;
+    size_t nhl_terms;
+    /* Prefix (wildcard) words, folded and without '*': tokens starting with
+     * one of them are highlighted too. */
+    char **hl_prefixes;
+    size_t nhl_prefixes;
+    /* The positive free-text words as typed (for spelling suggestions). */
+    char **words;
+    size_t nwords;
+    cxs_query_filters filters;
+} cxs_query;
+
+typedef struct cxs_query_opts {
+    size_t max_len;             /* bytes; 0: 4096 */
+    const cxs_synonyms *syn;    /* may be NULL */
+    /* Relative weights of the term classes (0: defaults exact 1.0, accent
+     * fold 0.7, lemma 0.8, stem 0.6): exact forms outrank stem-only
+     * matches. */
+    double w_exact, w_ascii, w_lemma, w_stem;
+} cxs_query_opts;
+
+/* Parses q[0..len). On success fills *out (release with
+ * cxs_query_release). On failure out is zeroed and err says why. */
+cxs_status cxs_query_parse(cxs_analyzer *a, const char *q, size_t len,
+                           const cxs_query_opts *opts, cxs_query *out,
+                           cxs_err *err);
+
+void cxs_query_release(cxs_query *q);
+
+#endif /* CXS_QUERY_H */
