@@ -1,0 +1,618 @@
+/*
+ * xapian_shim.cc - the C boundary around Xapian (see xapian_shim.h).
+ *
+ * The only C++ in the index. Every exported function is a thin `try`
+ * around Xapian calls; GUARD turns exceptions into cxs_status values so no
+ * exception crosses into C. Readers retry once on DatabaseModifiedError
+ * (a writer committed so often that the revision we read was recycled).
+ */
+#include "xapian_shim.h"
+
+#include <xapian.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <new>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+struct cxs_xdb {
+    Xapian::Database db;                 /* all shards, searched as one */
+    std::vector<Xapian::Database> shards; /* each alone, for revisions */
+};
+
+struct cxs_xwdb {
+    Xapian::WritableDatabase db;
+    bool in_txn = false;
+    std::unordered_map<std::string, unsigned> spelling; /* pending counts */
+};
+
+struct cxs_xdoc {
+    Xapian::Document doc;
+};
+
+namespace {
+
+cxs_status fail(cxs_err *err, cxs_status code, const std::string &what) {
+    return cxs_err_set(err, code, "%s", what.c_str());
+}
+
+/* Runs fn, mapping every exception to a status. */
+template <typename F> cxs_status guard(cxs_err *err, F fn) {
+    try {
+        return fn();
+    } catch (const Xapian::DatabaseLockError &e) {
+        return fail(err, CXS_ERR_LOCKED,
+                    "index is locked by another writer (" + e.get_msg() +
+                        ")");
+    } catch (const Xapian::DatabaseOpeningError &e) {
+        return fail(err, CXS_ERR_NOT_FOUND,
+                    "cannot open index: " + e.get_msg());
+    } catch (const Xapian::DocNotFoundError &e) {
+        return fail(err, CXS_ERR_NOT_FOUND, e.get_msg());
+    } catch (const Xapian::Error &e) {
+        return fail(err, CXS_ERR_INDEX,
+                    std::string(e.get_type()) + ": " + e.get_msg());
+    } catch (const std::bad_alloc &) {
+        return fail(err, CXS_ERR_NOMEM, "out of memory");
+    } catch (const std::exception &e) {
+        return fail(err, CXS_ERR_INTERNAL, e.what());
+    } catch (...) {
+        return fail(err, CXS_ERR_INTERNAL, "unknown exception in Xapian");
+    }
+}
+
+/* Like guard, but reopens the reader and tries again once when the
+ * revision it was reading was overwritten by a writer. */
+template <typename F> cxs_status guard_read(cxs_xdb *db, cxs_err *err, F fn) {
+    return guard(err, [&]() -> cxs_status {
+        try {
+            return fn();
+        } catch (const Xapian::DatabaseModifiedError &) {
+            db->db.reopen();
+            return fn();
+        }
+    });
+}
+
+char *dup_str(const std::string &s) {
+    char *p = static_cast<char *>(std::malloc(s.size() + 1));
+    if (!p)
+        throw std::bad_alloc();
+    std::memcpy(p, s.data(), s.size());
+    p[s.size()] = '\0';
+    return p;
+}
+
+Xapian::Query::op op_of(cxs_qop op) {
+    switch (op) {
+    case CXS_Q_AND: return Xapian::Query::OP_AND;
+    case CXS_Q_OR: return Xapian::Query::OP_OR;
+    case CXS_Q_AND_NOT: return Xapian::Query::OP_AND_NOT;
+    case CXS_Q_AND_MAYBE: return Xapian::Query::OP_AND_MAYBE;
+    case CXS_Q_SYNONYM: return Xapian::Query::OP_SYNONYM;
+    case CXS_Q_PHRASE: return Xapian::Query::OP_PHRASE;
+    case CXS_Q_NEAR: return Xapian::Query::OP_NEAR;
+    case CXS_Q_FILTER: return Xapian::Query::OP_FILTER;
+    default: return Xapian::Query::OP_OR;
+    }
+}
+
+/* Converts the C tree. Depth is bounded by the parser. */
+Xapian::Query to_query(const cxs_qnode *q) {
+    switch (q->op) {
+    case CXS_Q_TERM:
+        return Xapian::Query(std::string(q->term, q->term_len),
+                             q->wqf ? q->wqf : 1);
+    case CXS_Q_PREFIX:
+        return Xapian::Query(Xapian::Query::OP_WILDCARD,
+                             std::string(q->term, q->term_len),
+                             q->window ? q->window : 100,
+                             Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT);
+    case CXS_Q_ALL: return Xapian::Query::MatchAll;
+    case CXS_Q_NOTHING: return Xapian::Query::MatchNothing;
+    case CXS_Q_RANGE:
+        if (q->lo && q->hi)
+            return Xapian::Query(Xapian::Query::OP_VALUE_RANGE, q->slot,
+                                 q->lo, q->hi);
+        if (q->lo)
+            return Xapian::Query(Xapian::Query::OP_VALUE_GE, q->slot, q->lo);
+        if (q->hi)
+            return Xapian::Query(Xapian::Query::OP_VALUE_LE, q->slot, q->hi);
+        return Xapian::Query::MatchAll;
+    case CXS_Q_SCALE:
+        if (q->nkids == 0)
+            return Xapian::Query();
+        return Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT,
+                             to_query(q->kids[0]), q->scale);
+    default: break;
+    }
+    std::vector<Xapian::Query> kids;
+    kids.reserve(q->nkids);
+    for (size_t i = 0; i < q->nkids; i++)
+        kids.push_back(to_query(q->kids[i]));
+    if (kids.empty())
+        return Xapian::Query();
+    Xapian::termcount window = 0;
+    if (q->op == CXS_Q_PHRASE || q->op == CXS_Q_NEAR)
+        window = q->window ? q->window : (Xapian::termcount)kids.size();
+    return Xapian::Query(op_of(q->op), kids.begin(), kids.end(), window);
+}
+
+/* Counts the values of a slot over every match; a value holding '\x1f'
+ * counts once per part (tags are multi-valued). */
+class CountSpy : public Xapian::MatchSpy {
+  public:
+    explicit CountSpy(Xapian::valueno slot) : slot_(slot) {}
+    void operator()(const Xapian::Document &doc, double) override {
+        std::string v = doc.get_value(slot_);
+        if (v.empty())
+            return;
+        size_t start = 0;
+        for (;;) {
+            size_t end = v.find('\x1f', start);
+            std::string part = v.substr(start, end - start);
+            if (!part.empty())
+                counts_[part]++;
+            if (end == std::string::npos)
+                break;
+            start = end + 1;
+        }
+    }
+    const std::map<std::string, size_t> &counts() const { return counts_; }
+
+  private:
+    Xapian::valueno slot_;
+    std::map<std::string, size_t> counts_;
+};
+
+/* Adds boost * 2^(-age/halflife) to every matching document: newer posts
+ * rank higher without hiding older, more relevant ones. */
+class RecencySource : public Xapian::ValuePostingSource {
+  public:
+    RecencySource(Xapian::valueno slot, double boost, double halflife,
+                  double now)
+        : Xapian::ValuePostingSource(slot), boost_(boost),
+          halflife_(halflife), now_(now) {
+        set_maxweight(boost);
+    }
+    double get_weight() const override {
+        double t = Xapian::sortable_unserialise(get_value());
+        double age = now_ > t ? now_ - t : 0;
+        return boost_ * std::exp2(-age / halflife_);
+    }
+    RecencySource *clone() const override {
+        return new RecencySource(get_slot(), boost_, halflife_, now_);
+    }
+    std::string name() const override { return "cxs.RecencySource"; }
+
+  private:
+    double boost_, halflife_, now_;
+};
+
+void fill_facets(cxs_xresult *res, const std::vector<CountSpy *> &spies,
+                 const cxs_xsearch_opts *o) {
+    res->facets = static_cast<cxs_xfacet *>(
+        std::calloc(spies.size() ? spies.size() : 1, sizeof(cxs_xfacet)));
+    if (!res->facets)
+        throw std::bad_alloc();
+    for (size_t i = 0; i < spies.size(); i++) {
+        cxs_xfacet *f = &res->facets[res->nfacets++];
+        f->slot = o->facet_slots[i];
+        const auto &c = spies[i]->counts();
+        f->v = static_cast<cxs_xfacet_value *>(
+            std::calloc(c.size() ? c.size() : 1, sizeof(cxs_xfacet_value)));
+        if (!f->v)
+            throw std::bad_alloc();
+        for (const auto &kv : c) {
+            f->v[f->n].value = dup_str(kv.first);
+            f->v[f->n].count = kv.second;
+            f->n++;
+        }
+    }
+}
+
+void fill_matches(cxs_xresult *res, const Xapian::MSet &mset) {
+    res->estimated = mset.get_matches_estimated();
+    res->lower = mset.get_matches_lower_bound();
+    res->upper = mset.get_matches_upper_bound();
+    res->m = static_cast<cxs_xmatch *>(
+        std::calloc(mset.size() ? mset.size() : 1, sizeof(cxs_xmatch)));
+    if (!res->m)
+        throw std::bad_alloc();
+    for (Xapian::MSetIterator it = mset.begin(); it != mset.end(); ++it) {
+        cxs_xmatch *m = &res->m[res->n];
+        std::string data = it.get_document().get_data();
+        m->docid = *it;
+        m->weight = it.get_weight();
+        m->data = dup_str(data);
+        m->data_len = data.size();
+        res->n++;
+    }
+}
+
+cxs_status search(cxs_xdb *db, const cxs_qnode *q, const cxs_xsearch_opts *o,
+                  cxs_xresult *res) {
+    Xapian::Enquire enq(db->db);
+    Xapian::Query query = to_query(q);
+    if (o->recency_boost > 0 && o->recency_halflife > 0) {
+        /* The source owns itself once released to the query. */
+        RecencySource *src = new RecencySource(
+            o->time_slot, o->recency_boost, o->recency_halflife, o->now);
+        query = Xapian::Query(Xapian::Query::OP_AND_MAYBE, query,
+                              Xapian::Query(src->release()));
+    }
+    enq.set_query(query);
+    enq.set_weighting_scheme(Xapian::BM25Weight(
+        o->k1 > 0 ? o->k1 : 1, o->k2 > 0 ? o->k2 : 0, o->k3 > 0 ? o->k3 : 1,
+        o->b > 0 ? o->b : 0.5, o->min_normlen > 0 ? o->min_normlen : 0.5));
+    if (o->sort_slot >= 0)
+        enq.set_sort_by_value_then_relevance((Xapian::valueno)o->sort_slot,
+                                             o->sort_desc != 0);
+    std::vector<CountSpy *> spies;
+    std::vector<Xapian::MatchSpy *> owned;
+    for (size_t i = 0; i < o->nfacets; i++) {
+        CountSpy *spy = new CountSpy(o->facet_slots[i]);
+        spies.push_back(spy);
+        enq.add_matchspy(spy->release());
+    }
+    /* Facets count the whole result set, not just the page. */
+    Xapian::doccount check = o->nfacets ? db->db.get_doccount() : 0;
+    Xapian::MSet mset = enq.get_mset(o->offset, o->limit, check);
+    fill_matches(res, mset);
+    fill_facets(res, spies, o);
+    return CXS_OK;
+}
+
+} // namespace
+
+extern "C" {
+
+cxs_status cxs_xdb_open(const char *const *paths, size_t npaths,
+                        cxs_xdb **out, cxs_err *err) {
+    *out = nullptr;
+    if (npaths == 0)
+        return cxs_err_set(err, CXS_ERR_INVALID, "no index path given");
+    return guard(err, [&]() -> cxs_status {
+        cxs_xdb *db = new cxs_xdb;
+        try {
+            for (size_t i = 0; i < npaths; i++) {
+                db->shards.emplace_back(paths[i]);
+                db->db.add_database(db->shards.back());
+            }
+        } catch (...) {
+            delete db;
+            throw;
+        }
+        *out = db;
+        return CXS_OK;
+    });
+}
+
+void cxs_xdb_close(cxs_xdb *db) {
+    try {
+        delete db;
+    } catch (...) {
+    }
+}
+
+cxs_status cxs_xdb_reopen(cxs_xdb *db, int *changed, cxs_err *err) {
+    return guard(err, [&]() -> cxs_status {
+        bool c = db->db.reopen();
+        for (auto &s : db->shards)
+            s.reopen();
+        if (changed)
+            *changed = c;
+        return CXS_OK;
+    });
+}
+
+cxs_status cxs_xdb_info_get(cxs_xdb *db, cxs_xdb_info *info, cxs_err *err) {
+    return guard_read(db, err, [&]() -> cxs_status {
+        info->doccount = db->db.get_doccount();
+        info->avlength = db->db.get_avlength();
+        /* Xapian 1.4 gives revisions per shard only; their sum grows on
+         * every commit to any shard, which is all callers need. */
+        info->revision = 0;
+        for (auto &s : db->shards)
+            info->revision += s.get_revision();
+        return CXS_OK;
+    });
+}
+
+cxs_status cxs_xdb_find(cxs_xdb *db, const char *term, size_t len,
+                        unsigned *docid, cxs_err *err) {
+    return guard_read(db, err, [&]() -> cxs_status {
+        std::string t(term, len);
+        Xapian::PostingIterator it = db->db.postlist_begin(t);
+        if (it == db->db.postlist_end(t))
+            return cxs_err_set(err, CXS_ERR_NOT_FOUND, "no such document");
+        *docid = *it;
+        return CXS_OK;
+    });
+}
+
+cxs_status cxs_xdb_data(cxs_xdb *db, unsigned docid, cxs_buf *out,
+                        cxs_err *err) {
+    return guard_read(db, err, [&]() -> cxs_status {
+        std::string data = db->db.get_document(docid).get_data();
+        return cxs_buf_append(out, data.data(), data.size());
+    });
+}
+
+cxs_status cxs_xdb_metadata(cxs_xdb *db, const char *key, cxs_buf *out,
+                            cxs_err *err) {
+    return guard_read(db, err, [&]() -> cxs_status {
+        std::string v = db->db.get_metadata(key);
+        return cxs_buf_append(out, v.data(), v.size());
+    });
+}
+
+cxs_status cxs_xdb_search(cxs_xdb *db, const cxs_qnode *q,
+                          const cxs_xsearch_opts *opts, cxs_xresult *res,
+                          cxs_err *err) {
+    std::memset(res, 0, sizeof *res);
+    return guard_read(db, err, [&]() -> cxs_status {
+        cxs_xresult_release(res); /* a retry starts afresh */
+        return search(db, q, opts, res);
+    });
+}
+
+void cxs_xresult_release(cxs_xresult *res) {
+    if (!res)
+        return;
+    for (size_t i = 0; i < res->n; i++)
+        std::free(res->m[i].data);
+    std::free(res->m);
+    for (size_t i = 0; i < res->nfacets; i++) {
+        for (size_t j = 0; j < res->facets[i].n; j++)
+            std::free(res->facets[i].v[j].value);
+        std::free(res->facets[i].v);
+    }
+    std::free(res->facets);
+    std::memset(res, 0, sizeof *res);
+}
+
+cxs_status cxs_xdb_spelling(cxs_xdb *db, const char *word, size_t len,
+                            cxs_buf *out, cxs_err *err) {
+    return guard_read(db, err, [&]() -> cxs_status {
+        std::string s = db->db.get_spelling_suggestion(std::string(word, len));
+        return cxs_buf_append(out, s.data(), s.size());
+    });
+}
+
+cxs_status cxs_xdb_terms(cxs_xdb *db, const char *prefix, size_t len,
+                         cxs_xterm_fn fn, void *ud, cxs_err *err) {
+    return guard_read(db, err, [&]() -> cxs_status {
+        std::string p(prefix, len);
+        for (Xapian::TermIterator t = db->db.allterms_begin(p);
+             t != db->db.allterms_end(p); ++t) {
+            std::string term = *t;
+            if (fn(ud, term.data(), term.size(), t.get_termfreq()))
+                break;
+        }
+        return CXS_OK;
+    });
+}
+
+cxs_status cxs_xdb_doc_terms(cxs_xdb *db, unsigned docid, cxs_xterm_fn fn,
+                             void *ud, cxs_err *err) {
+    return guard_read(db, err, [&]() -> cxs_status {
+        for (Xapian::TermIterator t = db->db.termlist_begin(docid);
+             t != db->db.termlist_end(docid); ++t) {
+            std::string term = *t;
+            if (fn(ud, term.data(), term.size(), t.get_wdf()))
+                break;
+        }
+        return CXS_OK;
+    });
+}
+
+namespace {
+class SkipDecider : public Xapian::ExpandDecider {
+  public:
+    explicit SkipDecider(int (*skip)(const char *, size_t)) : skip_(skip) {}
+    bool operator()(const std::string &term) const override {
+        return !skip_ || !skip_(term.data(), term.size());
+    }
+
+  private:
+    int (*skip_)(const char *, size_t);
+};
+} // namespace
+
+cxs_status cxs_xdb_expand(cxs_xdb *db, unsigned docid, size_t nterms,
+                          int (*skip)(const char *term, size_t len),
+                          cxs_xterm_fn fn, void *ud, cxs_err *err) {
+    return guard_read(db, err, [&]() -> cxs_status {
+        Xapian::Enquire enq(db->db);
+        Xapian::RSet rset;
+        rset.add_document(docid);
+        SkipDecider decider(skip);
+        Xapian::ESet eset = enq.get_eset(nterms, rset, &decider);
+        for (Xapian::ESetIterator it = eset.begin(); it != eset.end(); ++it) {
+            std::string term = *it;
+            double w = it.get_weight() * 1000.0;
+            if (fn(ud, term.data(), term.size(),
+                   (unsigned long long)(w > 0 ? w : 0)))
+                break;
+        }
+        return CXS_OK;
+    });
+}
+
+cxs_status cxs_xwdb_open(const char *path, cxs_xwdb **out, cxs_err *err) {
+    *out = nullptr;
+    return guard(err, [&]() -> cxs_status {
+        cxs_xwdb *w = new cxs_xwdb;
+        try {
+            w->db = Xapian::WritableDatabase(path, Xapian::DB_CREATE_OR_OPEN);
+        } catch (...) {
+            delete w;
+            throw;
+        }
+        *out = w;
+        return CXS_OK;
+    });
+}
+
+void cxs_xwdb_close(cxs_xwdb *w) {
+    if (!w)
+        return;
+    try {
+        /* An open transaction is cancelled, not committed: an interrupted
+         * import must leave the last committed batch. */
+        if (w->in_txn)
+            w->db.cancel_transaction();
+        w->db.close();
+    } catch (...) {
+    }
+    delete w;
+}
+
+namespace {
+void begin(cxs_xwdb *w) {
+    if (!w->in_txn) {
+        w->db.begin_transaction(true);
+        w->in_txn = true;
+    }
+}
+} // namespace
+
+cxs_xdoc *cxs_xdoc_new(void) {
+    try {
+        return new cxs_xdoc;
+    } catch (...) {
+        return nullptr;
+    }
+}
+
+void cxs_xdoc_free(cxs_xdoc *d) {
+    delete d;
+}
+
+cxs_status cxs_xdoc_posting(cxs_xdoc *d, const char *term, size_t len,
+                            unsigned pos, unsigned wdfinc) {
+    return guard(nullptr, [&]() -> cxs_status {
+        d->doc.add_posting(std::string(term, len), pos, wdfinc);
+        return CXS_OK;
+    });
+}
+
+cxs_status cxs_xdoc_term(cxs_xdoc *d, const char *term, size_t len,
+                         unsigned wdfinc) {
+    return guard(nullptr, [&]() -> cxs_status {
+        if (wdfinc)
+            d->doc.add_term(std::string(term, len), wdfinc);
+        else
+            d->doc.add_boolean_term(std::string(term, len));
+        return CXS_OK;
+    });
+}
+
+cxs_status cxs_xdoc_value(cxs_xdoc *d, unsigned slot, const char *s,
+                          size_t len) {
+    return guard(nullptr, [&]() -> cxs_status {
+        d->doc.add_value(slot, std::string(s, len));
+        return CXS_OK;
+    });
+}
+
+cxs_status cxs_xdoc_value_number(cxs_xdoc *d, unsigned slot, double v) {
+    return guard(nullptr, [&]() -> cxs_status {
+        d->doc.add_value(slot, Xapian::sortable_serialise(v));
+        return CXS_OK;
+    });
+}
+
+cxs_status cxs_xdoc_data(cxs_xdoc *d, const char *s, size_t len) {
+    return guard(nullptr, [&]() -> cxs_status {
+        d->doc.set_data(std::string(s, len));
+        return CXS_OK;
+    });
+}
+
+cxs_status cxs_xwdb_replace(cxs_xwdb *w, const char *idterm, size_t len,
+                            cxs_xdoc *d, cxs_err *err) {
+    return guard(err, [&]() -> cxs_status {
+        begin(w);
+        w->db.replace_document(std::string(idterm, len), d->doc);
+        return CXS_OK;
+    });
+}
+
+cxs_status cxs_xwdb_delete(cxs_xwdb *w, const char *idterm, size_t len,
+                           int *existed, cxs_err *err) {
+    return guard(err, [&]() -> cxs_status {
+        std::string t(idterm, len);
+        bool had = w->db.term_exists(t);
+        if (existed)
+            *existed = had;
+        if (had) {
+            begin(w);
+            w->db.delete_document(t);
+        }
+        return CXS_OK;
+    });
+}
+
+cxs_status cxs_xwdb_find_data(cxs_xwdb *w, const char *idterm, size_t len,
+                              cxs_buf *out, int *found, cxs_err *err) {
+    return guard(err, [&]() -> cxs_status {
+        std::string t(idterm, len);
+        Xapian::PostingIterator it = w->db.postlist_begin(t);
+        *found = it != w->db.postlist_end(t);
+        if (!*found)
+            return CXS_OK;
+        std::string data = w->db.get_document(*it).get_data();
+        return cxs_buf_append(out, data.data(), data.size());
+    });
+}
+
+cxs_status cxs_xwdb_add_spelling(cxs_xwdb *w, const char *word, size_t len,
+                                 cxs_err *err) {
+    return guard(err, [&]() -> cxs_status {
+        w->spelling[std::string(word, len)]++;
+        return CXS_OK;
+    });
+}
+
+cxs_status cxs_xwdb_set_metadata(cxs_xwdb *w, const char *key,
+                                 const char *value, cxs_err *err) {
+    return guard(err, [&]() -> cxs_status {
+        begin(w);
+        w->db.set_metadata(key, value);
+        return CXS_OK;
+    });
+}
+
+cxs_status cxs_xwdb_commit(cxs_xwdb *w, cxs_err *err) {
+    return guard(err, [&]() -> cxs_status {
+        /* Spelling counts are batched: one table update per word per
+         * commit instead of one per occurrence. */
+        if (!w->spelling.empty()) {
+            begin(w);
+            for (const auto &kv : w->spelling)
+                w->db.add_spelling(kv.first, kv.second);
+            w->spelling.clear();
+        }
+        if (w->in_txn) {
+            w->db.commit_transaction();
+            w->in_txn = false;
+        }
+        return CXS_OK;
+    });
+}
+
+unsigned long long cxs_xwdb_doccount(cxs_xwdb *w) {
+    try {
+        return w->db.get_doccount();
+    } catch (...) {
+        return 0;
+    }
+}
+
+} /* extern "C" */

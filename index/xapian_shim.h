@@ -1,0 +1,186 @@
+/*
+ * xapian_shim.h - the only door to Xapian (a C++ library) from C.
+ *
+ * Everything here is plain C: opaque handles, strings as pointer + length,
+ * cxs_status results. The implementation (xapian_shim.cc) is the only
+ * C++ file of the index and catches every exception at the boundary:
+ * Xapian::DatabaseModifiedError (reopen and retry once),
+ * Xapian::DatabaseLockError (CXS_ERR_LOCKED), other Xapian::Error
+ * (CXS_ERR_INDEX with Xapian's message), std::bad_alloc (CXS_ERR_NOMEM)
+ * and anything else (CXS_ERR_INTERNAL). No exception unwinds into C.
+ *
+ * Thread-safety: like Xapian's objects, no handle is thread-safe. Use one
+ * cxs_xdb per thread; a cxs_xwdb belongs to one thread at a time. Only one
+ * cxs_xwdb may be open on a database across all processes.
+ *
+ * Memory: strings and arrays in results are malloc'ed and owned by the
+ * result; free them with the matching release function.
+ */
+#ifndef CXS_XAPIAN_SHIM_H
+#define CXS_XAPIAN_SHIM_H
+
+#include <stddef.h>
+
+#include "cxs_buf.h"
+#include "cxs_err.h"
+#include "qnode.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct cxs_xdb cxs_xdb;   /* reader over one or more shards */
+typedef struct cxs_xwdb cxs_xwdb; /* the writer of one database */
+typedef struct cxs_xdoc cxs_xdoc; /* a document being built */
+
+/* ---- reading ---- */
+
+/* Opens npaths databases as one (Xapian shards: local paths, or remote
+ * stub files). */
+cxs_status cxs_xdb_open(const char *const *paths, size_t npaths,
+                        cxs_xdb **out, cxs_err *err);
+void cxs_xdb_close(cxs_xdb *db); /* NULL allowed */
+
+/* Moves to the newest committed revision; *changed may be NULL. */
+cxs_status cxs_xdb_reopen(cxs_xdb *db, int *changed, cxs_err *err);
+
+typedef struct cxs_xdb_info {
+    unsigned long long doccount;
+    unsigned long long revision; /* sum over shards: grows on commit */
+    double avlength;
+} cxs_xdb_info;
+
+cxs_status cxs_xdb_info_get(cxs_xdb *db, cxs_xdb_info *info, cxs_err *err);
+
+/* Finds the document indexed by a unique (boolean) term. */
+cxs_status cxs_xdb_find(cxs_xdb *db, const char *term, size_t len,
+                        unsigned *docid, cxs_err *err);
+
+/* Appends the document's data to out. */
+cxs_status cxs_xdb_data(cxs_xdb *db, unsigned docid, cxs_buf *out,
+                        cxs_err *err);
+
+/* Reads user metadata (empty when unset). */
+cxs_status cxs_xdb_metadata(cxs_xdb *db, const char *key, cxs_buf *out,
+                            cxs_err *err);
+
+typedef struct cxs_xsearch_opts {
+    size_t offset, limit;
+    int sort_slot; /* -1: by relevance; else by this value slot ... */
+    int sort_desc; /* ... descending when 1, relevance breaking ties */
+    double k1, k2, k3, b, min_normlen; /* BM25; 0 each: Xapian default */
+    const unsigned *facet_slots; /* count values over all matches; values
+                                    holding '\x1f' count each part */
+    size_t nfacets;
+    double recency_boost;    /* >0: add boost * 2^(-age/halflife) */
+    double recency_halflife; /* seconds */
+    unsigned time_slot;      /* slot with sortable_serialise(unix time) */
+    double now;              /* unix time used for age */
+} cxs_xsearch_opts;
+
+typedef struct cxs_xmatch {
+    unsigned docid;
+    double weight;
+    char *data;
+    size_t data_len;
+} cxs_xmatch;
+
+typedef struct cxs_xfacet_value {
+    char *value;
+    size_t count;
+} cxs_xfacet_value;
+
+typedef struct cxs_xfacet {
+    unsigned slot;
+    cxs_xfacet_value *v; /* unordered */
+    size_t n;
+} cxs_xfacet;
+
+typedef struct cxs_xresult {
+    cxs_xmatch *m;
+    size_t n;
+    size_t estimated, lower, upper; /* matches_estimated etc. */
+    cxs_xfacet *facets;             /* one per opts facet slot */
+    size_t nfacets;
+} cxs_xresult;
+
+/* Runs q. res is zeroed first; release it in every case. */
+cxs_status cxs_xdb_search(cxs_xdb *db, const cxs_qnode *q,
+                          const cxs_xsearch_opts *opts, cxs_xresult *res,
+                          cxs_err *err);
+void cxs_xresult_release(cxs_xresult *res);
+
+/* Best spelling correction of word from the spelling table (words added
+ * with cxs_xwdb_add_spelling); out is left empty when there is none. */
+cxs_status cxs_xdb_spelling(cxs_xdb *db, const char *word, size_t len,
+                            cxs_buf *out, cxs_err *err);
+
+/* Calls fn for every term starting with prefix, in term order, with its
+ * document frequency; fn returns nonzero to stop. */
+typedef int (*cxs_xterm_fn)(void *ud, const char *term, size_t len,
+                            unsigned long long freq);
+cxs_status cxs_xdb_terms(cxs_xdb *db, const char *prefix, size_t len,
+                         cxs_xterm_fn fn, void *ud, cxs_err *err);
+
+/* The terms of one document (with wdf as freq), for more-like-this. */
+cxs_status cxs_xdb_doc_terms(cxs_xdb *db, unsigned docid, cxs_xterm_fn fn,
+                             void *ud, cxs_err *err);
+
+/* Relevance feedback: the best nterms expansion terms of the document
+ * (Xapian ESet), skipping terms for which skip(term) returns nonzero. fn
+ * gets the terms best first (freq = weight * 1000). */
+cxs_status cxs_xdb_expand(cxs_xdb *db, unsigned docid, size_t nterms,
+                          int (*skip)(const char *term, size_t len),
+                          cxs_xterm_fn fn, void *ud, cxs_err *err);
+
+/* ---- writing ---- */
+
+/* Opens or creates the database at path for writing. A database held by
+ * another writer gives CXS_ERR_LOCKED. */
+cxs_status cxs_xwdb_open(const char *path, cxs_xwdb **out, cxs_err *err);
+
+/* Closes the writer; changes not committed are discarded. NULL allowed. */
+void cxs_xwdb_close(cxs_xwdb *w);
+
+cxs_xdoc *cxs_xdoc_new(void); /* NULL on OOM */
+void cxs_xdoc_free(cxs_xdoc *d);
+cxs_status cxs_xdoc_posting(cxs_xdoc *d, const char *term, size_t len,
+                            unsigned pos, unsigned wdfinc);
+cxs_status cxs_xdoc_term(cxs_xdoc *d, const char *term, size_t len,
+                         unsigned wdfinc); /* no position; 0 = boolean */
+cxs_status cxs_xdoc_value(cxs_xdoc *d, unsigned slot, const char *s,
+                          size_t len);
+cxs_status cxs_xdoc_value_number(cxs_xdoc *d, unsigned slot, double v);
+cxs_status cxs_xdoc_data(cxs_xdoc *d, const char *s, size_t len);
+
+/* Adds or replaces the document holding the unique term idterm. */
+cxs_status cxs_xwdb_replace(cxs_xwdb *w, const char *idterm, size_t len,
+                            cxs_xdoc *d, cxs_err *err);
+
+/* Deletes the document holding idterm; *existed (may be NULL) says
+ * whether there was one. */
+cxs_status cxs_xwdb_delete(cxs_xwdb *w, const char *idterm, size_t len,
+                           int *existed, cxs_err *err);
+
+/* Appends the data of the document holding idterm to out; sets *found. */
+cxs_status cxs_xwdb_find_data(cxs_xwdb *w, const char *idterm, size_t len,
+                              cxs_buf *out, int *found, cxs_err *err);
+
+/* Counts a word for the spelling table; written at the next commit. */
+cxs_status cxs_xwdb_add_spelling(cxs_xwdb *w, const char *word, size_t len,
+                                 cxs_err *err);
+
+cxs_status cxs_xwdb_set_metadata(cxs_xwdb *w, const char *key,
+                                 const char *value, cxs_err *err);
+
+/* Commits all changes since the last commit atomically. */
+cxs_status cxs_xwdb_commit(cxs_xwdb *w, cxs_err *err);
+
+/* Documents in the database (committed and pending). */
+unsigned long long cxs_xwdb_doccount(cxs_xwdb *w);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CXS_XAPIAN_SHIM_H */
