@@ -1,0 +1,123 @@
+/*
+ * import_internal.h - helpers shared by post.c and the importers
+ * (importer.c, import_*.c). Private to index/: nothing here is a contract
+ * for the rest of cxsearch.
+ *
+ * Facts that shaped it: every source is untrusted bytes (a scraped page, a
+ * half-written export, a binary given by mistake), so UTF-8 is validated
+ * before any string reaches jansson (json_string rejects invalid UTF-8) and
+ * lines are read with a hard cap so that a file without newlines cannot
+ * make us allocate without bound.
+ *
+ * Thread-safety: no shared state.
+ */
+#ifndef CXS_IMPORT_INTERNAL_H
+#define CXS_IMPORT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "cxs_buf.h"
+#include "cxs_err.h"
+#include "importer.h"
+#include "post.h"
+
+/* Longest line or record an importer accepts (16 MiB). */
+#define CXS_IMPORT_MAX_LINE (16u * 1024u * 1024u)
+/* Longest post text kept (1 MiB); longer texts are cut at a character. */
+#define CXS_IMPORT_MAX_TEXT (1u * 1024u * 1024u)
+
+/* ---- UTF-8 (implemented in post.c) ---- */
+
+/* Length of the valid UTF-8 prefix of s[0..n): n when all of it is valid.
+ * Overlong forms, surrogates and code points past U+10FFFF are invalid. */
+size_t cxs_utf8_valid_prefix(const char *s, size_t n);
+
+/* Decodes one code point at s[0..n); returns its length (1..4) and sets
+ * *cp, or returns 1 and sets *cp = 0xFFFD for an invalid byte. n > 0. */
+size_t cxs_utf8_decode(const char *s, size_t n, unsigned *cp);
+
+/* Appends s[0..n) to b with every invalid sequence replaced by U+FFFD;
+ * *bad (may be NULL) is incremented once per replacement. */
+cxs_status cxs_utf8_append_fixed(cxs_buf *b, const char *s, size_t n,
+                                 size_t *bad);
+
+/* Appends the UTF-8 encoding of cp. */
+cxs_status cxs_utf8_append_cp(cxs_buf *b, unsigned cp);
+
+/* Length of the longest prefix of s[0..n) that has at most max bytes and
+ * does not split a UTF-8 sequence. */
+size_t cxs_utf8_cut(const char *s, size_t n, size_t max);
+
+/* True for code points that may appear inside a hashtag or a word
+ * (letters, digits, '_' and the letter ranges of the scripts we see). */
+bool cxs_utf8_is_word(unsigned cp);
+
+/* Trims ASCII white space (and U+00A0, U+FEFF) from both ends of
+ * s[0..*n); returns the new start and updates *n. (post.c) */
+const char *cxs_import_trim(const char *s, size_t *n);
+
+/* True when s[0..n) holds nothing but white space. (post.c) */
+bool cxs_import_blank(const char *s, size_t n);
+
+/* ---- text helpers (implemented in importer.c) ---- */
+
+/* Whole file into memory (NUL-terminated); refuses files over max bytes
+ * with CXS_ERR_TOO_LARGE. *len gets the size. */
+cxs_status cxs_import_read_file(const char *path, unsigned long long max,
+                                char **data, size_t *len, cxs_err *err);
+
+/* Line iteration over a buffer: sets *line, *len (without "\r\n" / "\n")
+ * and advances *pos; returns false at the end. */
+bool cxs_import_next_line(const char *data, size_t size, size_t *pos,
+                          const char **line, size_t *len);
+
+/* Base name of a path (pointer into path). */
+const char *cxs_import_basename(const char *path);
+
+/* Context handed to every format reader: options, sink, stats, and the
+ * file being read. */
+typedef struct cxs_import_ctx {
+    const cxs_import_opts *opts;
+    cxs_post_sink sink;
+    void *sink_ud;
+    cxs_import_stats *stats;
+    unsigned long long max_bytes;
+} cxs_import_ctx;
+
+/* Reports a warning through opts->warn (printf-style). */
+void cxs_import_warn(cxs_import_ctx *cx, const char *file, long line,
+                     const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Finishes a post (cxs_post_finish), hands it to the sink, counts it and
+ * releases it. A post that fails cxs_post_finish is warned about and
+ * skipped (CXS_OK); only a sink failure is returned. */
+cxs_status cxs_import_emit(cxs_import_ctx *cx, cxs_post *p, cxs_err *err);
+
+/* ---- format readers: each imports one file (or folder for tg-html).
+ * A bad file returns CXS_ERR_PARSE / CXS_ERR_TOO_LARGE / CXS_ERR_IO with
+ * err filled, and the caller warns and counts it as skipped; posts
+ * emitted before the failure stay emitted. A sink failure is returned as
+ * it is. ---- */
+cxs_status cxs_import_jsonl_file(cxs_import_ctx *cx, const char *path,
+                                 cxs_err *err);
+cxs_status cxs_import_jsonl_stream(cxs_import_ctx *cx, FILE *in,
+                                   const char *name, cxs_err *err);
+cxs_status cxs_import_text_file(cxs_import_ctx *cx, const char *path,
+                                cxs_err *err);
+cxs_status cxs_import_tgjson_file(cxs_import_ctx *cx, const char *path,
+                                  cxs_err *err);
+/* paths: the export's pages, already in page order. */
+cxs_status cxs_import_tghtml_pages(cxs_import_ctx *cx, char **paths,
+                                   size_t npaths, cxs_err *err);
+/* A run of scraped pages: boilerplate is detected across all of them, so
+ * a folder of pages is read as a set. */
+cxs_status cxs_import_scraped_files(cxs_import_ctx *cx, char **paths,
+                                    size_t npaths, cxs_err *err);
+
+/* Sniffers (content already read; name for the extension). */
+bool cxs_import_looks_scraped(const char *data, size_t len);
+
+#endif /* CXS_IMPORT_INTERNAL_H */
