@@ -10,6 +10,7 @@
 #define CXS_TERMS_H
 
 #include "analyzer.h"
+#include "cxs_buf.h"
 
 #define CXS_PFX_EXACT ""    /* exact normalized form (with positions) */
 #define CXS_PFX_ASCII "XF"  /* accent-free form */
@@ -36,5 +37,14 @@ enum {
 
 /* The prefix of a term class. Never NULL. */
 const char *cxs_terms_prefix(cxs_term_kind kind);
+
+/* Appends prefix + the folded form of a field value (channel, author,
+ * lang, tag) to out: NFKC, full case folding, ё->е, surrounding white
+ * space and a leading '#' or '@' dropped, inner white space collapsed.
+ * Index and query fold field values with this one function, so
+ * channel:CXLogic finds channel "cxlogic". Term length is capped at 240
+ * bytes (Xapian's limit is 245). */
+cxs_status cxs_terms_field(const char *prefix, const char *value,
+                           cxs_buf *out);
 
 #endif /* CXS_TERMS_H */

@@ -1,0 +1,234 @@
+/*
+ * snippet.c - see snippet.h.
+ *
+ * One pass of the analyzer's tokenizer over the post collects the tokens
+ * (byte spans) and whether each matched; a sliding window then picks the
+ * passage. Posts are short (a few KB), so tokenizing the whole post is
+ * cheap next to the search itself; tokens beyond MAX_TOKENS are ignored
+ * so a huge post cannot make a snippet slow.
+ */
+#include "snippet.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "terms.h"
+
+#define MAX_TOKENS 20000
+#define TERM_MAX 300
+
+typedef struct span {
+    size_t start, end;
+    int match; /* index+1 of the matched query term, 0 for none */
+} span;
+
+typedef struct collect {
+    cxs_analyzer *a;
+    cxs_lang lang;
+    const cxs_highlight *hl;
+    span *v;
+    size_t n, cap;
+    int cur_match; /* set by term_cb for the token being expanded */
+    int oom;
+} collect;
+
+static int cmp_term(const void *key, const void *elem) {
+    return strcmp((const char *)key, *(char *const *)elem);
+}
+
+static int term_cb(void *ud, cxs_term_kind kind, const char *term, size_t len,
+                   const cxs_token *tok) {
+    (void)tok;
+    collect *c = ud;
+    char buf[TERM_MAX];
+    const char *pfx = cxs_terms_prefix(kind);
+    size_t plen = strlen(pfx);
+    if (plen + len + 1 > sizeof buf)
+        return 0;
+    memcpy(buf, pfx, plen);
+    memcpy(buf + plen, term, len);
+    buf[plen + len] = '\0';
+    char *const *hit = bsearch(buf, c->hl->terms, c->hl->nterms,
+                               sizeof *c->hl->terms, cmp_term);
+    if (hit) {
+        c->cur_match = (int)(hit - c->hl->terms) + 1;
+        return 1; /* one matching term is enough */
+    }
+    return 0;
+}
+
+static int prefix_match(const cxs_highlight *hl, const cxs_token *tok) {
+    for (size_t i = 0; i < hl->nprefixes; i++) {
+        size_t n = strlen(hl->prefixes[i]);
+        if (n && n <= tok->form_len && memcmp(tok->form, hl->prefixes[i], n) == 0)
+            return (int)(hl->nterms + i) + 1;
+    }
+    return 0;
+}
+
+static int token_cb(void *ud, const cxs_token *tok) {
+    collect *c = ud;
+    /* A compound's whole form overlaps its parts; the parts carry the
+     * highlight. */
+    if (tok->flags & CXS_TOKF_COMPOUND)
+        return 0;
+    if (c->n && tok->start < c->v[c->n - 1].end)
+        return 0;
+    if (c->n == MAX_TOKENS)
+        return 1;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 256;
+        span *v = realloc(c->v, cap * sizeof *v);
+        if (!v) {
+            c->oom = 1;
+            return 1;
+        }
+        c->v = v;
+        c->cap = cap;
+    }
+    c->cur_match = 0;
+    if (c->hl->nterms)
+        cxs_analyzer_expand(c->a, tok, c->lang, term_cb, c);
+    if (!c->cur_match)
+        c->cur_match = prefix_match(c->hl, tok);
+    c->v[c->n++] = (span){tok->start, tok->end, c->cur_match};
+    return 0;
+}
+
+static cxs_status collect_spans(cxs_analyzer *a, const char *text, size_t len,
+                                cxs_lang lang, const cxs_highlight *hl,
+                                collect *c, cxs_err *err) {
+    memset(c, 0, sizeof *c);
+    c->a = a;
+    c->lang = lang;
+    c->hl = hl;
+    cxs_status rc = cxs_analyzer_tokenize(a, text, len, token_cb, c, err);
+    if (rc == CXS_OK && c->oom)
+        rc = cxs_err_set(err, CXS_ERR_NOMEM, "out of memory in snippet");
+    return rc;
+}
+
+/* Appends text[from..to) escaped (or not), with newlines and runs of
+ * white space folded to one space: a snippet is one line. */
+static cxs_status put_text(cxs_buf *out, const char *s, size_t from, size_t to,
+                           int no_escape) {
+    cxs_status rc = CXS_OK;
+    size_t run = from;
+    for (size_t i = from; i < to && rc == CXS_OK; i++) {
+        if (s[i] != '\n' && s[i] != '\r' && s[i] != '\t')
+            continue;
+        rc = no_escape ? cxs_buf_append(out, s + run, i - run)
+                       : cxs_buf_append_html(out, s + run, i - run);
+        if (rc == CXS_OK && (!out->len || out->data[out->len - 1] != ' '))
+            rc = cxs_buf_appendc(out, ' ');
+        run = i + 1;
+    }
+    if (rc == CXS_OK)
+        rc = no_escape ? cxs_buf_append(out, s + run, to - run)
+                       : cxs_buf_append_html(out, s + run, to - run);
+    return rc;
+}
+
+/* Writes tokens [first, last] with the text between them, marking
+ * matches. */
+static cxs_status render(const char *text, const span *v, size_t first,
+                         size_t last, const cxs_highlight *hl, cxs_buf *out) {
+    cxs_status rc = CXS_OK;
+    size_t at = v[first].start;
+    for (size_t i = first; i <= last && rc == CXS_OK; i++) {
+        if (!v[i].match)
+            continue;
+        rc = put_text(out, text, at, v[i].start, hl->no_escape);
+        if (rc == CXS_OK)
+            rc = cxs_buf_appends(out, hl->pre);
+        if (rc == CXS_OK)
+            rc = put_text(out, text, v[i].start, v[i].end, hl->no_escape);
+        if (rc == CXS_OK)
+            rc = cxs_buf_appends(out, hl->post);
+        at = v[i].end;
+    }
+    if (rc == CXS_OK)
+        rc = put_text(out, text, at, v[last].end, hl->no_escape);
+    return rc;
+}
+
+/* Score of a window: distinct matched query terms first, then matches. */
+static size_t window_score(const span *v, size_t from, size_t to) {
+    size_t distinct = 0, total = 0;
+    for (size_t i = from; i < to; i++) {
+        if (!v[i].match)
+            continue;
+        total++;
+        int seen = 0;
+        for (size_t j = from; j < i && !seen; j++)
+            seen = v[j].match == v[i].match;
+        distinct += !seen;
+    }
+    return distinct * 1000 + total;
+}
+
+static size_t best_window(const span *v, size_t n, size_t w) {
+    if (n <= w)
+        return 0;
+    size_t best = 0, best_score = 0;
+    for (size_t i = 0; i + w <= n; i++) {
+        /* Only windows that begin at a match (or the text start) can be
+         * better than their left neighbour; this keeps the scan linear
+         * in practice. */
+        if (i && !v[i].match)
+            continue;
+        size_t s = window_score(v, i, i + w);
+        if (s > best_score) {
+            best_score = s;
+            best = i;
+        }
+    }
+    /* Start a little before the first match for context. */
+    size_t lead = w / 5;
+    if (best > lead)
+        best -= lead;
+    else
+        best = 0;
+    if (best + w > n)
+        best = n - w;
+    return best;
+}
+
+cxs_status cxs_snippet_make(cxs_analyzer *a, const char *text, size_t len,
+                            cxs_lang lang, const cxs_highlight *hl,
+                            unsigned words, cxs_buf *out, cxs_err *err) {
+    collect c;
+    cxs_status rc = collect_spans(a, text, len, lang, hl, &c, err);
+    if (rc == CXS_OK && c.n) {
+        size_t w = words ? words : 30;
+        size_t first = best_window(c.v, c.n, w);
+        size_t last = first + w < c.n ? first + w - 1 : c.n - 1;
+        if (first > 0)
+            rc = cxs_buf_appends(out, "… ");
+        if (rc == CXS_OK)
+            rc = render(text, c.v, first, last, hl, out);
+        if (rc == CXS_OK && last + 1 < c.n)
+            rc = cxs_buf_appends(out, " …");
+    }
+    free(c.v);
+    return rc == CXS_ERR_TOO_LARGE ? cxs_err_set(err, rc, "snippet too large")
+                                   : rc;
+}
+
+cxs_status cxs_snippet_mark_all(cxs_analyzer *a, const char *text, size_t len,
+                                cxs_lang lang, const cxs_highlight *hl,
+                                cxs_buf *out, cxs_err *err) {
+    collect c;
+    cxs_status rc = collect_spans(a, text, len, lang, hl, &c, err);
+    if (rc == CXS_OK && c.n) {
+        rc = put_text(out, text, 0, c.v[0].start, hl->no_escape);
+        if (rc == CXS_OK)
+            rc = render(text, c.v, 0, c.n - 1, hl, out);
+        if (rc == CXS_OK)
+            rc = put_text(out, text, c.v[c.n - 1].end, len, hl->no_escape);
+    } else if (rc == CXS_OK) {
+        rc = put_text(out, text, 0, len, hl->no_escape);
+    }
+    free(c.v);
+    return rc;
+}

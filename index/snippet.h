@@ -1,0 +1,44 @@
+/*
+ * snippet.h - highlighted passages of a post for a query.
+ *
+ * A token of the post is a match when one of its terms (as the analyzer
+ * expands it for the post's language, prefixes of terms.h applied) is in
+ * the query's term set, or its exact form starts with one of the query's
+ * wildcard prefixes. Matching through the analyzer is what makes
+ * "клиентского опыта" light up for the query "клиентский опыт".
+ *
+ * The snippet is the window of `words` tokens with the most distinct
+ * matched words (ties: the earliest), so the best passage is shown, not
+ * merely the start. Text outside the highlight markers is HTML-escaped
+ * unless no_escape is set. Reentrant; uses the caller's analyzer.
+ */
+#ifndef CXS_SNIPPET_H
+#define CXS_SNIPPET_H
+
+#include <stddef.h>
+
+#include "analyzer.h"
+#include "cxs_buf.h"
+#include "cxs_err.h"
+
+typedef struct cxs_highlight {
+    char *const *terms; /* sorted (strcmp), prefixes included */
+    size_t nterms;
+    char *const *prefixes; /* folded wildcard prefixes */
+    size_t nprefixes;
+    const char *pre, *post; /* markers */
+    int no_escape;
+} cxs_highlight;
+
+/* Appends the best passage of about `words` words of text to out, with
+ * "…" where text was cut. */
+cxs_status cxs_snippet_make(cxs_analyzer *a, const char *text, size_t len,
+                            cxs_lang lang, const cxs_highlight *hl,
+                            unsigned words, cxs_buf *out, cxs_err *err);
+
+/* Appends all of text to out with every match marked (for titles). */
+cxs_status cxs_snippet_mark_all(cxs_analyzer *a, const char *text, size_t len,
+                                cxs_lang lang, const cxs_highlight *hl,
+                                cxs_buf *out, cxs_err *err);
+
+#endif /* CXS_SNIPPET_H */
