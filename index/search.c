@@ -1,0 +1,469 @@
+/*
+ * search.c - from a request to ranked, highlighted hits (see index.h).
+ *
+ * request -> query parser (same analyzer as indexing) -> filters from
+ * parameters -> Xapian (BM25, optional recency boost, facet spies) ->
+ * relaxed retry when all-words finds nothing -> hits decoded from stored
+ * JSON -> snippets for the returned page only.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dates.h"
+#include "index_internal.h"
+#include "snippet.h"
+#include "terms.h"
+
+static const char *const facet_names[CXS_NFACETS] = {"channel", "author",
+                                                     "lang", "tag", "year"};
+static const unsigned facet_slots[CXS_NFACETS] = {
+    CXS_SLOT_CHANNEL, CXS_SLOT_AUTHOR, CXS_SLOT_LANG, CXS_SLOT_TAGS,
+    CXS_SLOT_YEAR};
+
+/* OR of the folded field terms of values; NULL when there are none. */
+static cxs_status field_filter(const char *prefix, const char *const *values,
+                               size_t n, cxs_qnode *and_node) {
+    if (!n)
+        return CXS_OK;
+    cxs_qnode *or = cxs_qnode_new(CXS_Q_OR);
+    if (!or)
+        return CXS_ERR_NOMEM;
+    cxs_buf t = CXS_BUF_INIT;
+    cxs_status rc = CXS_OK;
+    for (size_t i = 0; i < n && rc == CXS_OK; i++) {
+        cxs_buf_reset(&t);
+        rc = cxs_terms_field(prefix, values[i], &t);
+        if (rc == CXS_OK)
+            rc = cxs_qnode_add(or, cxs_qnode_term(CXS_Q_TERM, "", t.data,
+                                                  t.len));
+    }
+    cxs_buf_release(&t);
+    if (rc != CXS_OK) {
+        cxs_qnode_free(or);
+        return rc;
+    }
+    return cxs_qnode_add(and_node, or);
+}
+
+static cxs_status date_filter(const cxs_search_req *req, cxs_qnode *and_node,
+                              cxs_err *err) {
+    char lo[15], hi[15];
+    const char *from = req->date_from && *req->date_from ? req->date_from : NULL;
+    const char *to = req->date_to && *req->date_to ? req->date_to : NULL;
+    if (!from && !to)
+        return CXS_OK;
+    if (from && cxs_date_bound(from, 0, lo) < 0)
+        return cxs_err_set(err, CXS_ERR_INVALID,
+                           "from: '%s' is not a date (use YYYY, YYYY-MM or "
+                           "YYYY-MM-DD)", from);
+    if (to && cxs_date_bound(to, 1, hi) < 0)
+        return cxs_err_set(err, CXS_ERR_INVALID,
+                           "to: '%s' is not a date (use YYYY, YYYY-MM or "
+                           "YYYY-MM-DD)", to);
+    return cxs_qnode_add(and_node, cxs_qnode_range(CXS_SLOT_DATE,
+                                                   from ? lo : NULL,
+                                                   to ? hi : NULL));
+}
+
+/* Wraps q in a FILTER by the request's parameters; takes q over. */
+static cxs_status apply_filters(const cxs_search_req *req, cxs_qnode **q,
+                                cxs_err *err) {
+    cxs_qnode *and = cxs_qnode_new(CXS_Q_AND);
+    if (!and)
+        return cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
+    cxs_status rc = field_filter(CXS_PFX_CHANNEL, req->channels,
+                                 req->nchannels, and);
+    if (rc == CXS_OK)
+        rc = field_filter(CXS_PFX_AUTHOR, req->authors, req->nauthors, and);
+    if (rc == CXS_OK)
+        rc = field_filter(CXS_PFX_LANG, req->langs, req->nlangs, and);
+    if (rc == CXS_OK)
+        rc = field_filter(CXS_PFX_TAG, req->tags, req->ntags, and);
+    if (rc == CXS_ERR_NOMEM)
+        cxs_err_set(err, rc, "out of memory");
+    if (rc == CXS_OK)
+        rc = date_filter(req, and, err);
+    if (rc != CXS_OK || and->nkids == 0) {
+        cxs_qnode_free(and);
+        return rc;
+    }
+    cxs_qnode *f = cxs_qnode_new(CXS_Q_FILTER);
+    if (!f || cxs_qnode_add(f, *q) != CXS_OK) {
+        cxs_qnode_free(f);
+        cxs_qnode_free(and);
+        *q = NULL;
+        return cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
+    }
+    *q = f;
+    if (cxs_qnode_add(f, and) != CXS_OK)
+        return cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
+    return CXS_OK;
+}
+
+static void search_opts(const cxs_index *ix, const cxs_search_req *req,
+                        unsigned *slots, cxs_xsearch_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->offset = req->offset;
+    o->limit = req->limit;
+    o->sort_slot = req->sort == CXS_SORT_RELEVANCE ? -1 : CXS_SLOT_DATE;
+    o->sort_desc = req->sort == CXS_SORT_DATE_DESC;
+    o->k1 = ix->cfg.bm25_k1;
+    o->k2 = ix->cfg.bm25_k2;
+    o->k3 = ix->cfg.bm25_k3;
+    o->b = ix->cfg.bm25_b;
+    o->min_normlen = ix->cfg.bm25_min_normlen;
+    for (size_t i = 0; i < CXS_NFACETS; i++)
+        if (req->facets & (1u << i))
+            slots[o->nfacets++] = facet_slots[i];
+    o->facet_slots = slots;
+    o->recency_boost = ix->cfg.recency_boost;
+    o->recency_halflife = (ix->cfg.recency_halflife_days > 0
+                               ? ix->cfg.recency_halflife_days
+                               : 365) * 86400.0;
+    o->time_slot = CXS_SLOT_TIME;
+    o->now = (double)time(NULL);
+}
+
+static int cmp_facet(const void *a, const void *b) {
+    const cxs_facet_count *x = a, *y = b;
+    if (x->count != y->count)
+        return x->count < y->count ? 1 : -1;
+    return strcmp(x->value, y->value);
+}
+
+/* Moves the shim's facet counts into res, sorted by count. */
+static void take_facets(const cxs_search_req *req, cxs_xresult *xr,
+                        cxs_search_res *res) {
+    size_t k = 0;
+    for (size_t i = 0; i < CXS_NFACETS && k < xr->nfacets; i++) {
+        if (!(req->facets & (1u << i)))
+            continue;
+        cxs_xfacet *xf = &xr->facets[k++];
+        cxs_facet *f = &res->facets[res->nfacets++];
+        f->name = facet_names[i];
+        f->v = (cxs_facet_count *)xf->v; /* same layout: value, count */
+        f->n = xf->n;
+        xf->v = NULL;
+        xf->n = 0;
+        qsort(f->v, f->n, sizeof *f->v, cmp_facet);
+    }
+}
+
+static cxs_status make_hit(cxs_index *ix, const cxs_search_req *req,
+                           const cxs_query *q, const cxs_xmatch *m,
+                           cxs_hit *hit, cxs_err *err) {
+    cxs_status rc = cxs_index_decode_post(m->data, m->data_len, &hit->post, err);
+    if (rc != CXS_OK)
+        return rc;
+    hit->score = m->weight;
+    cxs_highlight hl = {q ? q->hl_terms : NULL, q ? q->nhl_terms : 0,
+                        q ? q->hl_prefixes : NULL, q ? q->nhl_prefixes : 0,
+                        req->hl_pre ? req->hl_pre : "<mark>",
+                        req->hl_post ? req->hl_post : "</mark>",
+                        req->hl_no_escape};
+    cxs_lang lang = cxs_lang_from_code(hit->post.lang);
+    cxs_buf b = CXS_BUF_INIT;
+    const char *text = hit->post.text ? hit->post.text : "";
+    rc = cxs_snippet_make(ix->an, text, strlen(text), lang, &hl,
+                          req->snippet_words, &b, err);
+    hit->snippet = rc == CXS_OK ? cxs_buf_detach(&b) : NULL;
+    cxs_buf_release(&b);
+    const char *title = hit->post.title ? hit->post.title : "";
+    if (rc == CXS_OK)
+        rc = cxs_snippet_mark_all(ix->an, title, strlen(title), lang, &hl, &b,
+                                  err);
+    hit->title_hl = rc == CXS_OK ? cxs_buf_detach(&b) : NULL;
+    cxs_buf_release(&b);
+    if (rc == CXS_OK && (!hit->snippet || !hit->title_hl))
+        rc = cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
+    if (!req->want_text) {
+        free(hit->post.text);
+        hit->post.text = NULL;
+    }
+    return rc;
+}
+
+static cxs_status make_hits(cxs_index *ix, const cxs_search_req *req,
+                            const cxs_query *q, const cxs_xresult *xr,
+                            cxs_search_res *res, cxs_err *err) {
+    res->hits = calloc(xr->n ? xr->n : 1, sizeof *res->hits);
+    if (!res->hits)
+        return cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < xr->n; i++) {
+        cxs_status rc = make_hit(ix, req, q, &xr->m[i], &res->hits[i], err);
+        res->nhits = i + 1;
+        if (rc != CXS_OK)
+            return rc;
+    }
+    return CXS_OK;
+}
+
+/* "Did you mean": each free word replaced by the spelling table's best
+ * correction; NULL when no word changes. */
+static cxs_status suggest_spelling(cxs_index *ix, const cxs_query *q,
+                                   char **out, cxs_err *err) {
+    cxs_buf sugg = CXS_BUF_INIT, word = CXS_BUF_INIT, fix = CXS_BUF_INIT;
+    int changed = 0;
+    cxs_status rc = CXS_OK;
+    *out = NULL;
+    for (size_t i = 0; i < q->nwords && rc == CXS_OK; i++) {
+        cxs_buf_reset(&word);
+        cxs_buf_reset(&fix);
+        rc = cxs_terms_field("", q->words[i], &word);
+        if (rc == CXS_OK && word.len >= 3)
+            rc = cxs_xdb_spelling(ix->rd, word.data, word.len, &fix, err);
+        if (rc == CXS_OK && i)
+            rc = cxs_buf_appendc(&sugg, ' ');
+        if (rc != CXS_OK)
+            break;
+        if (fix.len && (fix.len != word.len ||
+                        memcmp(fix.data, word.data, fix.len) != 0)) {
+            changed = 1;
+            rc = cxs_buf_append(&sugg, fix.data, fix.len);
+        } else {
+            rc = cxs_buf_append(&sugg, word.data, word.len);
+        }
+    }
+    if (rc == CXS_OK && changed && !(*out = cxs_buf_detach(&sugg)))
+        rc = cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
+    cxs_buf_release(&sugg);
+    cxs_buf_release(&word);
+    cxs_buf_release(&fix);
+    return rc;
+}
+
+/* Runs one tree with the request's filters; takes tree over. */
+static cxs_status run(cxs_index *ix, const cxs_search_req *req,
+                      cxs_qnode *tree, cxs_xresult *xr, cxs_err *err) {
+    unsigned slots[CXS_NFACETS];
+    cxs_xsearch_opts o;
+    cxs_status rc = apply_filters(req, &tree, err);
+    search_opts(ix, req, slots, &o);
+    if (rc == CXS_OK)
+        rc = cxs_xdb_search(ix->rd, tree, &o, xr, err);
+    cxs_qnode_free(tree);
+    return rc;
+}
+
+/* Few matches make a spelling suggestion worth its lookups. */
+#define SUGGEST_BELOW 3
+
+static cxs_status search_parsed(cxs_index *ix, const cxs_search_req *req,
+                                const cxs_query *q, cxs_search_res *res,
+                                cxs_err *err) {
+    cxs_xresult xr;
+    cxs_qnode *tree = cxs_qnode_clone(q->strict);
+    cxs_status rc = tree ? run(ix, req, tree, &xr, err)
+                         : cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
+    if (rc == CXS_OK && xr.upper == 0 && q->relaxed) {
+        cxs_xresult_release(&xr);
+        tree = cxs_qnode_clone(q->relaxed);
+        rc = tree ? run(ix, req, tree, &xr, err)
+                  : cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
+        res->relaxed = 1;
+    }
+    if (rc == CXS_OK) {
+        res->total = xr.estimated;
+        res->total_exact = xr.lower == xr.upper;
+        take_facets(req, &xr, res);
+        rc = make_hits(ix, req, q, &xr, res, err);
+    }
+    if (rc == CXS_OK && (res->relaxed || res->total < SUGGEST_BELOW))
+        rc = suggest_spelling(ix, q, &res->suggestion, err);
+    cxs_xresult_release(&xr);
+    return rc;
+}
+
+cxs_status cxs_index_search(cxs_index *ix, const cxs_search_req *req,
+                            cxs_search_res *res, cxs_err *err) {
+    memset(res, 0, sizeof *res);
+    if (!ix->rd)
+        return cxs_err_set(err, CXS_ERR_INVALID, "not a reader");
+    cxs_query q;
+    cxs_query_opts qo = {0};
+    qo.max_len = ix->cfg.max_query_len;
+    qo.syn = ix->syn;
+    const char *text = req->q ? req->q : "";
+    size_t len = req->q ? (req->q_len ? req->q_len : strlen(req->q)) : 0;
+    cxs_status rc = cxs_query_parse(ix->an, text, len, &qo, &q, err);
+    if (rc != CXS_OK)
+        return rc;
+    rc = search_parsed(ix, req, &q, res, err);
+    cxs_query_release(&q);
+    return rc;
+}
+
+void cxs_search_res_release(cxs_search_res *res) {
+    if (!res)
+        return;
+    for (size_t i = 0; i < res->nhits; i++) {
+        cxs_post_release(&res->hits[i].post);
+        free(res->hits[i].snippet);
+        free(res->hits[i].title_hl);
+    }
+    free(res->hits);
+    for (size_t i = 0; i < res->nfacets; i++) {
+        for (size_t j = 0; j < res->facets[i].n; j++)
+            free(res->facets[i].v[j].value);
+        free(res->facets[i].v);
+    }
+    free(res->suggestion);
+    memset(res, 0, sizeof *res);
+}
+
+/* ------------------------------------------------------------------ */
+/* More like this                                                       */
+
+/* Only exact forms and lemmas describe what a post is about; stems,
+ * accent folds and boolean fields would only repeat them. */
+static int skip_for_similar(const char *term, size_t len) {
+    if (len && term[0] >= 'A' && term[0] <= 'Z')
+        return !(len > 2 && term[0] == 'X' && term[1] == 'L');
+    return len < 3;
+}
+
+static int add_expansion(void *ud, const char *term, size_t len,
+                         unsigned long long freq) {
+    (void)freq;
+    return cxs_qnode_add(ud, cxs_qnode_term(CXS_Q_TERM, "", term, len)) !=
+           CXS_OK;
+}
+
+/* OR of the post's best terms, without the post and its duplicates. */
+static cxs_status similar_query(cxs_index *ix, const cxs_post *p,
+                                unsigned docid, cxs_qnode **out, cxs_err *err) {
+    cxs_qnode *or = cxs_qnode_new(CXS_Q_OR), *not = cxs_qnode_new(CXS_Q_AND_NOT);
+    char hash[2 + 17];
+    snprintf(hash, sizeof hash, "%s%016llx", CXS_PFX_HASH,
+             cxs_post_text_hash(p->text, strlen(p->text)));
+    cxs_status rc = or && not ? CXS_OK : CXS_ERR_NOMEM;
+    if (rc == CXS_OK)
+        rc = cxs_xdb_expand(ix->rd, docid, 24, skip_for_similar, add_expansion,
+                            or, err);
+    if (rc == CXS_OK && or->nkids == 0)
+        rc = cxs_qnode_add(or, cxs_qnode_new(CXS_Q_NOTHING));
+    if (rc == CXS_OK) {
+        rc = cxs_qnode_add(not, or);
+        or = NULL;
+    }
+    if (rc == CXS_OK)
+        rc = cxs_qnode_add(not, cxs_qnode_term(CXS_Q_TERM, CXS_PFX_ID, p->id,
+                                               strlen(p->id)));
+    if (rc == CXS_OK)
+        rc = cxs_qnode_add(not,
+                           cxs_qnode_term(CXS_Q_TERM, "", hash, strlen(hash)));
+    cxs_qnode_free(or);
+    if (rc != CXS_OK) {
+        cxs_qnode_free(not);
+        return rc == CXS_ERR_NOMEM ? cxs_err_set(err, rc, "out of memory") : rc;
+    }
+    *out = not;
+    return CXS_OK;
+}
+
+cxs_status cxs_index_similar(cxs_index *ix, const char *id, size_t limit,
+                             cxs_search_res *res, cxs_err *err) {
+    memset(res, 0, sizeof *res);
+    cxs_post p = CXS_POST_INIT;
+    unsigned docid = 0;
+    cxs_qnode *tree = NULL;
+    cxs_status rc = cxs_index_get_docid(ix, id, &docid, &p, err);
+    if (rc == CXS_OK)
+        rc = similar_query(ix, &p, docid, &tree, err);
+    if (rc == CXS_OK) {
+        cxs_search_req req = {0};
+        req.limit = limit;
+        cxs_query q = {0};
+        cxs_xresult xr;
+        rc = run(ix, &req, tree, &xr, err);
+        if (rc == CXS_OK) {
+            res->total = xr.estimated;
+            res->total_exact = xr.lower == xr.upper;
+            rc = make_hits(ix, &req, &q, &xr, res, err);
+        }
+        cxs_xresult_release(&xr);
+    }
+    cxs_post_release(&p);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Completion                                                           */
+
+typedef struct completion {
+    char **words;
+    unsigned long long *freq;
+    size_t n, max;
+    size_t scanned;
+    int oom;
+} completion;
+
+/* Keeps the max most frequent terms seen (insertion into a small sorted
+ * array: max is a handful). */
+static int take_completion(void *ud, const char *term, size_t len,
+                           unsigned long long freq) {
+    completion *c = ud;
+    if (++c->scanned > 20000)
+        return 1; /* bounded work per keystroke */
+    size_t at = c->n;
+    while (at > 0 && c->freq[at - 1] < freq)
+        at--;
+    if (at >= c->max)
+        return 0;
+    char *w = cxs_strndup(term, len);
+    if (!w) {
+        c->oom = 1;
+        return 1;
+    }
+    if (c->n == c->max)
+        free(c->words[--c->n]);
+    memmove(c->words + at + 1, c->words + at, (c->n - at) * sizeof *c->words);
+    memmove(c->freq + at + 1, c->freq + at, (c->n - at) * sizeof *c->freq);
+    c->words[at] = w;
+    c->freq[at] = freq;
+    c->n++;
+    return 0;
+}
+
+/* The folded last word of text, or an empty buffer. */
+static cxs_status last_word(const char *text, cxs_buf *out) {
+    size_t len = strlen(text), start = len;
+    while (start > 0 && text[start - 1] != ' ' && text[start - 1] != '\t' &&
+           text[start - 1] != '"' && text[start - 1] != '(')
+        start--;
+    if (start == len)
+        return CXS_OK;
+    return cxs_terms_field("", text + start, out);
+}
+
+cxs_status cxs_index_suggest(cxs_index *ix, const char *prefix, size_t max,
+                             char ***out, size_t *n, cxs_err *err) {
+    *out = NULL;
+    *n = 0;
+    cxs_buf w = CXS_BUF_INIT;
+    cxs_status rc = last_word(prefix, &w);
+    if (rc != CXS_OK || w.len == 0 || max == 0) {
+        cxs_buf_release(&w);
+        return rc == CXS_OK ? CXS_OK : cxs_err_set(err, rc, "bad prefix");
+    }
+    completion c = {calloc(max, sizeof(char *)),
+                    calloc(max, sizeof(unsigned long long)), 0, max, 0, 0};
+    if (!c.words || !c.freq)
+        rc = cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
+    if (rc == CXS_OK)
+        rc = cxs_xdb_terms(ix->rd, w.data, w.len, take_completion, &c, err);
+    if (rc == CXS_OK && c.oom)
+        rc = cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
+    cxs_buf_release(&w);
+    free(c.freq);
+    if (rc != CXS_OK) {
+        for (size_t i = 0; i < c.n; i++)
+            free(c.words[i]);
+        free(c.words);
+        return rc;
+    }
+    *out = c.words;
+    *n = c.n;
+    return CXS_OK;
+}
