@@ -334,6 +334,13 @@
         timer = setTimeout(search, delay);
     }
 
+    /* The server's message, whatever shape its error body has. */
+    function errorText(j, r) {
+        var e = j && (j.error !== undefined ? j.error : j);
+        if (e && typeof e === 'object') e = e.message;
+        return typeof e === 'string' && e ? e : r.status + ' ' + r.statusText;
+    }
+
     function search() {
         clearTimeout(timer);
         writeUrl();
@@ -347,10 +354,7 @@
             signal: inflight ? inflight.signal : undefined
         }).then(function (r) {
             return r.json().catch(function () { return {}; }).then(function (j) {
-                if (!r.ok) {
-                    throw new Error(j.message || j.error ||
-                        (r.status + ' ' + r.statusText));
-                }
+                if (!r.ok) throw new Error(errorText(j, r));
                 return j;
             });
         }).then(function (res) {
@@ -366,10 +370,18 @@
 
     /* ---- rendering ---- */
 
+    /* Old results would look like answers to the new query: clear them,
+     * but keep the chosen filters visible so they can be unchosen. */
     function showError(msg) {
         var e = $('cx-error');
         e.textContent = msg;
         e.hidden = false;
+        $('cx-status').textContent = '';
+        $('cx-suggestion').hidden = true;
+        $('cx-relaxed').hidden = true;
+        $('cx-results').textContent = '';
+        $('cx-pages').textContent = '';
+        renderFacets({});
     }
 
     function render(res) {
