@@ -69,7 +69,7 @@ typedef struct cxs_query {
     cxs_qnode *strict;
     /* The same with required words relaxed to "as many as possible" (OR,
      * ranked by how many match), exclusions and filters kept; NULL when it
-     * would equal strict (one word, or only phrases/filters). */
+     * would equal strict (fewer than two required top-level items). */
     cxs_qnode *relaxed;
     /* Every term a matching post may contain for a positive (not excluded)
      * query word, prefixes included: the highlighter marks tokens whose
@@ -93,6 +93,9 @@ typedef struct cxs_query_opts {
      * fold 0.7, lemma 0.8, stem 0.6): exact forms outrank stem-only
      * matches. */
     double w_exact, w_ascii, w_lemma, w_stem;
+    /* Weight of a synonym's other members relative to the words typed
+     * (0: 0.5). */
+    double w_synonym;
 } cxs_query_opts;
 
 /* Parses q[0..len). On success fills *out (release with

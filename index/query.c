@@ -1,0 +1,1290 @@
+/*
+ * query.c - the cxsearch query language (query.h) parsed into a cxs_qnode
+ * tree; docs/query-language.md is the user's description.
+ *
+ * Facts that shaped it:
+ * - A query word must find a post through its exact form, its accent-free
+ *   form, its lemmas or its stems (issue 3), and exact forms must rank
+ *   first. So a word becomes
+ *     (OR exact (SCALE 0.7 accent-free) (SCALE 0.8 lemmas) (SCALE 0.6 stems))
+ *   with each class a SYN of its terms: a post with the exact form also
+ *   has its lemma and stem, so it collects every class's weight; a post
+ *   with another form of the word collects only some.
+ * - The analyzer is the one used at index time (terms come from
+ *   cxs_analyzer_expand with CXS_LANG_UNKNOWN), so query and index can
+ *   never disagree on what a word is.
+ * - The language is typed by anyone: nothing is an error except an
+ *   oversized query. Stray operators become words, unbalanced quotes and
+ *   parentheses are closed at the end, a bad date filter is read as words.
+ * - Input is untrusted: at most MAX_UNITS words/phrases/filters and
+ *   MAX_LEXEMES lexemes are read, parentheses nest at most MAX_DEPTH deep
+ *   (deeper ones are flattened), and the parser is a loop with an explicit
+ *   stack, so no input can exhaust the C stack or take long.
+ *
+ * Stages: lex (operators, words, phrases, filters) -> fix operators that
+ * have no operands -> analyze words and phrases -> mark synonym spans ->
+ * build the tree with a stack of parenthesized groups.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cxs_buf.h"
+#include "dates.h"
+#include "query_int.h"
+#include "terms.h"
+
+#define MAX_UNITS 64     /* words, phrases and filters read from a query */
+#define MAX_LEXEMES 1024 /* lexemes of any kind (parentheses, OR, ...) */
+#define MAX_DEPTH 32     /* parentheses nesting; deeper ones flatten */
+#define MAX_TEXT_TOKS 64 /* tokens analyzed per word or phrase */
+#define MAX_TERMS 64     /* terms kept per token */
+#define MAX_SPAN 16      /* query tokens a synonym member may cover */
+#define DEFAULT_MAX_LEN 4096
+
+/* ---------------------------------------------------------------------
+ * Analysis: text -> tokens with their terms (query_int.h)
+ * ------------------------------------------------------------------ */
+
+typedef struct qt_build {
+    cxs_qtext *t;
+    size_t cap, max;
+    cxs_status st;
+} qt_build;
+
+static int on_token(void *ud, const cxs_token *tok) {
+    qt_build *b = ud;
+    if (b->t->n >= b->max)
+        return 1;
+    if (b->t->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 4;
+        cxs_qtok *t = realloc(b->t->toks, cap * sizeof *t);
+        if (!t) {
+            b->st = CXS_ERR_NOMEM;
+            return 1;
+        }
+        b->t->toks = t;
+        b->cap = cap;
+    }
+    cxs_qtok *q = &b->t->toks[b->t->n];
+    memset(q, 0, sizeof *q);
+    q->form = cxs_strndup(tok->form, tok->form_len);
+    if (!q->form) {
+        b->st = CXS_ERR_NOMEM;
+        return 1;
+    }
+    b->t->n++;
+    q->form_len = tok->form_len;
+    q->start = tok->start;
+    q->end = tok->end;
+    q->pos = tok->pos;
+    q->kind = tok->kind;
+    q->flags = tok->flags;
+    return 0;
+}
+
+typedef struct term_build {
+    cxs_qtok *q;
+    size_t cap;
+    cxs_status st;
+} term_build;
+
+static int on_term(void *ud, cxs_term_kind kind, const char *term, size_t len,
+                   const cxs_token *tok) {
+    term_build *b = ud;
+    (void)tok;
+    if (b->q->nterms >= MAX_TERMS || len == 0)
+        return 0;
+    if (b->q->nterms == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 8;
+        cxs_qterm *t = realloc(b->q->terms, cap * sizeof *t);
+        if (!t) {
+            b->st = CXS_ERR_NOMEM;
+            return 1;
+        }
+        b->q->terms = t;
+        b->cap = cap;
+    }
+    const char *pfx = cxs_terms_prefix(kind);
+    size_t plen = strlen(pfx);
+    char *s = malloc(plen + len + 1);
+    if (!s) {
+        b->st = CXS_ERR_NOMEM;
+        return 1;
+    }
+    memcpy(s, pfx, plen);
+    memcpy(s + plen, term, len);
+    s[plen + len] = '\0';
+    b->q->terms[b->q->nterms++] = (cxs_qterm){kind, s, plen + len};
+    if (kind == CXS_TERM_LEMMA)
+        b->q->has_lemma = 1;
+    return 0;
+}
+
+cxs_status cxs_qtext_analyze(cxs_analyzer *a, const char *text, size_t len,
+                             size_t max_toks, cxs_qtext *out, cxs_err *err) {
+    qt_build b = {out, 0, max_toks, CXS_OK};
+    out->toks = NULL;
+    out->n = 0;
+    cxs_status rc = cxs_analyzer_tokenize(a, text, len, on_token, &b, err);
+    if (rc == CXS_OK && b.st != CXS_OK)
+        rc = cxs_err_set(err, b.st, "out of memory");
+    for (size_t i = 0; rc == CXS_OK && i < out->n; i++) {
+        cxs_qtok *q = &out->toks[i];
+        cxs_token tk = {q->form, q->form_len, q->start, q->end,
+                        q->pos,  q->kind,     q->flags};
+        term_build tb = {q, 0, CXS_OK};
+        cxs_analyzer_expand(a, &tk, CXS_LANG_UNKNOWN, on_term, &tb);
+        if (tb.st != CXS_OK)
+            rc = cxs_err_set(err, tb.st, "out of memory");
+    }
+    if (rc != CXS_OK)
+        cxs_qtext_release(out);
+    return rc;
+}
+
+void cxs_qtext_release(cxs_qtext *t) {
+    if (!t)
+        return;
+    for (size_t i = 0; i < t->n; i++) {
+        for (size_t j = 0; j < t->toks[i].nterms; j++)
+            free(t->toks[i].terms[j].s);
+        free(t->toks[i].terms);
+        free(t->toks[i].form);
+    }
+    free(t->toks);
+    t->toks = NULL;
+    t->n = 0;
+}
+
+int cxs_qtok_match(const cxs_qtok *a, const cxs_qtok *b) {
+    int stems = !a->has_lemma || !b->has_lemma;
+    for (size_t i = 0; i < a->nterms; i++) {
+        const cxs_qterm *x = &a->terms[i];
+        if (x->kind == CXS_TERM_TAG || (x->kind == CXS_TERM_STEM && !stems))
+            continue;
+        for (size_t j = 0; j < b->nterms; j++) {
+            const cxs_qterm *y = &b->terms[j];
+            if (y->kind == x->kind && y->len == x->len &&
+                memcmp(y->s, x->s, x->len) == 0)
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Lexer
+ * ------------------------------------------------------------------ */
+
+typedef enum lx_kind {
+    LX_NONE, /* an operator already applied (NOT, AND) */
+    LX_WORD,
+    LX_PHRASE,
+    LX_FILTER,
+    LX_LPAREN,
+    LX_RPAREN,
+    LX_OR,
+    LX_AND,
+    LX_NOT
+} lx_kind;
+
+typedef enum field { F_CHANNEL, F_AUTHOR, F_LANG, F_TAG, F_DATE } field;
+
+typedef struct lexeme {
+    lx_kind kind;
+    const char *s; /* word (without '-', '*'), phrase inside, filter value */
+    size_t n;
+    const char *raw; /* as typed, without a leading '-' */
+    size_t rawn;
+    int neg, prefix;
+    field field;
+    cxs_qtext text;      /* WORD, PHRASE: analyzed */
+    char *fterm;         /* FILTER: the boolean term */
+    char lo[15], hi[15]; /* FILTER date: bounds, "" for an open end */
+    size_t span;         /* WORD: words covered by a synonym member from here */
+    size_t sgroup, smember;
+    int in_span; /* WORD: inside a span started by an earlier word */
+} lexeme;
+
+static uint32_t cp_at(const char *s, size_t n, size_t i, size_t *clen) {
+    const unsigned char *u = (const unsigned char *)s + i;
+    size_t left = n - i, need;
+    uint32_t c;
+    *clen = 1;
+    if (u[0] < 0x80)
+        return u[0];
+    if (u[0] >= 0xC2 && u[0] <= 0xDF)
+        need = 1, c = u[0] & 0x1F;
+    else if (u[0] >= 0xE0 && u[0] <= 0xEF)
+        need = 2, c = u[0] & 0x0F;
+    else if (u[0] >= 0xF0 && u[0] <= 0xF4)
+        need = 3, c = u[0] & 0x07;
+    else
+        return 0xFFFD;
+    if (left <= need)
+        return 0xFFFD;
+    for (size_t k = 1; k <= need; k++) {
+        if ((u[k] & 0xC0) != 0x80)
+            return 0xFFFD;
+        c = (c << 6) | (u[k] & 0x3F);
+    }
+    *clen = need + 1;
+    return c;
+}
+
+static int is_space(uint32_t c) {
+    return c == ' ' || (c >= 0x09 && c <= 0x0D) || c == 0x85 || c == 0xA0 ||
+           c == 0x1680 || (c >= 0x2000 && c <= 0x200B) || c == 0x2028 ||
+           c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000 ||
+           c == 0xFEFF;
+}
+
+/* ASCII, «guillemets» and “typographic” quotes all delimit phrases. */
+static int is_quote(uint32_t c) {
+    return c == '"' || c == 0xAB || c == 0xBB || c == 0x201C || c == 0x201D ||
+           c == 0x201E;
+}
+
+static int is_delim(uint32_t c) {
+    return is_space(c) || is_quote(c) || c == '(' || c == ')' || c == '|';
+}
+
+typedef struct lexer {
+    const char *q;
+    size_t len, i;
+    lexeme *lx;
+    size_t n, cap, units;
+} lexer;
+
+static lexeme *lx_push(lexer *L, lx_kind kind) {
+    if (L->n == L->cap) {
+        size_t cap = L->cap ? L->cap * 2 : 16;
+        lexeme *x = realloc(L->lx, cap * sizeof *x);
+        if (!x)
+            return NULL;
+        L->lx = x;
+        L->cap = cap;
+    }
+    lexeme *x = &L->lx[L->n++];
+    memset(x, 0, sizeof *x);
+    x->kind = kind;
+    return x;
+}
+
+/* The end of a quoted run opened just before i: the next quote or the end
+ * of the query (an unbalanced quote runs to the end). */
+static size_t quote_end(const lexer *L, size_t i, size_t *after) {
+    size_t cl;
+    while (i < L->len) {
+        if (is_quote(cp_at(L->q, L->len, i, &cl))) {
+            *after = i + cl;
+            return i;
+        }
+        i += cl;
+    }
+    *after = L->len;
+    return L->len;
+}
+
+static int field_of(const char *s, size_t n, field *f) {
+    static const char *const names[] = {"channel", "author", "lang", "tag",
+                                        "date"};
+    for (size_t k = 0; k < sizeof names / sizeof *names; k++)
+        if (n == strlen(names[k]) && strncasecmp(s, names[k], n) == 0) {
+            *f = (field)k;
+            return 1;
+        }
+    return 0;
+}
+
+static void set_text(lexeme *x, const char *s, size_t n) {
+    x->s = x->raw = s;
+    x->n = x->rawn = n;
+}
+
+static int lex_phrase(lexer *L, int neg) {
+    size_t cl, after, start = L->i;
+    cp_at(L->q, L->len, L->i, &cl);
+    size_t from = L->i + cl, to = quote_end(L, from, &after);
+    lexeme *x = lx_push(L, LX_PHRASE);
+    if (!x)
+        return -1;
+    set_text(x, L->q + start, after - start);
+    x->s = L->q + from;
+    x->n = to - from;
+    x->neg = neg;
+    L->i = after;
+    L->units++;
+    return 0;
+}
+
+/* field:value, field:"a value" or #tag; 0 when the word is none of them.
+ * The word is q[start..end). */
+static int lex_filter(lexer *L, lexeme *x, size_t start, size_t end) {
+    const char *w = L->q + start;
+    size_t n = end - start, cl, after;
+    if (n > 1 && w[0] == '#') {
+        x->field = F_TAG;
+        return 1;
+    }
+    const char *colon = memchr(w, ':', n);
+    if (!colon || !field_of(w, (size_t)(colon - w), &x->field))
+        return 0;
+    size_t vstart = (size_t)(colon - L->q) + 1;
+    if (vstart == end && end < L->len &&
+        is_quote(cp_at(L->q, L->len, end, &cl))) {
+        size_t to = quote_end(L, end + cl, &after);
+        if (to == end + cl)
+            return 0; /* field:"" */
+        x->s = L->q + end + cl;
+        x->n = to - (end + cl);
+        x->rawn = after - start;
+        L->i = after;
+        return 1;
+    }
+    x->s = L->q + vstart;
+    x->n = end - vstart;
+    return x->n > 0;
+}
+
+static void lex_operator(lexeme *x) {
+    if (x->neg)
+        return;
+    if (x->n == 2 && memcmp(x->s, "OR", 2) == 0)
+        x->kind = LX_OR;
+    else if (x->n == 3 && memcmp(x->s, "AND", 3) == 0)
+        x->kind = LX_AND;
+    else if (x->n == 3 && memcmp(x->s, "NOT", 3) == 0)
+        x->kind = LX_NOT;
+}
+
+static int lex_word(lexer *L, int neg) {
+    size_t start = L->i, end = start, cl;
+    while (end < L->len && !is_delim(cp_at(L->q, L->len, end, &cl)))
+        end += cl;
+    lexeme *x = lx_push(L, LX_WORD);
+    if (!x)
+        return -1;
+    x->neg = neg;
+    set_text(x, L->q + start, end - start);
+    L->i = end;
+    if (lex_filter(L, x, start, end)) {
+        x->kind = LX_FILTER;
+        L->units++;
+        return 0;
+    }
+    set_text(x, L->q + start, end - start);
+    lex_operator(x);
+    if (x->kind != LX_WORD)
+        return 0;
+    while (x->n && x->s[x->n - 1] == '*') {
+        x->n--;
+        x->prefix = 1;
+    }
+    if (x->n == 0)
+        L->n--; /* a lone '*' means nothing */
+    else
+        L->units++;
+    return 0;
+}
+
+static int lex_punct(lexer *L, uint32_t c, int neg) {
+    lexeme *x = lx_push(L, c == '(' ? LX_LPAREN : c == ')' ? LX_RPAREN : LX_OR);
+    if (!x)
+        return -1;
+    x->neg = neg;
+    set_text(x, L->q + L->i, 1);
+    L->i++;
+    return 0;
+}
+
+/* A leading '-' excludes, a leading '+' (required) is the default; both
+ * only when something follows at once. */
+static int lex_sign(lexer *L, uint32_t *c, size_t *cl) {
+    if ((*c != '-' && *c != '+') || L->i + 1 >= L->len)
+        return 0;
+    size_t dl;
+    uint32_t d = cp_at(L->q, L->len, L->i + 1, &dl);
+    if (is_space(d) || d == ')' || d == '|' || d == '-' || d == '+')
+        return 0;
+    int neg = *c == '-';
+    L->i++;
+    *c = d;
+    *cl = dl;
+    return neg;
+}
+
+static int lex_all(lexer *L) {
+    size_t cl;
+    while (L->i < L->len && L->n < MAX_LEXEMES && L->units < MAX_UNITS) {
+        uint32_t c = cp_at(L->q, L->len, L->i, &cl);
+        if (is_space(c)) {
+            L->i += cl;
+            continue;
+        }
+        int neg = lex_sign(L, &c, &cl), rc;
+        if (c == '(' || c == ')' || c == '|')
+            rc = lex_punct(L, c, neg);
+        else if (is_quote(c))
+            rc = lex_phrase(L, neg);
+        else
+            rc = lex_word(L, neg);
+        if (rc)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Operators without operands are read as words
+ * ------------------------------------------------------------------ */
+
+static lexeme *neighbor(lexer *L, size_t i, int dir) {
+    for (size_t k = i;;) {
+        if (dir < 0 ? k == 0 : k + 1 >= L->n)
+            return NULL;
+        k = dir < 0 ? k - 1 : k + 1;
+        if (L->lx[k].kind != LX_NONE)
+            return &L->lx[k];
+    }
+}
+
+static int ends_operand(const lexeme *x) {
+    return x && (((x->kind == LX_WORD || x->kind == LX_PHRASE) && !x->neg) ||
+                 x->kind == LX_RPAREN);
+}
+
+static int starts_operand(const lexeme *x) {
+    return x && !x->neg &&
+           (x->kind == LX_WORD || x->kind == LX_PHRASE || x->kind == LX_LPAREN);
+}
+
+static void make_literal(lexeme *x) {
+    x->kind = LX_WORD;
+    x->s = x->raw;
+    x->n = x->rawn;
+}
+
+static void fix_operators(lexer *L) {
+    for (size_t i = 0; i < L->n; i++) {
+        lexeme *x = &L->lx[i], *next = neighbor(L, i, 1);
+        if (x->kind != LX_NOT)
+            continue;
+        if (next && !next->neg &&
+            (starts_operand(next) || next->kind == LX_FILTER)) {
+            next->neg = 1;
+            x->kind = LX_NONE;
+        } else {
+            make_literal(x);
+        }
+    }
+    for (size_t i = 0; i < L->n; i++) {
+        lexeme *x = &L->lx[i];
+        if (x->kind != LX_OR && x->kind != LX_AND)
+            continue;
+        if (!ends_operand(neighbor(L, i, -1)) ||
+            !starts_operand(neighbor(L, i, 1)))
+            make_literal(x);
+        else if (x->kind == LX_AND)
+            x->kind = LX_NONE; /* AND is what words do anyway */
+    }
+}
+
+/* ---------------------------------------------------------------------
+ * Filters: values folded to boolean terms, dates to bounds
+ * ------------------------------------------------------------------ */
+
+/* "2024", "2024-01..2024-03", "2024..", "..2023-06-30". A reversed range
+ * is read the right way round. */
+static int date_range(lexeme *x, const char *v) {
+    const char *dots = strstr(v, "..");
+    char a[64], b[64];
+    size_t an = dots ? (size_t)(dots - v) : strlen(v);
+    const char *bs = dots ? dots + 2 : v;
+    if (an >= sizeof a || strlen(bs) >= sizeof b)
+        return 0;
+    memcpy(a, v, an);
+    a[an] = '\0';
+    strcpy(b, bs);
+    if ((!*a && !*b) || (*a && cxs_date_bound(a, 0, x->lo) != 0) ||
+        (*b && cxs_date_bound(b, 1, x->hi) != 0))
+        return 0;
+    if (*a && *b && strcmp(x->lo, x->hi) > 0 &&
+        (cxs_date_bound(b, 0, x->lo) != 0 || cxs_date_bound(a, 1, x->hi) != 0))
+        return 0;
+    return 1;
+}
+
+static const char *field_prefix(field f) {
+    switch (f) {
+    case F_CHANNEL: return CXS_PFX_CHANNEL;
+    case F_AUTHOR: return CXS_PFX_AUTHOR;
+    case F_LANG: return CXS_PFX_LANG;
+    case F_TAG: return CXS_PFX_TAG;
+    case F_DATE: break;
+    }
+    return "";
+}
+
+/* 1: a usable filter; 0: read it as words; -1: out of memory. */
+static int filter_prepare(lexeme *x) {
+    char *v = cxs_strndup(x->s, x->n);
+    if (!v)
+        return -1;
+    int ok = 0;
+    if (x->field == F_DATE) {
+        ok = date_range(x, v);
+    } else {
+        const char *value = v;
+        cxs_lang lang = cxs_lang_from_code(v);
+        if (x->field == F_LANG && lang != CXS_LANG_UNKNOWN)
+            value = cxs_lang_code(lang);
+        const char *pfx = field_prefix(x->field);
+        cxs_buf b = CXS_BUF_INIT;
+        cxs_status rc = cxs_terms_field(pfx, value, &b);
+        if (rc == CXS_ERR_NOMEM)
+            ok = -1;
+        else if (rc == CXS_OK && b.len > strlen(pfx))
+            ok = (x->fterm = cxs_buf_detach(&b)) ? 1 : -1;
+        cxs_buf_release(&b);
+    }
+    free(v);
+    return ok;
+}
+
+/* ---------------------------------------------------------------------
+ * Tree building
+ * ------------------------------------------------------------------ */
+
+typedef struct strvec {
+    char **v;
+    size_t n, cap;
+} strvec;
+
+typedef struct group {
+    cxs_qnode *clauses; /* AND: the required clauses */
+    cxs_qnode *excl;    /* a list (OR node) of excluded items */
+    int neg;            /* opened by "-(": the group is excluded */
+    int or_pending;     /* an OR waits for its right operand */
+    int last_pos;       /* the last item was a clause an OR may join */
+    int alt_open;       /* the last clause is an OR built from ORs */
+} group;
+
+enum { C_EXACT, C_ASCII, C_LEMMA, C_STEM, NCLASSES };
+enum { FV_CHANNEL, FV_AUTHOR, FV_LANG, FV_TAG, NFV };
+
+typedef struct builder {
+    double w[NCLASSES], wsyn;
+    int keep_stop; /* the query is only stopwords: keep them */
+    int collect;   /* building a positive item: record highlight terms */
+    cxs_status st;
+    const cxs_synonyms *syn;
+    strvec hl, prefixes, words;
+    strvec fvals[NFV];      /* filter values as typed */
+    cxs_qnode *fterms[NFV]; /* OR of the filter terms of each field */
+    char lo[15], hi[15];    /* date bounds, "" when open */
+    char *date_from, *date_to;
+} builder;
+
+static void sv_free(strvec *s) {
+    for (size_t i = 0; i < s->n; i++)
+        free(s->v[i]);
+    free(s->v);
+    memset(s, 0, sizeof *s);
+}
+
+static void sv_push(builder *b, strvec *s, const char *p, size_t n) {
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 8;
+        char **v = realloc(s->v, cap * sizeof *v);
+        if (!v) {
+            b->st = CXS_ERR_NOMEM;
+            return;
+        }
+        s->v = v;
+        s->cap = cap;
+    }
+    if (!(s->v[s->n] = cxs_strndup(p, n)))
+        b->st = CXS_ERR_NOMEM;
+    else
+        s->n++;
+}
+
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void sv_sort_unique(strvec *s) {
+    if (!s->n)
+        return;
+    qsort(s->v, s->n, sizeof *s->v, cmp_str);
+    size_t k = 1;
+    for (size_t i = 1; i < s->n; i++) {
+        if (strcmp(s->v[i], s->v[k - 1]) == 0)
+            free(s->v[i]);
+        else
+            s->v[k++] = s->v[i];
+    }
+    s->n = k;
+}
+
+static cxs_qnode *nnew(builder *b, cxs_qop op) {
+    cxs_qnode *n = cxs_qnode_new(op);
+    if (!n)
+        b->st = CXS_ERR_NOMEM;
+    return n;
+}
+
+static cxs_qnode *nterm(builder *b, cxs_qop op, const char *term, size_t len) {
+    cxs_qnode *n = cxs_qnode_term(op, "", term, len);
+    if (!n)
+        b->st = CXS_ERR_NOMEM;
+    return n;
+}
+
+/* Adds kid (taken over) to parent; a NULL kid is an empty item. */
+static void nadd(builder *b, cxs_qnode *parent, cxs_qnode *kid) {
+    if (!kid)
+        return;
+    if (!parent) {
+        cxs_qnode_free(kid);
+        return;
+    }
+    if (cxs_qnode_add(parent, kid) != CXS_OK)
+        b->st = CXS_ERR_NOMEM;
+}
+
+static cxs_qnode *nscale(builder *b, cxs_qnode *kid, double w) {
+    if (!kid || w == 1.0)
+        return kid;
+    cxs_qnode *n = cxs_qnode_scale(kid, w);
+    if (!n)
+        b->st = CXS_ERR_NOMEM;
+    return n;
+}
+
+/* An empty container is no item; a container of one is that one. */
+static cxs_qnode *collapse(cxs_qnode *n) {
+    if (!n || (n->op != CXS_Q_AND && n->op != CXS_Q_OR &&
+               n->op != CXS_Q_SYNONYM && n->op != CXS_Q_PHRASE))
+        return n;
+    if (n->nkids == 0) {
+        cxs_qnode_free(n);
+        return NULL;
+    }
+    if (n->nkids > 1)
+        return n;
+    cxs_qnode *k = n->kids[0];
+    n->nkids = 0;
+    cxs_qnode_free(n);
+    return k;
+}
+
+static int class_of(cxs_term_kind k) {
+    switch (k) {
+    case CXS_TERM_EXACT: return C_EXACT;
+    case CXS_TERM_ASCII: return C_ASCII;
+    case CXS_TERM_LEMMA: return C_LEMMA;
+    case CXS_TERM_STEM: return C_STEM;
+    case CXS_TERM_TAG: break;
+    }
+    return -1;
+}
+
+static void collect_terms(builder *b, const cxs_qtok *t) {
+    for (size_t i = 0; b->collect && i < t->nterms; i++)
+        if (t->terms[i].kind != CXS_TERM_TAG)
+            sv_push(b, &b->hl, t->terms[i].s, t->terms[i].len);
+}
+
+/* A word: (OR exact (SCALE w accent-free) (SCALE w lemmas) (SCALE w
+ * stems)), each class a SYN of its terms. */
+static cxs_qnode *tok_group(builder *b, const cxs_qtok *t) {
+    cxs_qnode * or = nnew(b, CXS_Q_OR);
+    for (int c = 0; c < NCLASSES; c++) {
+        cxs_qnode *syn = nnew(b, CXS_Q_SYNONYM);
+        for (size_t i = 0; syn && i < t->nterms; i++)
+            if (class_of(t->terms[i].kind) == c)
+                nadd(b, syn,
+                     nterm(b, CXS_Q_TERM, t->terms[i].s, t->terms[i].len));
+        nadd(b, or, nscale(b, collapse(syn), b->w[c]));
+    }
+    collect_terms(b, t);
+    return collapse(or);
+}
+
+/* One position of a phrase: any variant of the word, unweighted (a phrase
+ * position must be a term or an OR of terms). */
+static cxs_qnode *pos_or(builder *b, const cxs_qtok *t) {
+    cxs_qnode * or = nnew(b, CXS_Q_OR);
+    for (size_t i = 0; or &&i < t->nterms; i++)
+        if (t->terms[i].kind != CXS_TERM_TAG)
+            nadd(b, or, nterm(b, CXS_Q_TERM, t->terms[i].s, t->terms[i].len));
+    collect_terms(b, t);
+    return collapse(or);
+}
+
+static cxs_qnode *phrase_of(builder *b, const cxs_qtok *const *toks, size_t n) {
+    if (n == 0)
+        return NULL;
+    if (n == 1)
+        return tok_group(b, toks[0]);
+    cxs_qnode *ph = nnew(b, CXS_Q_PHRASE);
+    for (size_t i = 0; ph && i < n; i++)
+        nadd(b, ph, pos_or(b, toks[i]));
+    /* Positions the analyzer skipped widen the window, never narrow it. */
+    unsigned span = toks[n - 1]->pos - toks[0]->pos + 1;
+    if (ph && toks[n - 1]->pos >= toks[0]->pos && span > ph->nkids)
+        ph->window = span;
+    return collapse(ph);
+}
+
+/* The tokens of a text that take a phrase position: plain words and the
+ * parts of compounds (the whole compound shares its first part's). */
+static size_t positional(const cxs_qtext *t, const cxs_qtok **out) {
+    size_t n = 0;
+    for (size_t i = 0; i < t->n && n < MAX_TEXT_TOKS; i++)
+        if (!(t->toks[i].flags & CXS_TOKF_COMPOUND))
+            out[n++] = &t->toks[i];
+    return n;
+}
+
+/* A compound (NPS-CSI): the whole term, or its parts in order. */
+static cxs_qnode *compound_node(builder *b, const cxs_qtext *t,
+                                const cxs_qtok *c) {
+    const cxs_qtok *parts[MAX_TEXT_TOKS];
+    size_t n = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        const cxs_qtok *p = &t->toks[i];
+        if ((p->flags & CXS_TOKF_PART) && p->start >= c->start &&
+            p->end <= c->end)
+            parts[n++] = p;
+    }
+    cxs_qnode * or = nnew(b, CXS_Q_OR);
+    nadd(b, or, tok_group(b, c));
+    if (n > 1)
+        nadd(b, or, phrase_of(b, parts, n));
+    return collapse(or);
+}
+
+static cxs_qnode *unit_node(builder *b, const cxs_qtext *t, const cxs_qtok *k) {
+    return (k->flags & CXS_TOKF_COMPOUND) ? compound_node(b, t, k)
+                                          : tok_group(b, k);
+}
+
+static int dropped(const builder *b, const cxs_qtok *k) {
+    return !b->keep_stop && (k->flags & CXS_TOKF_STOPWORD) &&
+           !(k->flags & CXS_TOKF_COMPOUND);
+}
+
+/* A free word: every word the analyzer finds in it is required. */
+static cxs_qnode *word_node(builder *b, const lexeme *x) {
+    cxs_qnode *and = nnew(b, CXS_Q_AND);
+    for (size_t i = 0; and&&i < x->text.n; i++) {
+        const cxs_qtok *k = &x->text.toks[i];
+        if (cxs_qtok_is_key(k) && !dropped(b, k))
+            nadd(b, and, unit_node(b, &x->text, k));
+    }
+    cxs_qnode *n = collapse(and);
+    if (n && b->collect)
+        sv_push(b, &b->words, x->raw, x->rawn);
+    return n;
+}
+
+static cxs_qnode *phrase_node(builder *b, const cxs_qtext *t) {
+    const cxs_qtok *toks[MAX_TEXT_TOKS];
+    return phrase_of(b, toks, positional(t, toks));
+}
+
+/* word*: the last word of it is a prefix of the exact form. */
+static cxs_qnode *prefix_node(builder *b, const lexeme *x) {
+    const cxs_qtok *last = NULL;
+    for (size_t i = 0; i < x->text.n; i++)
+        if (cxs_qtok_is_key(&x->text.toks[i]))
+            last = &x->text.toks[i];
+    if (!last)
+        return NULL;
+    cxs_qnode *and = nnew(b, CXS_Q_AND);
+    for (size_t i = 0; and&&&x->text.toks[i] != last; i++)
+        if (cxs_qtok_is_key(&x->text.toks[i]))
+            nadd(b, and, unit_node(b, &x->text, &x->text.toks[i]));
+    nadd(b, and, nterm(b, CXS_Q_PREFIX, last->form, last->form_len));
+    if (b->collect)
+        sv_push(b, &b->prefixes, last->form, last->form_len);
+    return collapse(and);
+}
+
+/* Words x[0..span) matched a synonym member: they, or (weighted lower)
+ * any other member of its group. */
+static cxs_qnode *span_node(builder *b, const lexeme *x) {
+    cxs_qnode *words = nnew(b, CXS_Q_AND), *alts = nnew(b, CXS_Q_OR);
+    for (size_t i = 0; i < x->span; i++)
+        nadd(b, words, word_node(b, &x[i]));
+    size_t n = cxs_synonyms_group_size(b->syn, x->sgroup);
+    for (size_t m = 0; alts && m < n; m++)
+        if (m != x->smember)
+            nadd(b, alts,
+                 phrase_node(b, cxs_synonyms_member(b->syn, x->sgroup, m)));
+    cxs_qnode * or = nnew(b, CXS_Q_OR);
+    nadd(b, or, collapse(words));
+    nadd(b, or, nscale(b, collapse(alts), b->wsyn));
+    return collapse(or);
+}
+
+static void group_init(builder *b, group *g, int neg) {
+    memset(g, 0, sizeof *g);
+    g->clauses = nnew(b, CXS_Q_AND);
+    g->excl = nnew(b, CXS_Q_OR);
+    g->neg = neg;
+}
+
+static void group_add(builder *b, group *g, cxs_qnode *x, int neg) {
+    if (!x)
+        return; /* an empty item leaves a pending OR pending */
+    if (!g->clauses || !g->excl) {
+        cxs_qnode_free(x);
+        return;
+    }
+    if (neg) {
+        nadd(b, g->excl, x);
+        g->last_pos = 0;
+        return;
+    }
+    size_t n = g->clauses->nkids;
+    if (g->or_pending && g->last_pos && n) {
+        if (!g->alt_open) {
+            cxs_qnode *alt = nnew(b, CXS_Q_OR), *last = g->clauses->kids[n - 1];
+            if (!alt) {
+                cxs_qnode_free(x);
+                return;
+            }
+            g->clauses->kids[n - 1] = alt; /* before add: add may free */
+            nadd(b, alt, last);
+            g->alt_open = 1;
+        }
+        nadd(b, g->clauses->kids[n - 1], x);
+    } else {
+        nadd(b, g->clauses, x);
+        g->alt_open = 0;
+    }
+    g->or_pending = 0;
+    g->last_pos = 1;
+}
+
+/* pos AND NOT any of excl (both taken over); ALL when pos is empty. */
+static cxs_qnode *with_excl(builder *b, cxs_qnode *pos, cxs_qnode *excl) {
+    if (!excl || excl->nkids == 0) {
+        cxs_qnode_free(excl);
+        return pos ? pos : nnew(b, CXS_Q_ALL);
+    }
+    cxs_qnode *an = nnew(b, CXS_Q_AND_NOT);
+    nadd(b, an, pos ? pos : nnew(b, CXS_Q_ALL));
+    for (size_t i = 0; i < excl->nkids; i++) {
+        cxs_qnode *k = excl->kids[i];
+        excl->kids[i] = NULL;
+        nadd(b, an, k);
+    }
+    cxs_qnode_free(excl);
+    return an;
+}
+
+/* Closes a parenthesized group into one node (NULL when empty). */
+static cxs_qnode *group_node(builder *b, group *g) {
+    cxs_qnode *pos = collapse(g->clauses);
+    g->clauses = NULL;
+    if (!g->excl || g->excl->nkids == 0) {
+        cxs_qnode_free(g->excl);
+        g->excl = NULL;
+        return pos;
+    }
+    cxs_qnode *n = with_excl(b, pos, g->excl);
+    g->excl = NULL;
+    return n;
+}
+
+static void group_free(group *g) {
+    cxs_qnode_free(g->clauses);
+    cxs_qnode_free(g->excl);
+    g->clauses = g->excl = NULL;
+}
+
+/* ---------------------------------------------------------------------
+ * Filters, stopwords, synonym spans
+ * ------------------------------------------------------------------ */
+
+static void date_typed(builder *b, char **dst, const char *p, size_t n) {
+    free(*dst);
+    if (!(*dst = cxs_strndup(p, n)))
+        b->st = CXS_ERR_NOMEM;
+}
+
+/* Several date filters all apply: the tightest bounds win. */
+static void date_apply(builder *b, const lexeme *x) {
+    const char *dots = memmem(x->s, x->n, "..", 2);
+    size_t an = dots ? (size_t)(dots - x->s) : x->n;
+    const char *bs = dots ? dots + 2 : x->s;
+    size_t bn = dots ? x->n - an - 2 : x->n;
+    if (x->lo[0] && (!b->lo[0] || strcmp(x->lo, b->lo) > 0)) {
+        memcpy(b->lo, x->lo, sizeof b->lo);
+        date_typed(b, &b->date_from, x->s, an);
+    }
+    if (x->hi[0] && (!b->hi[0] || strcmp(x->hi, b->hi) < 0)) {
+        memcpy(b->hi, x->hi, sizeof b->hi);
+        date_typed(b, &b->date_to, bs, bn);
+    }
+}
+
+static cxs_qnode *date_node(builder *b, const char *lo, const char *hi) {
+    cxs_qnode *r =
+        cxs_qnode_range(CXS_SLOT_DATE, *lo ? lo : NULL, *hi ? hi : NULL);
+    if (!r)
+        b->st = CXS_ERR_NOMEM;
+    return r;
+}
+
+/* Filters apply to the whole query wherever they are typed; an excluded
+ * one (-channel:x) excludes at the top. */
+static void filter_apply(builder *b, const lexeme *x, group *top) {
+    if (x->field == F_DATE) {
+        if (x->neg)
+            group_add(b, top, date_node(b, x->lo, x->hi), 1);
+        else
+            date_apply(b, x);
+        return;
+    }
+    cxs_qnode *t = nterm(b, CXS_Q_TERM, x->fterm, strlen(x->fterm));
+    if (x->neg) {
+        group_add(b, top, t, 1);
+        return;
+    }
+    int f = (int)x->field; /* F_* and FV_* agree up to F_TAG */
+    if (!b->fterms[f] && !(b->fterms[f] = nnew(b, CXS_Q_OR))) {
+        cxs_qnode_free(t);
+        return;
+    }
+    nadd(b, b->fterms[f], t);
+    size_t skip = x->field == F_TAG && x->n && x->s[0] == '#';
+    sv_push(b, &b->fvals[f], x->s + skip, x->n - skip);
+}
+
+/* (AND channels authors langs tags dates), or NULL without filters. */
+static cxs_qnode *filters_node(builder *b) {
+    cxs_qnode *and = nnew(b, CXS_Q_AND);
+    for (int f = 0; f < NFV; f++) {
+        nadd(b, and, collapse(b->fterms[f]));
+        b->fterms[f] = NULL;
+    }
+    if (b->lo[0] || b->hi[0])
+        nadd(b, and, date_node(b, b->lo, b->hi));
+    return collapse(and);
+}
+
+/* Stopwords stay only when the query has nothing else to look for. */
+static int only_stopwords(const lexer *L) {
+    for (size_t i = 0; i < L->n; i++) {
+        const lexeme *x = &L->lx[i];
+        if (x->neg || (x->kind != LX_WORD && x->kind != LX_PHRASE))
+            continue;
+        if ((x->kind == LX_PHRASE || x->prefix) && x->text.n)
+            return 0;
+        for (size_t k = 0; k < x->text.n; k++) {
+            const cxs_qtok *t = &x->text.toks[k];
+            if (cxs_qtok_is_key(t) && (!(t->flags & CXS_TOKF_STOPWORD) ||
+                                       (t->flags & CXS_TOKF_COMPOUND)))
+                return 0;
+        }
+    }
+    return 1;
+}
+
+static int span_word(const lexeme *x) {
+    return x->kind == LX_WORD && !x->neg && !x->prefix && x->text.n > 0;
+}
+
+/* Tries a synonym member at word i; returns the words it covers. */
+static size_t span_at(const builder *b, lexer *L, size_t i) {
+    const cxs_qtok *toks[MAX_SPAN];
+    size_t owner[MAX_SPAN], nt = 0, g = 0, m = 0;
+    int last[MAX_SPAN] = {0};
+    for (size_t j = i; j < L->n && span_word(&L->lx[j]); j++) {
+        const cxs_qtext *t = &L->lx[j].text;
+        for (size_t k = 0; k < t->n; k++) {
+            if (!cxs_qtok_is_key(&t->toks[k]))
+                continue;
+            if (nt == MAX_SPAN)
+                goto full;
+            toks[nt] = &t->toks[k];
+            owner[nt++] = j;
+        }
+        if (nt)
+            last[nt - 1] = 1;
+    }
+full:;
+    size_t k = nt ? cxs_synonyms_match(b->syn, toks, nt, &g, &m) : 0;
+    if (!k || !last[k - 1])
+        return 0; /* no member, or one that ends inside a word */
+    size_t j = owner[k - 1];
+    if (j + 1 < L->n && L->lx[j + 1].kind == LX_OR)
+        return 0; /* the last word is an OR operand */
+    L->lx[i].span = j - i + 1;
+    L->lx[i].sgroup = g;
+    L->lx[i].smember = m;
+    for (size_t w = i + 1; w <= j; w++)
+        L->lx[w].in_span = 1;
+    return j - i + 1;
+}
+
+static void mark_spans(const builder *b, lexer *L) {
+    if (!b->syn)
+        return;
+    for (size_t i = 0; i < L->n;) {
+        size_t n = 0;
+        if (span_word(&L->lx[i]) && (i == 0 || L->lx[i - 1].kind != LX_OR))
+            n = span_at(b, L, i);
+        i += n ? n : 1;
+    }
+}
+
+/* Analyzes words and phrases, prepares filters (a bad one becomes a word). */
+static cxs_status analyze_all(cxs_analyzer *a, lexer *L, cxs_err *err) {
+    for (size_t i = 0; i < L->n; i++) {
+        lexeme *x = &L->lx[i];
+        if (x->kind == LX_FILTER) {
+            int ok = filter_prepare(x);
+            if (ok < 0)
+                return cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
+            if (ok == 0)
+                make_literal(x);
+        }
+        if (x->kind != LX_WORD && x->kind != LX_PHRASE)
+            continue;
+        cxs_status rc =
+            cxs_qtext_analyze(a, x->s, x->n, MAX_TEXT_TOKS, &x->text, err);
+        if (rc != CXS_OK)
+            return rc;
+    }
+    return CXS_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * Parsing: a loop over the lexemes with a bounded stack of groups
+ * ------------------------------------------------------------------ */
+
+typedef struct parser {
+    group stack[MAX_DEPTH + 1];
+    size_t depth;
+    size_t flattened; /* '(' past MAX_DEPTH, whose ')' are ignored too */
+    int negdepth;     /* open excluded groups: nothing in them is shown */
+} parser;
+
+static void close_group(builder *b, parser *p) {
+    group *g = &p->stack[p->depth--];
+    p->negdepth -= g->neg;
+    group_add(b, &p->stack[p->depth], group_node(b, g), g->neg);
+}
+
+static cxs_qnode *item_node(builder *b, const lexeme *x) {
+    if (x->kind == LX_PHRASE)
+        return phrase_node(b, &x->text);
+    if (x->span)
+        return span_node(b, x);
+    return x->prefix ? prefix_node(b, x) : word_node(b, x);
+}
+
+static void parse_one(builder *b, parser *p, const lexeme *x) {
+    group *g = &p->stack[p->depth];
+    switch (x->kind) {
+    case LX_LPAREN:
+        if (p->depth == MAX_DEPTH) {
+            p->flattened++;
+            break;
+        }
+        group_init(b, &p->stack[++p->depth], x->neg);
+        p->negdepth += x->neg;
+        break;
+    case LX_RPAREN:
+        if (p->flattened)
+            p->flattened--;
+        else if (p->depth) /* a ')' with no '(' is ignored */
+            close_group(b, p);
+        break;
+    case LX_OR: g->or_pending = 1; break;
+    case LX_FILTER: filter_apply(b, x, &p->stack[0]); break;
+    case LX_WORD:
+    case LX_PHRASE:
+        if (x->in_span)
+            break;
+        b->collect = !x->neg && p->negdepth == 0;
+        group_add(b, g, item_node(b, x), x->neg);
+        b->collect = 0;
+        break;
+    default: break;
+    }
+}
+
+/* Builds strict and relaxed from the top group and the filters. */
+static void finish(builder *b, group *top, cxs_query *out) {
+    cxs_qnode *f = filters_node(b), *rel = NULL;
+    if (top->clauses && top->clauses->nkids > 1) {
+        if (!(rel = cxs_qnode_clone(top->clauses)))
+            b->st = CXS_ERR_NOMEM;
+        else
+            rel->op = CXS_Q_OR; /* as many words as possible */
+    }
+    cxs_qnode *ex2 = rel && top->excl ? cxs_qnode_clone(top->excl) : NULL;
+    cxs_qnode *f2 = rel && f ? cxs_qnode_clone(f) : NULL;
+    if ((rel && top->excl && !ex2) || (rel && f && !f2))
+        b->st = CXS_ERR_NOMEM;
+    cxs_qnode *strict = with_excl(b, collapse(top->clauses), top->excl);
+    top->clauses = top->excl = NULL;
+    if (f && strict) {
+        cxs_qnode *fl = nnew(b, CXS_Q_FILTER);
+        nadd(b, fl, strict);
+        nadd(b, fl, f);
+        strict = fl;
+        f = NULL;
+    }
+    cxs_qnode_free(f);
+    out->strict = strict;
+    if (rel) {
+        cxs_qnode *r = with_excl(b, rel, ex2);
+        if (f2 && r) {
+            cxs_qnode *fl = nnew(b, CXS_Q_FILTER);
+            nadd(b, fl, r);
+            nadd(b, fl, f2);
+            r = fl;
+            f2 = NULL;
+        }
+        cxs_qnode_free(f2);
+        out->relaxed = r;
+    }
+}
+
+static void move_vec(strvec *s, char ***v, size_t *n) {
+    *v = s->v;
+    *n = s->n;
+    memset(s, 0, sizeof *s);
+}
+
+static void hand_over(builder *b, cxs_query *out) {
+    sv_sort_unique(&b->hl);
+    sv_sort_unique(&b->prefixes);
+    move_vec(&b->hl, &out->hl_terms, &out->nhl_terms);
+    move_vec(&b->prefixes, &out->hl_prefixes, &out->nhl_prefixes);
+    move_vec(&b->words, &out->words, &out->nwords);
+    cxs_query_filters *f = &out->filters;
+    move_vec(&b->fvals[FV_CHANNEL], &f->channels, &f->nchannels);
+    move_vec(&b->fvals[FV_AUTHOR], &f->authors, &f->nauthors);
+    move_vec(&b->fvals[FV_LANG], &f->langs, &f->nlangs);
+    move_vec(&b->fvals[FV_TAG], &f->tags, &f->ntags);
+    f->date_from = b->date_from;
+    f->date_to = b->date_to;
+    b->date_from = b->date_to = NULL;
+}
+
+static void builder_init(builder *b, const cxs_query_opts *o) {
+    static const cxs_query_opts none = {0};
+    if (!o)
+        o = &none;
+    memset(b, 0, sizeof *b);
+    b->w[C_EXACT] = o->w_exact > 0 ? o->w_exact : 1.0;
+    b->w[C_ASCII] = o->w_ascii > 0 ? o->w_ascii : 0.7;
+    b->w[C_LEMMA] = o->w_lemma > 0 ? o->w_lemma : 0.8;
+    b->w[C_STEM] = o->w_stem > 0 ? o->w_stem : 0.6;
+    b->wsyn = o->w_synonym > 0 ? o->w_synonym : 0.5;
+    b->syn = o->syn;
+}
+
+static void builder_release(builder *b) {
+    sv_free(&b->hl);
+    sv_free(&b->prefixes);
+    sv_free(&b->words);
+    for (int f = 0; f < NFV; f++) {
+        sv_free(&b->fvals[f]);
+        cxs_qnode_free(b->fterms[f]);
+    }
+    free(b->date_from);
+    free(b->date_to);
+}
+
+static void lexer_release(lexer *L) {
+    for (size_t i = 0; i < L->n; i++) {
+        cxs_qtext_release(&L->lx[i].text);
+        free(L->lx[i].fterm);
+    }
+    free(L->lx);
+}
+
+static void build(builder *b, lexer *L, cxs_query *out) {
+    parser *p = calloc(1, sizeof *p);
+    if (!p) {
+        b->st = CXS_ERR_NOMEM;
+        return;
+    }
+    b->keep_stop = only_stopwords(L);
+    mark_spans(b, L);
+    group_init(b, &p->stack[0], 0);
+    for (size_t i = 0; i < L->n; i++)
+        parse_one(b, p, &L->lx[i]);
+    while (p->depth) /* unclosed '(' close at the end */
+        close_group(b, p);
+    finish(b, &p->stack[0], out);
+    group_free(&p->stack[0]);
+    free(p);
+}
+
+cxs_status cxs_query_parse(cxs_analyzer *a, const char *q, size_t len,
+                           const cxs_query_opts *opts, cxs_query *out,
+                           cxs_err *err) {
+    size_t max = opts && opts->max_len ? opts->max_len : DEFAULT_MAX_LEN;
+    memset(out, 0, sizeof *out);
+    if (len > max)
+        return cxs_err_set(err, CXS_ERR_TOO_LARGE,
+                           "query is %zu bytes, over the limit of %zu", len,
+                           max);
+    lexer L = {q ? q : "", q ? len : 0, 0, NULL, 0, 0, 0};
+    builder b;
+    builder_init(&b, opts);
+    cxs_status rc =
+        lex_all(&L) ? cxs_err_set(err, CXS_ERR_NOMEM, "out of memory") : CXS_OK;
+    fix_operators(&L);
+    if (rc == CXS_OK)
+        rc = analyze_all(a, &L, err);
+    if (rc == CXS_OK) {
+        build(&b, &L, out);
+        if (b.st != CXS_OK)
+            rc = cxs_err_set(err, b.st, "out of memory");
+    }
+    if (rc == CXS_OK)
+        hand_over(&b, out);
+    else
+        cxs_query_release(out);
+    builder_release(&b);
+    lexer_release(&L);
+    return rc;
+}
+
+static void free_vec(char **v, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+void cxs_query_release(cxs_query *q) {
+    if (!q)
+        return;
+    cxs_qnode_free(q->strict);
+    cxs_qnode_free(q->relaxed);
+    free_vec(q->hl_terms, q->nhl_terms);
+    free_vec(q->hl_prefixes, q->nhl_prefixes);
+    free_vec(q->words, q->nwords);
+    cxs_query_filters *f = &q->filters;
+    free_vec(f->channels, f->nchannels);
+    free_vec(f->authors, f->nauthors);
+    free_vec(f->langs, f->nlangs);
+    free_vec(f->tags, f->ntags);
+    free(f->date_from);
+    free(f->date_to);
+    memset(q, 0, sizeof *q);
+}
