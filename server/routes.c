@@ -1,0 +1,102 @@
+/*
+ * routes.c - the route table of cxsearchd (see routes.h). New APIs (the
+ * Meilisearch-compatible one, the search page) are new rows here.
+ */
+#include "routes.h"
+
+#include <string.h>
+
+#define GET CXS_M_GET
+#define POST CXS_M_POST
+#define PUT CXS_M_PUT
+#define DEL CXS_M_DELETE
+
+static const cxs_route ROUTES[] = {
+    {"search", "/search", GET | POST, CXS_AUTH_READ, CXS_BODY_JSON, 0,
+     cxs_api_search},
+    {"suggest", "/suggest", GET, CXS_AUTH_READ, CXS_BODY_NONE, 0,
+     cxs_api_suggest},
+    {"similar", "/documents/{id}/similar", GET, CXS_AUTH_READ, CXS_BODY_NONE,
+     0, cxs_api_similar},
+    {"document_get", "/documents/{id}", GET, CXS_AUTH_READ, CXS_BODY_NONE, 0,
+     cxs_api_document},
+    {"document_put", "/documents/{id}", PUT, CXS_AUTH_WRITE, CXS_BODY_JSON, 0,
+     cxs_api_put_document},
+    {"document_delete", "/documents/{id}", DEL, CXS_AUTH_WRITE,
+     CXS_BODY_NONE, 0, cxs_api_delete_document},
+    {"documents_post", "/documents", POST, CXS_AUTH_WRITE, CXS_BODY_POSTS, 0,
+     cxs_api_post_documents},
+    {"health", "/health", GET, CXS_AUTH_NONE, CXS_BODY_NONE, 0,
+     cxs_api_health},
+    {"stats", "/stats", GET, CXS_AUTH_READ, CXS_BODY_NONE, 0, cxs_api_stats},
+    {"metrics", "/metrics", GET, CXS_AUTH_READ, CXS_BODY_NONE, 0,
+     cxs_api_metrics},
+    {"static", "/*", GET, CXS_AUTH_NONE, CXS_BODY_NONE, 1, cxs_static_serve},
+};
+#define NROUTES (sizeof ROUTES / sizeof ROUTES[0])
+
+static const char *const NAMES[NROUTES] = {
+    "search",       "suggest",         "similar",        "document_get",
+    "document_put", "document_delete", "documents_post", "health",
+    "stats",        "metrics",         "static"};
+
+const cxs_route *cxs_routes(size_t *n) {
+    *n = NROUTES;
+    return ROUTES;
+}
+
+const char *const *cxs_route_names(void) {
+    return NAMES;
+}
+
+/* Matches a pattern against the raw path; see routes.h. */
+static int match(const char *pat, const char *path, size_t n,
+                 const char **param, size_t *plen) {
+    *param = NULL;
+    *plen = 0;
+    if (strcmp(pat, "/*") == 0)
+        return n > 0 && path[0] == '/';
+    const char *open = strchr(pat, '{');
+    if (!open)
+        return strlen(pat) == n && memcmp(pat, path, n) == 0;
+    const char *tail = strchr(open, '}') + 1;
+    size_t head = (size_t)(open - pat), tl = strlen(tail);
+    if (n < head + tl + 1 || memcmp(path, pat, head) != 0 ||
+        memcmp(path + n - tl, tail, tl) != 0)
+        return 0;
+    *param = path + head;
+    *plen = n - head - tl;
+    return 1;
+}
+
+static unsigned with_head(unsigned m) {
+    return (m & CXS_M_GET) ? (m | CXS_M_HEAD) : m;
+}
+
+void cxs_route_find(cxs_method method, const char *path, size_t n,
+                    cxs_route_match *m) {
+    const char *resource = NULL;
+    int fallback = 0;
+    memset(m, 0, sizeof *m);
+    m->index = NROUTES;
+    for (size_t i = 0; i < NROUTES; i++) {
+        const char *p;
+        size_t pl;
+        if (resource ? strcmp(resource, ROUTES[i].pattern) != 0
+                     : !match(ROUTES[i].pattern, path, n, &p, &pl))
+            continue;
+        if (!resource) {
+            resource = ROUTES[i].pattern;
+            fallback = ROUTES[i].fallback;
+            m->param = p;
+            m->param_len = pl;
+        }
+        m->allow |= with_head(ROUTES[i].methods);
+        if (!m->route && (with_head(ROUTES[i].methods) & method)) {
+            m->route = &ROUTES[i];
+            m->index = i;
+        }
+    }
+    if (!m->route && fallback && method != CXS_M_OPTIONS)
+        m->allow = 0; /* an unknown path, not a wrong method */
+}

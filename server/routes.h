@@ -1,0 +1,80 @@
+/*
+ * routes.h - cxsearchd's route table and the handlers it names.
+ *
+ * Facts that shaped it: more APIs will be mounted beside the native one
+ * (a Meilisearch-compatible API, the search page), so routing is data: a
+ * table of (pattern, methods, key needed, body accepted, handler), tried
+ * in order. A pattern is a literal path, optionally with one "{name}"
+ * that matches one or more bytes of the raw (still %-encoded) path up to
+ * the pattern's literal tail, so ids containing '/' work
+ * ("/documents/{id}/similar" is listed before "/documents/{id}"). The
+ * first pattern that matches a path is the resource: its entries decide
+ * between the handler, 405 (with Allow) and OPTIONS. A "fallback" entry
+ * (static files) never turns a 404 into a 405.
+ *
+ * Thread-safety: the table is constant.
+ */
+#ifndef CXS_SERVER_ROUTES_H
+#define CXS_SERVER_ROUTES_H
+
+#include <stddef.h>
+
+#include "http.h"
+
+typedef enum cxs_auth {
+    CXS_AUTH_NONE,  /* open to all */
+    CXS_AUTH_READ,  /* read key (or write key) when a read key is set */
+    CXS_AUTH_WRITE  /* write key; refused when none is configured */
+} cxs_auth;
+
+typedef enum cxs_body {
+    CXS_BODY_NONE,  /* a body is ignored */
+    CXS_BODY_JSON,  /* application/json */
+    CXS_BODY_POSTS  /* application/json or application/x-ndjson */
+} cxs_body;
+
+typedef void (*cxs_handler)(cxs_req *r);
+
+struct cxs_route {
+    const char *name;    /* for metrics and the access log */
+    const char *pattern; /* "/search", "/documents/{id}", or "/" "*" for
+                            every path (static files) */
+    unsigned methods;    /* CXS_M_*; GET implies HEAD */
+    cxs_auth auth;
+    cxs_body body;
+    int fallback;
+    cxs_handler fn;
+};
+
+/* The table and its length. */
+const cxs_route *cxs_routes(size_t *n);
+
+/* The names of the routes, in table order (for metrics). */
+const char *const *cxs_route_names(void);
+
+typedef struct cxs_route_match {
+    const cxs_route *route; /* NULL: 404 or 405 */
+    size_t index;
+    unsigned allow;         /* methods of the matched resource; 0: none */
+    const char *param;      /* raw {id} span inside the path */
+    size_t param_len;
+} cxs_route_match;
+
+/* Finds the route for method and the raw path[0..n). */
+void cxs_route_find(cxs_method method, const char *path, size_t n,
+                    cxs_route_match *m);
+
+/* Handlers (api_search.c, api_write.c, static.c, http.c). */
+void cxs_api_search(cxs_req *r);
+void cxs_api_suggest(cxs_req *r);
+void cxs_api_document(cxs_req *r);
+void cxs_api_similar(cxs_req *r);
+void cxs_api_health(cxs_req *r);
+void cxs_api_stats(cxs_req *r);
+void cxs_api_metrics(cxs_req *r);
+void cxs_api_post_documents(cxs_req *r);
+void cxs_api_put_document(cxs_req *r);
+void cxs_api_delete_document(cxs_req *r);
+void cxs_static_serve(cxs_req *r);
+
+#endif /* CXS_SERVER_ROUTES_H */

@@ -1,0 +1,300 @@
+/*
+ * server.c - configuration snapshots, per-thread readers and the writer
+ * (see server.h for the rules they follow).
+ */
+#include "server.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+struct cxs_reader_slot {
+    cxs_index *ix;
+    unsigned long long gen;     /* generation when last (re)opened */
+    unsigned long long cfg_gen; /* snapshot the reader was built with */
+    double checked;             /* when last reopened */
+};
+
+/* The calling pool thread's reader slot. Thread-local because MHD gives a
+ * request no handle on its thread; the owner check keeps a slot from being
+ * used with another server instance. */
+static _Thread_local cxs_reader_slot *tl_slot;
+static _Thread_local const cxs_server *tl_owner;
+
+double cxs_server_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static cxs_snapshot *snapshot_new(cxs_server_config *cfg,
+                                  unsigned long long gen) {
+    cxs_snapshot *sn = calloc(1, sizeof *sn);
+    if (!sn)
+        return NULL;
+    sn->cfg = cfg;
+    sn->gen = gen;
+    sn->refs = 1;
+    cxs_index_config_init(&sn->ixcfg);
+    sn->ixcfg.synonyms_path = cfg->synonyms;
+    if (cfg->bm25_k1 > 0)
+        sn->ixcfg.bm25_k1 = cfg->bm25_k1;
+    if (cfg->bm25_b > 0)
+        sn->ixcfg.bm25_b = cfg->bm25_b;
+    sn->ixcfg.recency_boost = cfg->recency_boost;
+    if (cfg->recency_halflife_days > 0)
+        sn->ixcfg.recency_halflife_days = cfg->recency_halflife_days;
+    sn->ixcfg.analyzer.use_lemmas = cfg->lemmas;
+    sn->ixcfg.max_query_len = cfg->max_query_bytes;
+    return sn;
+}
+
+static void snapshot_unref_locked(cxs_snapshot *sn) {
+    if (sn && --sn->refs == 0) {
+        cxs_server_config_free(sn->cfg);
+        free(sn);
+    }
+}
+
+cxs_snapshot *cxs_server_snapshot_acquire(cxs_server *s) {
+    pthread_mutex_lock(&s->cfg_mu);
+    cxs_snapshot *sn = s->snap;
+    sn->refs++;
+    pthread_mutex_unlock(&s->cfg_mu);
+    return sn;
+}
+
+void cxs_server_snapshot_release(cxs_server *s, cxs_snapshot *sn) {
+    if (!sn)
+        return;
+    pthread_mutex_lock(&s->cfg_mu);
+    snapshot_unref_locked(sn);
+    pthread_mutex_unlock(&s->cfg_mu);
+}
+
+/* A database that does not exist yet is created empty, so a daemon can be
+ * started first and fed through POST /documents. */
+static cxs_status ensure_db(const cxs_snapshot *sn, cxs_err *err) {
+    struct stat st;
+    const char *path = sn->cfg->dbs[0];
+    if (sn->cfg->ndbs != 1 || stat(path, &st) == 0 || errno != ENOENT)
+        return CXS_OK;
+    cxs_index *w = NULL;
+    cxs_status rc = cxs_index_open_writer(path, &sn->ixcfg, &w, err);
+    if (rc == CXS_OK)
+        rc = cxs_index_commit(w, err);
+    cxs_index_close(w);
+    if (rc == CXS_OK)
+        cxs_log_msg("info", "created an empty index at %s", path);
+    return rc;
+}
+
+static cxs_status open_reader(const cxs_snapshot *sn, cxs_index **out,
+                              cxs_err *err) {
+    return cxs_index_open_reader((const char *const *)sn->cfg->dbs,
+                                 sn->cfg->ndbs, &sn->ixcfg, out, err);
+}
+
+cxs_status cxs_server_init(cxs_server *s, const cxs_server_args *args,
+                           cxs_server_config *cfg, cxs_err *err) {
+    memset(s, 0, sizeof *s);
+    s->args = *args;
+    pthread_mutex_init(&s->cfg_mu, NULL);
+    pthread_mutex_init(&s->slots_mu, NULL);
+    pthread_mutex_init(&s->write_mu, NULL);
+    atomic_init(&s->generation, 1);
+    atomic_init(&s->stopping, 0);
+    cxs_log_init(&s->log);
+    s->started = cxs_server_now();
+    s->snap = snapshot_new(cfg, 1);
+    if (!s->snap) {
+        cxs_server_config_free(cfg);
+        return cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
+    }
+    cxs_status rc = cxs_log_open(&s->log, cfg->access_log, err);
+    if (rc == CXS_OK)
+        rc = cxs_ratelimit_new(&s->rl, err);
+    if (rc == CXS_OK)
+        rc = ensure_db(s->snap, err);
+    cxs_index *probe = NULL;
+    if (rc == CXS_OK)
+        rc = open_reader(s->snap, &probe, err);
+    cxs_index_close(probe);
+    return rc;
+}
+
+void cxs_server_release(cxs_server *s) {
+    for (size_t i = 0; i < s->nslots; i++) {
+        cxs_index_close(s->slots[i]->ix);
+        free(s->slots[i]);
+    }
+    free(s->slots);
+    s->slots = NULL;
+    s->nslots = 0;
+    cxs_index_close(s->writer);
+    s->writer = NULL;
+    if (s->snap)
+        snapshot_unref_locked(s->snap);
+    s->snap = NULL;
+    cxs_ratelimit_free(s->rl);
+    s->rl = NULL;
+    cxs_metrics_free(s->metrics);
+    s->metrics = NULL;
+    cxs_log_close(&s->log);
+    pthread_mutex_destroy(&s->cfg_mu);
+    pthread_mutex_destroy(&s->slots_mu);
+    pthread_mutex_destroy(&s->write_mu);
+}
+
+static int same_list(char **a, size_t na, char **b, size_t nb) {
+    if (na != nb)
+        return 0;
+    for (size_t i = 0; i < na; i++)
+        if (strcmp(a[i], b[i]) != 0)
+            return 0;
+    return 1;
+}
+
+static void warn_restart_needed(const cxs_server_config *o,
+                                const cxs_server_config *n) {
+    if (strcmp(o->listen, n->listen) != 0 ||
+        !same_list(o->dbs, o->ndbs, n->dbs, n->ndbs) ||
+        o->threads != n->threads || o->max_connections != n->max_connections ||
+        o->connection_timeout != n->connection_timeout ||
+        o->max_connections_per_ip != n->max_connections_per_ip)
+        cxs_log_msg("warning", "reload: listen, db, threads and connection "
+                               "limits change only on restart");
+}
+
+cxs_status cxs_server_reload(cxs_server *s, cxs_err *err) {
+    cxs_server_config *cfg = NULL;
+    cxs_status rc = cxs_server_config_build(&s->args, &cfg, err);
+    if (rc != CXS_OK)
+        return rc;
+    /* Keep what needs a restart as it runs, so the snapshot tells the
+     * truth about the daemon. */
+    warn_restart_needed(s->snap->cfg, cfg);
+    rc = cxs_log_open(&s->log, cfg->access_log, err);
+    if (rc != CXS_OK) {
+        cxs_server_config_free(cfg);
+        return rc;
+    }
+    cxs_snapshot *sn = snapshot_new(cfg, s->snap->gen + 1);
+    if (!sn) {
+        cxs_server_config_free(cfg);
+        return cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
+    }
+    /* A synonyms file broken by the edit must not take every reader down:
+     * try the new settings once before swapping them in. */
+    cxs_index *probe = NULL;
+    rc = open_reader(sn, &probe, err);
+    cxs_index_close(probe);
+    if (rc != CXS_OK) {
+        snapshot_unref_locked(sn);
+        return rc;
+    }
+    pthread_mutex_lock(&s->cfg_mu);
+    cxs_snapshot *old = s->snap;
+    s->snap = sn;
+    snapshot_unref_locked(old);
+    pthread_mutex_unlock(&s->cfg_mu);
+    atomic_fetch_add(&s->generation, 1);
+    return CXS_OK;
+}
+
+static cxs_reader_slot *thread_slot(cxs_server *s) {
+    if (tl_slot && tl_owner == s)
+        return tl_slot;
+    cxs_reader_slot *slot = calloc(1, sizeof *slot);
+    if (!slot)
+        return NULL;
+    pthread_mutex_lock(&s->slots_mu);
+    if (s->nslots == s->capslots) {
+        size_t cap = s->capslots ? s->capslots * 2 : 8;
+        cxs_reader_slot **v = realloc(s->slots, cap * sizeof *v);
+        if (!v) {
+            pthread_mutex_unlock(&s->slots_mu);
+            free(slot);
+            return NULL;
+        }
+        s->slots = v;
+        s->capslots = cap;
+    }
+    s->slots[s->nslots++] = slot;
+    pthread_mutex_unlock(&s->slots_mu);
+    tl_slot = slot;
+    tl_owner = s;
+    return slot;
+}
+
+static cxs_status slot_open(cxs_server *s, cxs_reader_slot *slot,
+                            cxs_snapshot *snap, unsigned long long gen,
+                            cxs_err *err) {
+    cxs_index_close(slot->ix);
+    slot->ix = NULL;
+    cxs_status rc = open_reader(snap, &slot->ix, err);
+    if (rc != CXS_OK)
+        return rc;
+    slot->gen = gen;
+    slot->cfg_gen = snap->gen;
+    slot->checked = cxs_server_now();
+    cxs_metrics_add(s->metrics, CXS_M_READER_OPENS, 1);
+    return CXS_OK;
+}
+
+cxs_status cxs_server_reader(cxs_server *s, cxs_snapshot *snap,
+                             cxs_index **out, cxs_err *err) {
+    cxs_reader_slot *slot = thread_slot(s);
+    *out = NULL;
+    if (!slot)
+        return cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
+    unsigned long long gen = atomic_load(&s->generation);
+    double now = cxs_server_now();
+    cxs_status rc = CXS_OK;
+    if (!slot->ix || slot->cfg_gen < snap->gen) {
+        rc = slot_open(s, slot, snap, gen, err);
+    } else if (slot->gen != gen ||
+               now - slot->checked >=
+                   snap->cfg->reopen_interval_ms / 1000.0) {
+        rc = cxs_index_reopen(slot->ix, NULL, err);
+        slot->gen = gen;
+        slot->checked = now;
+        cxs_metrics_add(s->metrics, CXS_M_READER_REOPENS, 1);
+        if (rc != CXS_OK) /* a reader that cannot move is rebuilt */
+            rc = slot_open(s, slot, snap, gen, err);
+    }
+    if (rc == CXS_OK)
+        *out = slot->ix;
+    return rc;
+}
+
+cxs_status cxs_server_writer_begin(cxs_server *s, cxs_snapshot *snap,
+                                   cxs_index **out, cxs_err *err) {
+    pthread_mutex_lock(&s->write_mu);
+    if (!s->writer) {
+        cxs_status rc = cxs_index_open_writer(snap->cfg->dbs[0], &snap->ixcfg,
+                                              &s->writer, err);
+        if (rc != CXS_OK) {
+            s->writer = NULL;
+            pthread_mutex_unlock(&s->write_mu);
+            *out = NULL;
+            return rc;
+        }
+    }
+    *out = s->writer;
+    return CXS_OK;
+}
+
+void cxs_server_writer_done(cxs_server *s, int committed, int failed) {
+    if (failed) {
+        cxs_index_close(s->writer);
+        s->writer = NULL;
+    }
+    if (committed) {
+        atomic_fetch_add(&s->generation, 1);
+        cxs_metrics_add(s->metrics, CXS_M_COMMITS, 1);
+    }
+    pthread_mutex_unlock(&s->write_mu);
+}

@@ -1,0 +1,115 @@
+/*
+ * server.h - the state cxsearchd shares between its pool threads: the
+ * configuration snapshot, one index reader per thread, the one writer,
+ * the generation counter, metrics, logs and the rate limiter.
+ *
+ * Facts that shaped it:
+ *  - A cxs_index is not thread-safe (index.h), and opening one builds an
+ *    analyzer (ICU, Snowball, Hunspell): too slow per request. Each pool
+ *    thread keeps its own reader in a slot created at its first request;
+ *    slots are registered here so shutdown can close them after the
+ *    threads have stopped.
+ *  - A reader moves to the newest revision (cxs_index_reopen) when the
+ *    shared generation changed (a commit through the API, or SIGHUP), and
+ *    otherwise at most every reopen_interval_ms, which is how commits made
+ *    by another process (`cxsearch index`) become visible.
+ *  - SIGHUP swaps in a new configuration while requests run: a request
+ *    holds the snapshot it started with (refcounted); a reader built with
+ *    an older snapshot is rebuilt, so new synonyms and BM25 settings take
+ *    effect without re-indexing.
+ *  - Writes: one writer, opened at the first write (so `cxsearch index`
+ *    may run while nobody writes through the API), guarded by a mutex; a
+ *    failed write closes it, which discards what was not committed.
+ *
+ * Thread-safety: every function here may be called from any pool thread
+ * unless it says otherwise.
+ */
+#ifndef CXS_SERVER_H
+#define CXS_SERVER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "config.h"
+#include "cxs_err.h"
+#include "index.h"
+#include "log.h"
+#include "metrics.h"
+
+/* A configuration snapshot with what is derived from it. */
+typedef struct cxs_snapshot {
+    cxs_server_config *cfg;     /* owned */
+    cxs_index_config ixcfg;     /* points into cfg */
+    unsigned long long gen;     /* 1, 2, ... one per load */
+    int refs;                   /* guarded by cxs_server.cfg_mu */
+} cxs_snapshot;
+
+typedef struct cxs_reader_slot cxs_reader_slot;
+typedef struct cxs_ratelimit cxs_ratelimit;
+
+typedef struct cxs_server {
+    cxs_server_args args;
+
+    pthread_mutex_t cfg_mu;
+    cxs_snapshot *snap; /* current; guarded by cfg_mu */
+
+    atomic_ullong generation; /* bumped after a commit or a reload */
+
+    pthread_mutex_t slots_mu;
+    cxs_reader_slot **slots;
+    size_t nslots, capslots;
+
+    pthread_mutex_t write_mu;
+    cxs_index *writer; /* guarded by write_mu */
+
+    cxs_metrics *metrics;
+    cxs_log log;
+    cxs_ratelimit *rl;
+    double started; /* monotonic seconds */
+    atomic_int stopping;
+} cxs_server;
+
+/* Sets up the server from a built configuration (taken over). Opens the
+ * access log, checks that the index can be read. Main thread only. */
+cxs_status cxs_server_init(cxs_server *s, const cxs_server_args *args,
+                           cxs_server_config *cfg, cxs_err *err);
+
+/* Closes readers, the writer and the log. Call after the HTTP daemon has
+ * stopped (no pool thread may run). Main thread only. */
+void cxs_server_release(cxs_server *s);
+
+/* SIGHUP: rebuilds the configuration from the same file and flags, swaps
+ * it in (keys, CORS, synonyms, BM25, limits, access log; listen, db and
+ * threads need a restart and are only reported), bumps the generation.
+ * On error the running configuration stays. Main thread only. */
+cxs_status cxs_server_reload(cxs_server *s, cxs_err *err);
+
+cxs_snapshot *cxs_server_snapshot_acquire(cxs_server *s);
+void cxs_server_snapshot_release(cxs_server *s, cxs_snapshot *snap);
+
+/* This thread's reader, opened or moved to the newest revision as needed
+ * (see above). Borrowed: valid until this thread's next call. */
+cxs_status cxs_server_reader(cxs_server *s, cxs_snapshot *snap,
+                             cxs_index **out, cxs_err *err);
+
+/* Takes the write lock and opens the writer when needed. On success the
+ * caller must call cxs_server_writer_done. CXS_ERR_LOCKED when another
+ * process holds the database. */
+cxs_status cxs_server_writer_begin(cxs_server *s, cxs_snapshot *snap,
+                                   cxs_index **out, cxs_err *err);
+
+/* Releases the write lock. committed: bump the generation so readers see
+ * the commit; failed: close the writer, discarding uncommitted changes. */
+void cxs_server_writer_done(cxs_server *s, int committed, int failed);
+
+/* Monotonic clock in seconds. */
+double cxs_server_now(void);
+
+/* Rate limiter (ratelimit.c): 1 when a request from addr may proceed.
+ * rate <= 0 always allows. */
+cxs_status cxs_ratelimit_new(cxs_ratelimit **out, cxs_err *err);
+void cxs_ratelimit_free(cxs_ratelimit *rl);
+int cxs_ratelimit_allow(cxs_ratelimit *rl, const char *addr, double rate,
+                        unsigned burst, double now);
+
+#endif /* CXS_SERVER_H */
