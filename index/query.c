@@ -255,6 +255,7 @@ typedef struct lexer {
     size_t len, i;
     lexeme *lx;
     size_t n, cap, units;
+    size_t depth, flat; /* open parentheses kept, and dropped */
 } lexer;
 
 static lexeme *lx_push(lexer *L, lx_kind kind) {
@@ -389,7 +390,27 @@ static int lex_word(lexer *L, int neg) {
     return 0;
 }
 
+/* Parentheses deeper than MAX_DEPTH are dropped here, with their closing
+ * ones, so that any nesting costs one lexeme per level at most. */
+static int lex_deep(lexer *L, uint32_t c) {
+    if (c == '(' && L->depth == MAX_DEPTH)
+        L->flat++;
+    else if (c == ')' && L->flat)
+        L->flat--;
+    else {
+        if (c == '(')
+            L->depth++;
+        else if (c == ')' && L->depth)
+            L->depth--;
+        return 0;
+    }
+    L->i++;
+    return 1;
+}
+
 static int lex_punct(lexer *L, uint32_t c, int neg) {
+    if (lex_deep(L, c))
+        return 0;
     lexeme *x = lx_push(L, c == '(' ? LX_LPAREN : c == ')' ? LX_RPAREN : LX_OR);
     if (!x)
         return -1;
@@ -1243,7 +1264,7 @@ cxs_status cxs_query_parse(cxs_analyzer *a, const char *q, size_t len,
         return cxs_err_set(err, CXS_ERR_TOO_LARGE,
                            "query is %zu bytes, over the limit of %zu", len,
                            max);
-    lexer L = {q ? q : "", q ? len : 0, 0, NULL, 0, 0, 0};
+    lexer L = {q ? q : "", q ? len : 0, 0, NULL, 0, 0, 0, 0, 0};
     builder b;
     builder_init(&b, opts);
     cxs_status rc =
