@@ -713,7 +713,11 @@ static int class_of(cxs_term_kind k) {
     return -1;
 }
 
+/* Stopwords kept inside phrases are not highlighted on their own: every
+ * "и" of a post would light up. */
 static void collect_terms(builder *b, const cxs_qtok *t) {
+    if ((t->flags & CXS_TOKF_STOPWORD) && !b->keep_stop)
+        return;
     for (size_t i = 0; b->collect && i < t->nterms; i++)
         if (t->terms[i].kind != CXS_TERM_TAG)
             sv_push(b, &b->hl, t->terms[i].s, t->terms[i].len);
