@@ -1,0 +1,128 @@
+"""sphinx.py - the Sphinx 2.2 peer (Debian 12's sphinxsearch package): one
+index per language built by `indexer` from the TSV files corpus.py wrote,
+searchd on a loopback port, load from sphinxql_load.c (compiled here).
+
+Facts that shaped it: Sphinx stores no text, so it answers ids and weights
+only (no snippets): its figures are the "without snippets" bar of issue 7.
+In MATCH() the extended query syntax gives meaning to ( ) | - ! @ ~ & / ^ $
+= < and backslash; quotes are kept (they make phrases, as in the query
+set); inside the SphinxQL string literal quote and backslash are escaped.
+searchd daemonizes and writes its pid file; `searchd --stopwait` stops it.
+"""
+import json
+import os
+import shutil
+import time
+
+from common import BenchError, log, run, timed, wait_port, du_bytes
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SPECIAL = set('()|-!@~&/^$=<\\')
+
+
+def available():
+    for prog in ("indexer", "searchd"):
+        if not shutil.which(prog):
+            return "Sphinx not installed (apt-get install sphinxsearch)"
+    if not (shutil.which("cc") or shutil.which("gcc")):
+        return "no C compiler for the SphinxQL load client"
+    return None
+
+
+def match_literal(q):
+    out = []
+    for ch in q:
+        if ch in SPECIAL:
+            out.append("\\\\" + ch)  # escaped for MATCH, then for SQL
+        elif ch == "'":
+            out.append("\\'")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+class Sphinx:
+    def __init__(self, work, port):
+        self.work = work
+        self.dir = os.path.join(work, "sphinx")
+        self.port = port
+        self.conf = os.path.join(work, "sphinx.conf")
+        self.started = False
+        self.client = os.path.join(work, "sphinxql_load")
+
+    def _write_conf(self):
+        if os.path.exists(self.dir):
+            shutil.rmtree(self.dir)
+        os.makedirs(self.dir)
+        with open(os.path.join(HERE, "sphinx.conf.in")) as f:
+            text = f.read()
+        text = (text.replace("@WORK@", self.work)
+                .replace("@PORT@", str(self.port))
+                .replace("@CORES@", str(os.cpu_count() or 1)))
+        with open(self.conf, "w") as f:
+            f.write(text)
+
+    def compile_client(self):
+        cc = shutil.which("cc") or shutil.which("gcc")
+        run([cc, "-O2", "-pthread", "-std=c11", "-o", self.client,
+             os.path.join(HERE, "sphinxql_load.c")], timeout=120)
+
+    def version(self):
+        p = run(["indexer", "--help"], timeout=20, ok_codes=(0, 1))
+        return (p.stdout or p.stderr).splitlines()[0].strip()
+
+    def build(self, timeout):
+        self._write_conf()
+        log("Sphinx: indexer --all")
+        r = timed(["indexer", "--config", self.conf, "--all"], timeout)
+        return {"wall_s": r["wall_s"], "peak_rss_mb": r["peak_rss_mb"]}
+
+    def size_bytes(self):
+        return sum(du_bytes(os.path.join(self.dir, f)) if os.path.isdir(
+            os.path.join(self.dir, f)) else os.stat(os.path.join(
+                self.dir, f)).st_blocks * 512
+            for f in os.listdir(self.dir) if f.startswith("posts_"))
+
+    def start(self):
+        """Starts searchd; returns seconds until it accepted a query."""
+        t0 = time.monotonic()
+        run(["searchd", "--config", self.conf], timeout=60)
+        self.started = True
+        if not wait_port(self.port, 30):
+            raise BenchError("searchd did not listen on 127.0.0.1:%d" %
+                             self.port)
+        return time.monotonic() - t0
+
+    def stop(self):
+        if not self.started:
+            return
+        try:
+            run(["searchd", "--config", self.conf, "--stopwait"], timeout=60)
+        except BenchError as e:
+            log("Sphinx stop: %s" % e)
+        self.started = False
+
+    def write_statements(self, queries_tsv):
+        path = os.path.join(self.work, "sphinx-queries.sql")
+        with open(queries_tsv, encoding="utf-8") as f, \
+                open(path, "w", encoding="utf-8") as out:
+            for line in f:
+                parts = line.rstrip("\n").split("\t")
+                if len(parts) < 3 or not parts[2].strip():
+                    continue
+                out.write("SELECT id, WEIGHT() AS w FROM posts WHERE "
+                          "MATCH('%s') LIMIT 10\n" % match_literal(parts[2]))
+        self.statements = path
+        return path
+
+    def bench(self, connections, duration):
+        p = run([self.client, "127.0.0.1", str(self.port), str(connections),
+                 str(duration), self.statements], timeout=duration * 3 + 60,
+                ok_codes=(0, 1))
+        try:
+            r = json.loads(p.stdout)
+        except ValueError:
+            raise BenchError("sphinxql_load: no result: %s" % p.stderr)
+        r.update({"connections": connections, "duration_s": duration,
+                  "client": "bench/lib/sphinxql_load.c (C, threads)"})
+        return r
