@@ -606,6 +606,9 @@ typedef struct builder {
     cxs_qnode *fterms[NFV]; /* OR of the filter terms of each field */
     char lo[15], hi[15];    /* date bounds, "" when open */
     char *date_from, *date_to;
+    /* Top-level clauses that are synonym spans: their words are relaxed
+     * too, as they would be without the synonym table. */
+    unsigned char span_clause[MAX_LEXEMES];
 } builder;
 
 static void sv_free(strvec *s) {
@@ -864,17 +867,20 @@ static void group_init(builder *b, group *g, int neg) {
     g->neg = neg;
 }
 
-static void group_add(builder *b, group *g, cxs_qnode *x, int neg) {
+/* Adds an item to a group: excluded, joined to the last clause by a pending
+ * OR, or as a new clause, whose index it returns (else -1). */
+static long group_add(builder *b, group *g, cxs_qnode *x, int neg) {
+    long added = -1;
     if (!x)
-        return; /* an empty item leaves a pending OR pending */
+        return -1; /* an empty item leaves a pending OR pending */
     if (!g->clauses || !g->excl) {
         cxs_qnode_free(x);
-        return;
+        return -1;
     }
     if (neg) {
         nadd(b, g->excl, x);
         g->last_pos = 0;
-        return;
+        return -1;
     }
     size_t n = g->clauses->nkids;
     if (g->or_pending && g->last_pos && n) {
@@ -882,7 +888,7 @@ static void group_add(builder *b, group *g, cxs_qnode *x, int neg) {
             cxs_qnode *alt = nnew(b, CXS_Q_OR), *last = g->clauses->kids[n - 1];
             if (!alt) {
                 cxs_qnode_free(x);
-                return;
+                return -1;
             }
             g->clauses->kids[n - 1] = alt; /* before add: add may free */
             nadd(b, alt, last);
@@ -890,11 +896,13 @@ static void group_add(builder *b, group *g, cxs_qnode *x, int neg) {
         }
         nadd(b, g->clauses->kids[n - 1], x);
     } else {
+        added = (long)n;
         nadd(b, g->clauses, x);
         g->alt_open = 0;
     }
     g->or_pending = 0;
     g->last_pos = 1;
+    return added;
 }
 
 /* pos AND NOT any of excl (both taken over); ALL when pos is empty. */
@@ -1141,21 +1149,47 @@ static void parse_one(builder *b, parser *p, const lexeme *x) {
         if (x->in_span)
             break;
         b->collect = !x->neg && p->negdepth == 0;
-        group_add(b, g, item_node(b, x), x->neg);
+        long k = group_add(b, g, item_node(b, x), x->neg);
+        if (x->span && p->depth == 0 && k >= 0 && k < MAX_LEXEMES)
+            b->span_clause[k] = 1;
         b->collect = 0;
         break;
     default: break;
     }
 }
 
+/* Turns a copy of the top clauses into "as many as possible" (OR),
+ * opening the words of synonym spans too. Returns how many items the OR
+ * then holds: below two, relaxing changes nothing. */
+static size_t relax(const builder *b, cxs_qnode *rel) {
+    size_t units = rel->nkids;
+    rel->op = CXS_Q_OR;
+    for (size_t i = 0; i < rel->nkids && i < MAX_LEXEMES; i++) {
+        cxs_qnode *c = rel->kids[i];
+        if (!b->span_clause[i])
+            continue;
+        if (c->op == CXS_Q_OR && c->nkids == 2 && c->kids[0]->op == CXS_Q_AND)
+            c = c->kids[0]; /* (OR (AND words) (SCALE synonyms)) */
+        if (c->op == CXS_Q_AND) {
+            c->op = CXS_Q_OR;
+            units += c->nkids - 1;
+        }
+    }
+    return units;
+}
+
 /* Builds strict and relaxed from the top group and the filters. */
 static void finish(builder *b, group *top, cxs_query *out) {
     cxs_qnode *f = filters_node(b), *rel = NULL;
-    if (top->clauses && top->clauses->nkids > 1) {
+    if (top->clauses && top->clauses->nkids > 0) {
         if (!(rel = cxs_qnode_clone(top->clauses)))
             b->st = CXS_ERR_NOMEM;
-        else
-            rel->op = CXS_Q_OR; /* as many words as possible */
+        else if (relax(b, rel) < 2) {
+            cxs_qnode_free(rel);
+            rel = NULL;
+        } else {
+            rel = collapse(rel);
+        }
     }
     cxs_qnode *ex2 = rel && top->excl ? cxs_qnode_clone(top->excl) : NULL;
     cxs_qnode *f2 = rel && f ? cxs_qnode_clone(f) : NULL;
