@@ -729,28 +729,28 @@ static void collect_terms(builder *b, const cxs_qtok *t) {
 /* A word: (OR exact (SCALE w accent-free) (SCALE w lemmas) (SCALE w
  * stems)), each class a SYN of its terms. */
 static cxs_qnode *tok_group(builder *b, const cxs_qtok *t) {
-    cxs_qnode * or = nnew(b, CXS_Q_OR);
+    cxs_qnode *any = nnew(b, CXS_Q_OR);
     for (int c = 0; c < NCLASSES; c++) {
         cxs_qnode *syn = nnew(b, CXS_Q_SYNONYM);
         for (size_t i = 0; syn && i < t->nterms; i++)
             if (class_of(t->terms[i].kind) == c)
                 nadd(b, syn,
                      nterm(b, CXS_Q_TERM, t->terms[i].s, t->terms[i].len));
-        nadd(b, or, nscale(b, collapse(syn), b->w[c]));
+        nadd(b, any, nscale(b, collapse(syn), b->w[c]));
     }
     collect_terms(b, t);
-    return collapse(or);
+    return collapse(any);
 }
 
 /* One position of a phrase: any variant of the word, unweighted (a phrase
  * position must be a term or an OR of terms). */
 static cxs_qnode *pos_or(builder *b, const cxs_qtok *t) {
-    cxs_qnode * or = nnew(b, CXS_Q_OR);
-    for (size_t i = 0; or &&i < t->nterms; i++)
+    cxs_qnode *any = nnew(b, CXS_Q_OR);
+    for (size_t i = 0; any && i < t->nterms; i++)
         if (t->terms[i].kind != CXS_TERM_TAG)
-            nadd(b, or, nterm(b, CXS_Q_TERM, t->terms[i].s, t->terms[i].len));
+            nadd(b, any, nterm(b, CXS_Q_TERM, t->terms[i].s, t->terms[i].len));
     collect_terms(b, t);
-    return collapse(or);
+    return collapse(any);
 }
 
 static cxs_qnode *phrase_of(builder *b, const cxs_qtok *const *toks, size_t n) {
@@ -789,11 +789,20 @@ static cxs_qnode *compound_node(builder *b, const cxs_qtext *t,
             p->end <= c->end)
             parts[n++] = p;
     }
-    cxs_qnode * or = nnew(b, CXS_Q_OR);
-    nadd(b, or, tok_group(b, c));
+    cxs_qnode *any = nnew(b, CXS_Q_OR);
+    nadd(b, any, tok_group(b, c));
+    /* A one-letter part (the "e" of e-commerce) would light up every "e"
+     * of a post: the whole compound is highlighted instead. */
+    int collect = b->collect;
+    for (size_t i = 0; i < n && n > 1; i++)
+        if (parts[i]->form_len == 1 ||
+            (parts[i]->form_len == 2 &&
+             (unsigned char)parts[i]->form[0] >= 0xC0))
+            b->collect = 0;
     if (n > 1)
-        nadd(b, or, phrase_of(b, parts, n));
-    return collapse(or);
+        nadd(b, any, phrase_of(b, parts, n));
+    b->collect = collect;
+    return collapse(any);
 }
 
 static cxs_qnode *unit_node(builder *b, const cxs_qtext *t, const cxs_qtok *k) {
@@ -808,13 +817,13 @@ static int dropped(const builder *b, const cxs_qtok *k) {
 
 /* A free word: every word the analyzer finds in it is required. */
 static cxs_qnode *word_node(builder *b, const lexeme *x) {
-    cxs_qnode *and = nnew(b, CXS_Q_AND);
-    for (size_t i = 0; and&&i < x->text.n; i++) {
+    cxs_qnode *all = nnew(b, CXS_Q_AND);
+    for (size_t i = 0; all && i < x->text.n; i++) {
         const cxs_qtok *k = &x->text.toks[i];
         if (cxs_qtok_is_key(k) && !dropped(b, k))
-            nadd(b, and, unit_node(b, &x->text, k));
+            nadd(b, all, unit_node(b, &x->text, k));
     }
-    cxs_qnode *n = collapse(and);
+    cxs_qnode *n = collapse(all);
     if (n && b->collect)
         sv_push(b, &b->words, x->raw, x->rawn);
     return n;
@@ -833,14 +842,14 @@ static cxs_qnode *prefix_node(builder *b, const lexeme *x) {
             last = &x->text.toks[i];
     if (!last)
         return NULL;
-    cxs_qnode *and = nnew(b, CXS_Q_AND);
-    for (size_t i = 0; and&&&x->text.toks[i] != last; i++)
+    cxs_qnode *all = nnew(b, CXS_Q_AND);
+    for (size_t i = 0; all && &x->text.toks[i] != last; i++)
         if (cxs_qtok_is_key(&x->text.toks[i]))
-            nadd(b, and, unit_node(b, &x->text, &x->text.toks[i]));
-    nadd(b, and, nterm(b, CXS_Q_PREFIX, last->form, last->form_len));
+            nadd(b, all, unit_node(b, &x->text, &x->text.toks[i]));
+    nadd(b, all, nterm(b, CXS_Q_PREFIX, last->form, last->form_len));
     if (b->collect)
         sv_push(b, &b->prefixes, last->form, last->form_len);
-    return collapse(and);
+    return collapse(all);
 }
 
 /* Words x[0..span) matched a synonym member: they, or (weighted lower)
@@ -854,10 +863,10 @@ static cxs_qnode *span_node(builder *b, const lexeme *x) {
         if (m != x->smember)
             nadd(b, alts,
                  phrase_node(b, cxs_synonyms_member(b->syn, x->sgroup, m)));
-    cxs_qnode * or = nnew(b, CXS_Q_OR);
-    nadd(b, or, collapse(words));
-    nadd(b, or, nscale(b, collapse(alts), b->wsyn));
-    return collapse(or);
+    cxs_qnode *any = nnew(b, CXS_Q_OR);
+    nadd(b, any, collapse(words));
+    nadd(b, any, nscale(b, collapse(alts), b->wsyn));
+    return collapse(any);
 }
 
 static void group_init(builder *b, group *g, int neg) {
@@ -1003,14 +1012,14 @@ static void filter_apply(builder *b, const lexeme *x, group *top) {
 
 /* (AND channels authors langs tags dates), or NULL without filters. */
 static cxs_qnode *filters_node(builder *b) {
-    cxs_qnode *and = nnew(b, CXS_Q_AND);
+    cxs_qnode *all = nnew(b, CXS_Q_AND);
     for (int f = 0; f < NFV; f++) {
-        nadd(b, and, collapse(b->fterms[f]));
+        nadd(b, all, collapse(b->fterms[f]));
         b->fterms[f] = NULL;
     }
     if (b->lo[0] || b->hi[0])
-        nadd(b, and, date_node(b, b->lo, b->hi));
-    return collapse(and);
+        nadd(b, all, date_node(b, b->lo, b->hi));
+    return collapse(all);
 }
 
 /* Stopwords stay only when the query has nothing else to look for. */
