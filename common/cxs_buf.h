@@ -16,6 +16,10 @@
 
 #include "cxs_err.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct cxs_buf {
     char *data;
     size_t len;
@@ -49,5 +53,9 @@ cxs_status cxs_buf_append_html(cxs_buf *b, const char *s, size_t n);
 
 /* Returns a malloc'ed NUL-terminated copy of s[0..n), NULL on OOM. */
 char *cxs_strndup(const char *s, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* CXS_BUF_H */

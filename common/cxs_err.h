@@ -19,6 +19,10 @@
 
 #include <stddef.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum cxs_status {
     CXS_OK = 0,
     CXS_ERR_NOMEM,     /* allocation failed */
@@ -51,5 +55,9 @@ void cxs_err_clear(cxs_err *err);
 /* A short stable name of a status ("invalid", "not_found", ...), for logs
  * and JSON error codes. Never NULL. */
 const char *cxs_status_name(cxs_status code);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* CXS_ERR_H */

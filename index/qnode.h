@@ -17,6 +17,10 @@
 
 #include "cxs_err.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef enum cxs_qop {
     CXS_Q_TERM,     /* term: a full Xapian term (prefix included) */
     CXS_Q_AND,      /* all children */
@@ -79,5 +83,9 @@ cxs_qnode *cxs_qnode_clone(const cxs_qnode *q);
 /* Appends a readable form ("(AND a (OR b c))") to buf, for tests and the
  * explain option. Returns bytes written, truncating to cap. */
 size_t cxs_qnode_describe(const cxs_qnode *q, char *buf, size_t cap);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* CXS_QNODE_H */
