@@ -2,7 +2,7 @@
 corpus into a temporary index, start cxsearchd on a free loopback port and
 check real queries over HTTP: ranked hits, word forms found and highlighted
 through the analyzer, /documents, /health, errors, and the dump | index
-round trip. Facts about the corpus are in data/sample/README.md."""
+round trip. Facts about the corpus are in data/SAMPLE.md."""
 import os
 import re
 import sys
