@@ -16,563 +16,22 @@
  * - The language is typed by anyone: nothing is an error except an
  *   oversized query. Stray operators become words, unbalanced quotes and
  *   parentheses are closed at the end, a bad date filter is read as words.
- * - Input is untrusted: at most MAX_UNITS words/phrases/filters and
- *   MAX_LEXEMES lexemes are read, parentheses nest at most MAX_DEPTH deep
- *   (deeper ones are flattened), and the parser is a loop with an explicit
+ * - Input is untrusted: at most CXS_QMAX_UNITS words/phrases/filters and
+ *   CXS_QMAX_LEXEMES lexemes are read, parentheses nest at most CXS_QMAX_DEPTH
+ * deep (deeper ones are flattened), and the parser is a loop with an explicit
  *   stack, so no input can exhaust the C stack or take long.
  *
  * Stages: lex (operators, words, phrases, filters) -> fix operators that
- * have no operands -> analyze words and phrases -> mark synonym spans ->
- * build the tree with a stack of parenthesized groups.
+ * have no operands -> analyze words and phrases (those two in
+ * query_lex.c) -> mark synonym spans -> build the tree with a stack of
+ * parenthesized groups (here).
  */
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cxs_buf.h"
-#include "dates.h"
 #include "query_int.h"
 #include "terms.h"
-
-#define MAX_UNITS 64     /* words, phrases and filters read from a query */
-#define MAX_LEXEMES 1024 /* lexemes of any kind (parentheses, OR, ...) */
-#define MAX_DEPTH 32     /* parentheses nesting; deeper ones flatten */
-#define MAX_TEXT_TOKS 64 /* tokens analyzed per word or phrase */
-#define MAX_TERMS 64     /* terms kept per token */
-#define MAX_SPAN 16      /* query tokens a synonym member may cover */
-#define DEFAULT_MAX_LEN 4096
-
-/* ---------------------------------------------------------------------
- * Analysis: text -> tokens with their terms (query_int.h)
- * ------------------------------------------------------------------ */
-
-typedef struct qt_build {
-    cxs_qtext *t;
-    size_t cap, max;
-    cxs_status st;
-} qt_build;
-
-static int on_token(void *ud, const cxs_token *tok) {
-    qt_build *b = ud;
-    if (b->t->n >= b->max)
-        return 1;
-    if (b->t->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 4;
-        cxs_qtok *t = realloc(b->t->toks, cap * sizeof *t);
-        if (!t) {
-            b->st = CXS_ERR_NOMEM;
-            return 1;
-        }
-        b->t->toks = t;
-        b->cap = cap;
-    }
-    cxs_qtok *q = &b->t->toks[b->t->n];
-    memset(q, 0, sizeof *q);
-    q->form = cxs_strndup(tok->form, tok->form_len);
-    if (!q->form) {
-        b->st = CXS_ERR_NOMEM;
-        return 1;
-    }
-    b->t->n++;
-    q->form_len = tok->form_len;
-    q->start = tok->start;
-    q->end = tok->end;
-    q->pos = tok->pos;
-    q->kind = tok->kind;
-    q->flags = tok->flags;
-    return 0;
-}
-
-typedef struct term_build {
-    cxs_qtok *q;
-    size_t cap;
-    cxs_status st;
-} term_build;
-
-static int on_term(void *ud, cxs_term_kind kind, const char *term, size_t len,
-                   const cxs_token *tok) {
-    term_build *b = ud;
-    (void)tok;
-    if (b->q->nterms >= MAX_TERMS || len == 0)
-        return 0;
-    if (b->q->nterms == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 8;
-        cxs_qterm *t = realloc(b->q->terms, cap * sizeof *t);
-        if (!t) {
-            b->st = CXS_ERR_NOMEM;
-            return 1;
-        }
-        b->q->terms = t;
-        b->cap = cap;
-    }
-    const char *pfx = cxs_terms_prefix(kind);
-    size_t plen = strlen(pfx);
-    char *s = malloc(plen + len + 1);
-    if (!s) {
-        b->st = CXS_ERR_NOMEM;
-        return 1;
-    }
-    memcpy(s, pfx, plen);
-    memcpy(s + plen, term, len);
-    s[plen + len] = '\0';
-    b->q->terms[b->q->nterms++] = (cxs_qterm){kind, s, plen + len};
-    if (kind == CXS_TERM_LEMMA)
-        b->q->has_lemma = 1;
-    return 0;
-}
-
-cxs_status cxs_qtext_analyze(cxs_analyzer *a, const char *text, size_t len,
-                             size_t max_toks, cxs_qtext *out, cxs_err *err) {
-    qt_build b = {out, 0, max_toks, CXS_OK};
-    out->toks = NULL;
-    out->n = 0;
-    cxs_status rc = cxs_analyzer_tokenize(a, text, len, on_token, &b, err);
-    if (rc == CXS_OK && b.st != CXS_OK)
-        rc = cxs_err_set(err, b.st, "out of memory");
-    for (size_t i = 0; rc == CXS_OK && i < out->n; i++) {
-        cxs_qtok *q = &out->toks[i];
-        cxs_token tk = {q->form, q->form_len, q->start, q->end,
-                        q->pos,  q->kind,     q->flags};
-        term_build tb = {q, 0, CXS_OK};
-        cxs_analyzer_expand(a, &tk, CXS_LANG_UNKNOWN, on_term, &tb);
-        if (tb.st != CXS_OK)
-            rc = cxs_err_set(err, tb.st, "out of memory");
-    }
-    if (rc != CXS_OK)
-        cxs_qtext_release(out);
-    return rc;
-}
-
-void cxs_qtext_release(cxs_qtext *t) {
-    if (!t)
-        return;
-    for (size_t i = 0; i < t->n; i++) {
-        for (size_t j = 0; j < t->toks[i].nterms; j++)
-            free(t->toks[i].terms[j].s);
-        free(t->toks[i].terms);
-        free(t->toks[i].form);
-    }
-    free(t->toks);
-    t->toks = NULL;
-    t->n = 0;
-}
-
-int cxs_qtok_match(const cxs_qtok *a, const cxs_qtok *b) {
-    int stems = !a->has_lemma || !b->has_lemma;
-    for (size_t i = 0; i < a->nterms; i++) {
-        const cxs_qterm *x = &a->terms[i];
-        if (x->kind == CXS_TERM_TAG || (x->kind == CXS_TERM_STEM && !stems))
-            continue;
-        for (size_t j = 0; j < b->nterms; j++) {
-            const cxs_qterm *y = &b->terms[j];
-            if (y->kind == x->kind && y->len == x->len &&
-                memcmp(y->s, x->s, x->len) == 0)
-                return 1;
-        }
-    }
-    return 0;
-}
-
-/* ---------------------------------------------------------------------
- * Lexer
- * ------------------------------------------------------------------ */
-
-typedef enum lx_kind {
-    LX_NONE, /* an operator already applied (NOT, AND) */
-    LX_WORD,
-    LX_PHRASE,
-    LX_FILTER,
-    LX_LPAREN,
-    LX_RPAREN,
-    LX_OR,
-    LX_AND,
-    LX_NOT
-} lx_kind;
-
-typedef enum field { F_CHANNEL, F_AUTHOR, F_LANG, F_TAG, F_DATE } field;
-
-typedef struct lexeme {
-    lx_kind kind;
-    const char *s; /* word (without '-', '*'), phrase inside, filter value */
-    size_t n;
-    const char *raw; /* as typed, without a leading '-' */
-    size_t rawn;
-    int neg, prefix;
-    field field;
-    cxs_qtext text;      /* WORD, PHRASE: analyzed */
-    char *fterm;         /* FILTER: the boolean term */
-    char lo[15], hi[15]; /* FILTER date: bounds, "" for an open end */
-    size_t span;         /* WORD: words covered by a synonym member from here */
-    size_t sgroup, smember;
-    int in_span; /* WORD: inside a span started by an earlier word */
-} lexeme;
-
-static uint32_t cp_at(const char *s, size_t n, size_t i, size_t *clen) {
-    const unsigned char *u = (const unsigned char *)s + i;
-    size_t left = n - i, need;
-    uint32_t c;
-    *clen = 1;
-    if (u[0] < 0x80)
-        return u[0];
-    if (u[0] >= 0xC2 && u[0] <= 0xDF)
-        need = 1, c = u[0] & 0x1F;
-    else if (u[0] >= 0xE0 && u[0] <= 0xEF)
-        need = 2, c = u[0] & 0x0F;
-    else if (u[0] >= 0xF0 && u[0] <= 0xF4)
-        need = 3, c = u[0] & 0x07;
-    else
-        return 0xFFFD;
-    if (left <= need)
-        return 0xFFFD;
-    for (size_t k = 1; k <= need; k++) {
-        if ((u[k] & 0xC0) != 0x80)
-            return 0xFFFD;
-        c = (c << 6) | (u[k] & 0x3F);
-    }
-    *clen = need + 1;
-    return c;
-}
-
-static int is_space(uint32_t c) {
-    return c == ' ' || (c >= 0x09 && c <= 0x0D) || c == 0x85 || c == 0xA0 ||
-           c == 0x1680 || (c >= 0x2000 && c <= 0x200B) || c == 0x2028 ||
-           c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000 ||
-           c == 0xFEFF;
-}
-
-/* ASCII, «guillemets» and “typographic” quotes all delimit phrases. */
-static int is_quote(uint32_t c) {
-    return c == '"' || c == 0xAB || c == 0xBB || c == 0x201C || c == 0x201D ||
-           c == 0x201E;
-}
-
-static int is_delim(uint32_t c) {
-    return is_space(c) || is_quote(c) || c == '(' || c == ')' || c == '|';
-}
-
-typedef struct lexer {
-    const char *q;
-    size_t len, i;
-    lexeme *lx;
-    size_t n, cap, units;
-    size_t depth, flat; /* open parentheses kept, and dropped */
-} lexer;
-
-static lexeme *lx_push(lexer *L, lx_kind kind) {
-    if (L->n == L->cap) {
-        size_t cap = L->cap ? L->cap * 2 : 16;
-        lexeme *x = realloc(L->lx, cap * sizeof *x);
-        if (!x)
-            return NULL;
-        L->lx = x;
-        L->cap = cap;
-    }
-    lexeme *x = &L->lx[L->n++];
-    memset(x, 0, sizeof *x);
-    x->kind = kind;
-    return x;
-}
-
-/* The end of a quoted run opened just before i: the next quote or the end
- * of the query (an unbalanced quote runs to the end). */
-static size_t quote_end(const lexer *L, size_t i, size_t *after) {
-    size_t cl;
-    while (i < L->len) {
-        if (is_quote(cp_at(L->q, L->len, i, &cl))) {
-            *after = i + cl;
-            return i;
-        }
-        i += cl;
-    }
-    *after = L->len;
-    return L->len;
-}
-
-static int field_of(const char *s, size_t n, field *f) {
-    static const char *const names[] = {"channel", "author", "lang", "tag",
-                                        "date"};
-    for (size_t k = 0; k < sizeof names / sizeof *names; k++)
-        if (n == strlen(names[k]) && strncasecmp(s, names[k], n) == 0) {
-            *f = (field)k;
-            return 1;
-        }
-    return 0;
-}
-
-static void set_text(lexeme *x, const char *s, size_t n) {
-    x->s = x->raw = s;
-    x->n = x->rawn = n;
-}
-
-static int lex_phrase(lexer *L, int neg) {
-    size_t cl, after, start = L->i;
-    cp_at(L->q, L->len, L->i, &cl);
-    size_t from = L->i + cl, to = quote_end(L, from, &after);
-    lexeme *x = lx_push(L, LX_PHRASE);
-    if (!x)
-        return -1;
-    set_text(x, L->q + start, after - start);
-    x->s = L->q + from;
-    x->n = to - from;
-    x->neg = neg;
-    L->i = after;
-    L->units++;
-    return 0;
-}
-
-/* field:value, field:"a value" or #tag; 0 when the word is none of them.
- * The word is q[start..end). */
-static int lex_filter(lexer *L, lexeme *x, size_t start, size_t end) {
-    const char *w = L->q + start;
-    size_t n = end - start, cl, after;
-    if (n > 1 && w[0] == '#') {
-        x->field = F_TAG;
-        return 1;
-    }
-    const char *colon = memchr(w, ':', n);
-    if (!colon || !field_of(w, (size_t)(colon - w), &x->field))
-        return 0;
-    size_t vstart = (size_t)(colon - L->q) + 1;
-    if (vstart == end && end < L->len &&
-        is_quote(cp_at(L->q, L->len, end, &cl))) {
-        size_t to = quote_end(L, end + cl, &after);
-        if (to == end + cl)
-            return 0; /* field:"" */
-        x->s = L->q + end + cl;
-        x->n = to - (end + cl);
-        x->rawn = after - start;
-        L->i = after;
-        return 1;
-    }
-    x->s = L->q + vstart;
-    x->n = end - vstart;
-    return x->n > 0;
-}
-
-static void lex_operator(lexeme *x) {
-    if (x->neg)
-        return;
-    if (x->n == 2 && memcmp(x->s, "OR", 2) == 0)
-        x->kind = LX_OR;
-    else if (x->n == 3 && memcmp(x->s, "AND", 3) == 0)
-        x->kind = LX_AND;
-    else if (x->n == 3 && memcmp(x->s, "NOT", 3) == 0)
-        x->kind = LX_NOT;
-}
-
-static int lex_word(lexer *L, int neg) {
-    size_t start = L->i, end = start, cl;
-    while (end < L->len && !is_delim(cp_at(L->q, L->len, end, &cl)))
-        end += cl;
-    lexeme *x = lx_push(L, LX_WORD);
-    if (!x)
-        return -1;
-    x->neg = neg;
-    set_text(x, L->q + start, end - start);
-    L->i = end;
-    if (lex_filter(L, x, start, end)) {
-        x->kind = LX_FILTER;
-        L->units++;
-        return 0;
-    }
-    set_text(x, L->q + start, end - start);
-    lex_operator(x);
-    if (x->kind != LX_WORD)
-        return 0;
-    while (x->n && x->s[x->n - 1] == '*') {
-        x->n--;
-        x->prefix = 1;
-    }
-    if (x->n == 0)
-        L->n--; /* a lone '*' means nothing */
-    else
-        L->units++;
-    return 0;
-}
-
-/* Parentheses deeper than MAX_DEPTH are dropped here, with their closing
- * ones, so that any nesting costs one lexeme per level at most. */
-static int lex_deep(lexer *L, uint32_t c) {
-    if (c == '(' && L->depth == MAX_DEPTH)
-        L->flat++;
-    else if (c == ')' && L->flat)
-        L->flat--;
-    else {
-        if (c == '(')
-            L->depth++;
-        else if (c == ')' && L->depth)
-            L->depth--;
-        return 0;
-    }
-    L->i++;
-    return 1;
-}
-
-static int lex_punct(lexer *L, uint32_t c, int neg) {
-    if (lex_deep(L, c))
-        return 0;
-    lexeme *x = lx_push(L, c == '(' ? LX_LPAREN : c == ')' ? LX_RPAREN : LX_OR);
-    if (!x)
-        return -1;
-    x->neg = neg;
-    set_text(x, L->q + L->i, 1);
-    L->i++;
-    return 0;
-}
-
-/* A leading '-' excludes, a leading '+' (required) is the default; both
- * only when something follows at once. */
-static int lex_sign(lexer *L, uint32_t *c, size_t *cl) {
-    if ((*c != '-' && *c != '+') || L->i + 1 >= L->len)
-        return 0;
-    size_t dl;
-    uint32_t d = cp_at(L->q, L->len, L->i + 1, &dl);
-    if (is_space(d) || d == ')' || d == '|' || d == '-' || d == '+')
-        return 0;
-    int neg = *c == '-';
-    L->i++;
-    *c = d;
-    *cl = dl;
-    return neg;
-}
-
-static int lex_all(lexer *L) {
-    size_t cl;
-    while (L->i < L->len && L->n < MAX_LEXEMES && L->units < MAX_UNITS) {
-        uint32_t c = cp_at(L->q, L->len, L->i, &cl);
-        if (is_space(c)) {
-            L->i += cl;
-            continue;
-        }
-        int neg = lex_sign(L, &c, &cl), rc;
-        if (c == '(' || c == ')' || c == '|')
-            rc = lex_punct(L, c, neg);
-        else if (is_quote(c))
-            rc = lex_phrase(L, neg);
-        else
-            rc = lex_word(L, neg);
-        if (rc)
-            return -1;
-    }
-    return 0;
-}
-
-/* ---------------------------------------------------------------------
- * Operators without operands are read as words
- * ------------------------------------------------------------------ */
-
-static lexeme *neighbor(lexer *L, size_t i, int dir) {
-    for (size_t k = i;;) {
-        if (dir < 0 ? k == 0 : k + 1 >= L->n)
-            return NULL;
-        k = dir < 0 ? k - 1 : k + 1;
-        if (L->lx[k].kind != LX_NONE)
-            return &L->lx[k];
-    }
-}
-
-static int ends_operand(const lexeme *x) {
-    return x && (((x->kind == LX_WORD || x->kind == LX_PHRASE) && !x->neg) ||
-                 x->kind == LX_RPAREN);
-}
-
-static int starts_operand(const lexeme *x) {
-    return x && !x->neg &&
-           (x->kind == LX_WORD || x->kind == LX_PHRASE || x->kind == LX_LPAREN);
-}
-
-static void make_literal(lexeme *x) {
-    x->kind = LX_WORD;
-    x->s = x->raw;
-    x->n = x->rawn;
-}
-
-static void fix_operators(lexer *L) {
-    for (size_t i = 0; i < L->n; i++) {
-        lexeme *x = &L->lx[i], *next = neighbor(L, i, 1);
-        if (x->kind != LX_NOT)
-            continue;
-        if (next && !next->neg &&
-            (starts_operand(next) || next->kind == LX_FILTER)) {
-            next->neg = 1;
-            x->kind = LX_NONE;
-        } else {
-            make_literal(x);
-        }
-    }
-    for (size_t i = 0; i < L->n; i++) {
-        lexeme *x = &L->lx[i];
-        if (x->kind != LX_OR && x->kind != LX_AND)
-            continue;
-        if (!ends_operand(neighbor(L, i, -1)) ||
-            !starts_operand(neighbor(L, i, 1)))
-            make_literal(x);
-        else if (x->kind == LX_AND)
-            x->kind = LX_NONE; /* AND is what words do anyway */
-    }
-}
-
-/* ---------------------------------------------------------------------
- * Filters: values folded to boolean terms, dates to bounds
- * ------------------------------------------------------------------ */
-
-/* "2024", "2024-01..2024-03", "2024..", "..2023-06-30". A reversed range
- * is read the right way round. */
-static int date_range(lexeme *x, const char *v) {
-    const char *dots = strstr(v, "..");
-    char a[64], b[64];
-    size_t an = dots ? (size_t)(dots - v) : strlen(v);
-    const char *bs = dots ? dots + 2 : v;
-    if (an >= sizeof a || strlen(bs) >= sizeof b)
-        return 0;
-    memcpy(a, v, an);
-    a[an] = '\0';
-    strcpy(b, bs);
-    if ((!*a && !*b) || (*a && cxs_date_bound(a, 0, x->lo) != 0) ||
-        (*b && cxs_date_bound(b, 1, x->hi) != 0))
-        return 0;
-    if (*a && *b && strcmp(x->lo, x->hi) > 0 &&
-        (cxs_date_bound(b, 0, x->lo) != 0 || cxs_date_bound(a, 1, x->hi) != 0))
-        return 0;
-    return 1;
-}
-
-static const char *field_prefix(field f) {
-    switch (f) {
-    case F_CHANNEL: return CXS_PFX_CHANNEL;
-    case F_AUTHOR: return CXS_PFX_AUTHOR;
-    case F_LANG: return CXS_PFX_LANG;
-    case F_TAG: return CXS_PFX_TAG;
-    case F_DATE: break;
-    }
-    return "";
-}
-
-/* 1: a usable filter; 0: read it as words; -1: out of memory. */
-static int filter_prepare(lexeme *x) {
-    char *v = cxs_strndup(x->s, x->n);
-    if (!v)
-        return -1;
-    int ok = 0;
-    if (x->field == F_DATE) {
-        ok = date_range(x, v);
-    } else {
-        const char *value = v;
-        cxs_lang lang = cxs_lang_from_code(v);
-        if (x->field == F_LANG && lang != CXS_LANG_UNKNOWN)
-            value = cxs_lang_code(lang);
-        const char *pfx = field_prefix(x->field);
-        cxs_buf b = CXS_BUF_INIT;
-        cxs_status rc = cxs_terms_field(pfx, value, &b);
-        if (rc == CXS_ERR_NOMEM)
-            ok = -1;
-        else if (rc == CXS_OK && b.len > strlen(pfx))
-            ok = (x->fterm = cxs_buf_detach(&b)) ? 1 : -1;
-        cxs_buf_release(&b);
-    }
-    free(v);
-    return ok;
-}
 
 /* ---------------------------------------------------------------------
  * Tree building
@@ -608,7 +67,7 @@ typedef struct builder {
     char *date_from, *date_to;
     /* Top-level clauses that are synonym spans: their words are relaxed
      * too, as they would be without the synonym table. */
-    unsigned char span_clause[MAX_LEXEMES];
+    unsigned char span_clause[CXS_QMAX_LEXEMES];
 } builder;
 
 static void sv_free(strvec *s) {
@@ -772,7 +231,7 @@ static cxs_qnode *phrase_of(builder *b, const cxs_qtok *const *toks, size_t n) {
  * parts of compounds (the whole compound shares its first part's). */
 static size_t positional(const cxs_qtext *t, const cxs_qtok **out) {
     size_t n = 0;
-    for (size_t i = 0; i < t->n && n < MAX_TEXT_TOKS; i++)
+    for (size_t i = 0; i < t->n && n < CXS_QMAX_TEXT_TOKS; i++)
         if (!(t->toks[i].flags & CXS_TOKF_COMPOUND))
             out[n++] = &t->toks[i];
     return n;
@@ -781,7 +240,7 @@ static size_t positional(const cxs_qtext *t, const cxs_qtok **out) {
 /* A compound (NPS-CSI): the whole term, or its parts in order. */
 static cxs_qnode *compound_node(builder *b, const cxs_qtext *t,
                                 const cxs_qtok *c) {
-    const cxs_qtok *parts[MAX_TEXT_TOKS];
+    const cxs_qtok *parts[CXS_QMAX_TEXT_TOKS];
     size_t n = 0;
     for (size_t i = 0; i < t->n; i++) {
         const cxs_qtok *p = &t->toks[i];
@@ -816,7 +275,7 @@ static int dropped(const builder *b, const cxs_qtok *k) {
 }
 
 /* A free word: every word the analyzer finds in it is required. */
-static cxs_qnode *word_node(builder *b, const lexeme *x) {
+static cxs_qnode *word_node(builder *b, const cxs_qlexeme *x) {
     cxs_qnode *all = nnew(b, CXS_Q_AND);
     for (size_t i = 0; all && i < x->text.n; i++) {
         const cxs_qtok *k = &x->text.toks[i];
@@ -830,12 +289,12 @@ static cxs_qnode *word_node(builder *b, const lexeme *x) {
 }
 
 static cxs_qnode *phrase_node(builder *b, const cxs_qtext *t) {
-    const cxs_qtok *toks[MAX_TEXT_TOKS];
+    const cxs_qtok *toks[CXS_QMAX_TEXT_TOKS];
     return phrase_of(b, toks, positional(t, toks));
 }
 
 /* word*: the last word of it is a prefix of the exact form. */
-static cxs_qnode *prefix_node(builder *b, const lexeme *x) {
+static cxs_qnode *prefix_node(builder *b, const cxs_qlexeme *x) {
     const cxs_qtok *last = NULL;
     for (size_t i = 0; i < x->text.n; i++)
         if (cxs_qtok_is_key(&x->text.toks[i]))
@@ -854,7 +313,7 @@ static cxs_qnode *prefix_node(builder *b, const lexeme *x) {
 
 /* Words x[0..span) matched a synonym member: they, or (weighted lower)
  * any other member of its group. */
-static cxs_qnode *span_node(builder *b, const lexeme *x) {
+static cxs_qnode *span_node(builder *b, const cxs_qlexeme *x) {
     cxs_qnode *words = nnew(b, CXS_Q_AND), *alts = nnew(b, CXS_Q_OR);
     for (size_t i = 0; i < x->span; i++)
         nadd(b, words, word_node(b, &x[i]));
@@ -962,7 +421,7 @@ static void date_typed(builder *b, char **dst, const char *p, size_t n) {
 }
 
 /* Several date filters all apply: the tightest bounds win. */
-static void date_apply(builder *b, const lexeme *x) {
+static void date_apply(builder *b, const cxs_qlexeme *x) {
     const char *dots = memmem(x->s, x->n, "..", 2);
     size_t an = dots ? (size_t)(dots - x->s) : x->n;
     const char *bs = dots ? dots + 2 : x->s;
@@ -987,8 +446,8 @@ static cxs_qnode *date_node(builder *b, const char *lo, const char *hi) {
 
 /* Filters apply to the whole query wherever they are typed; an excluded
  * one (-channel:x) excludes at the top. */
-static void filter_apply(builder *b, const lexeme *x, group *top) {
-    if (x->field == F_DATE) {
+static void filter_apply(builder *b, const cxs_qlexeme *x, group *top) {
+    if (x->field == CXS_QF_DATE) {
         if (x->neg)
             group_add(b, top, date_node(b, x->lo, x->hi), 1);
         else
@@ -1000,13 +459,13 @@ static void filter_apply(builder *b, const lexeme *x, group *top) {
         group_add(b, top, t, 1);
         return;
     }
-    int f = (int)x->field; /* F_* and FV_* agree up to F_TAG */
+    int f = (int)x->field; /* F_* and FV_* agree up to CXS_QF_TAG */
     if (!b->fterms[f] && !(b->fterms[f] = nnew(b, CXS_Q_OR))) {
         cxs_qnode_free(t);
         return;
     }
     nadd(b, b->fterms[f], t);
-    size_t skip = x->field == F_TAG && x->n && x->s[0] == '#';
+    size_t skip = x->field == CXS_QF_TAG && x->n && x->s[0] == '#';
     sv_push(b, &b->fvals[f], x->s + skip, x->n - skip);
 }
 
@@ -1023,12 +482,12 @@ static cxs_qnode *filters_node(builder *b) {
 }
 
 /* Stopwords stay only when the query has nothing else to look for. */
-static int only_stopwords(const lexer *L) {
+static int only_stopwords(const cxs_qlexer *L) {
     for (size_t i = 0; i < L->n; i++) {
-        const lexeme *x = &L->lx[i];
-        if (x->neg || (x->kind != LX_WORD && x->kind != LX_PHRASE))
+        const cxs_qlexeme *x = &L->lx[i];
+        if (x->neg || (x->kind != CXS_LX_WORD && x->kind != CXS_LX_PHRASE))
             continue;
-        if ((x->kind == LX_PHRASE || x->prefix) && x->text.n)
+        if ((x->kind == CXS_LX_PHRASE || x->prefix) && x->text.n)
             return 0;
         for (size_t k = 0; k < x->text.n; k++) {
             const cxs_qtok *t = &x->text.toks[k];
@@ -1040,21 +499,21 @@ static int only_stopwords(const lexer *L) {
     return 1;
 }
 
-static int span_word(const lexeme *x) {
-    return x->kind == LX_WORD && !x->neg && !x->prefix && x->text.n > 0;
+static int span_word(const cxs_qlexeme *x) {
+    return x->kind == CXS_LX_WORD && !x->neg && !x->prefix && x->text.n > 0;
 }
 
 /* Tries a synonym member at word i; returns the words it covers. */
-static size_t span_at(const builder *b, lexer *L, size_t i) {
-    const cxs_qtok *toks[MAX_SPAN];
-    size_t owner[MAX_SPAN], nt = 0, g = 0, m = 0;
-    int last[MAX_SPAN] = {0};
+static size_t span_at(const builder *b, cxs_qlexer *L, size_t i) {
+    const cxs_qtok *toks[CXS_QMAX_SPAN];
+    size_t owner[CXS_QMAX_SPAN], nt = 0, g = 0, m = 0;
+    int last[CXS_QMAX_SPAN] = {0};
     for (size_t j = i; j < L->n && span_word(&L->lx[j]); j++) {
         const cxs_qtext *t = &L->lx[j].text;
         for (size_t k = 0; k < t->n; k++) {
             if (!cxs_qtok_is_key(&t->toks[k]))
                 continue;
-            if (nt == MAX_SPAN)
+            if (nt == CXS_QMAX_SPAN)
                 goto full;
             toks[nt] = &t->toks[k];
             owner[nt++] = j;
@@ -1067,7 +526,7 @@ full:;
     if (!k || !last[k - 1])
         return 0; /* no member, or one that ends inside a word */
     size_t j = owner[k - 1];
-    if (j + 1 < L->n && L->lx[j + 1].kind == LX_OR)
+    if (j + 1 < L->n && L->lx[j + 1].kind == CXS_LX_OR)
         return 0; /* the last word is an OR operand */
     L->lx[i].span = j - i + 1;
     L->lx[i].sgroup = g;
@@ -1077,36 +536,15 @@ full:;
     return j - i + 1;
 }
 
-static void mark_spans(const builder *b, lexer *L) {
+static void mark_spans(const builder *b, cxs_qlexer *L) {
     if (!b->syn)
         return;
     for (size_t i = 0; i < L->n;) {
         size_t n = 0;
-        if (span_word(&L->lx[i]) && (i == 0 || L->lx[i - 1].kind != LX_OR))
+        if (span_word(&L->lx[i]) && (i == 0 || L->lx[i - 1].kind != CXS_LX_OR))
             n = span_at(b, L, i);
         i += n ? n : 1;
     }
-}
-
-/* Analyzes words and phrases, prepares filters (a bad one becomes a word). */
-static cxs_status analyze_all(cxs_analyzer *a, lexer *L, cxs_err *err) {
-    for (size_t i = 0; i < L->n; i++) {
-        lexeme *x = &L->lx[i];
-        if (x->kind == LX_FILTER) {
-            int ok = filter_prepare(x);
-            if (ok < 0)
-                return cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
-            if (ok == 0)
-                make_literal(x);
-        }
-        if (x->kind != LX_WORD && x->kind != LX_PHRASE)
-            continue;
-        cxs_status rc =
-            cxs_qtext_analyze(a, x->s, x->n, MAX_TEXT_TOKS, &x->text, err);
-        if (rc != CXS_OK)
-            return rc;
-    }
-    return CXS_OK;
 }
 
 /* ---------------------------------------------------------------------
@@ -1114,9 +552,9 @@ static cxs_status analyze_all(cxs_analyzer *a, lexer *L, cxs_err *err) {
  * ------------------------------------------------------------------ */
 
 typedef struct parser {
-    group stack[MAX_DEPTH + 1];
+    group stack[CXS_QMAX_DEPTH + 1];
     size_t depth;
-    size_t flattened; /* '(' past MAX_DEPTH, whose ')' are ignored too */
+    size_t flattened; /* '(' past CXS_QMAX_DEPTH, whose ')' are ignored too */
     int negdepth;     /* open excluded groups: nothing in them is shown */
 } parser;
 
@@ -1126,40 +564,40 @@ static void close_group(builder *b, parser *p) {
     group_add(b, &p->stack[p->depth], group_node(b, g), g->neg);
 }
 
-static cxs_qnode *item_node(builder *b, const lexeme *x) {
-    if (x->kind == LX_PHRASE)
+static cxs_qnode *item_node(builder *b, const cxs_qlexeme *x) {
+    if (x->kind == CXS_LX_PHRASE)
         return phrase_node(b, &x->text);
     if (x->span)
         return span_node(b, x);
     return x->prefix ? prefix_node(b, x) : word_node(b, x);
 }
 
-static void parse_one(builder *b, parser *p, const lexeme *x) {
+static void parse_one(builder *b, parser *p, const cxs_qlexeme *x) {
     group *g = &p->stack[p->depth];
     switch (x->kind) {
-    case LX_LPAREN:
-        if (p->depth == MAX_DEPTH) {
+    case CXS_LX_LPAREN:
+        if (p->depth == CXS_QMAX_DEPTH) {
             p->flattened++;
             break;
         }
         group_init(b, &p->stack[++p->depth], x->neg);
         p->negdepth += x->neg;
         break;
-    case LX_RPAREN:
+    case CXS_LX_RPAREN:
         if (p->flattened)
             p->flattened--;
         else if (p->depth) /* a ')' with no '(' is ignored */
             close_group(b, p);
         break;
-    case LX_OR: g->or_pending = 1; break;
-    case LX_FILTER: filter_apply(b, x, &p->stack[0]); break;
-    case LX_WORD:
-    case LX_PHRASE:
+    case CXS_LX_OR: g->or_pending = 1; break;
+    case CXS_LX_FILTER: filter_apply(b, x, &p->stack[0]); break;
+    case CXS_LX_WORD:
+    case CXS_LX_PHRASE:
         if (x->in_span)
             break;
         b->collect = !x->neg && p->negdepth == 0;
         long k = group_add(b, g, item_node(b, x), x->neg);
-        if (x->span && p->depth == 0 && k >= 0 && k < MAX_LEXEMES)
+        if (x->span && p->depth == 0 && k >= 0 && k < CXS_QMAX_LEXEMES)
             b->span_clause[k] = 1;
         b->collect = 0;
         break;
@@ -1173,7 +611,7 @@ static void parse_one(builder *b, parser *p, const lexeme *x) {
 static size_t relax(const builder *b, cxs_qnode *rel) {
     size_t units = rel->nkids;
     rel->op = CXS_Q_OR;
-    for (size_t i = 0; i < rel->nkids && i < MAX_LEXEMES; i++) {
+    for (size_t i = 0; i < rel->nkids && i < CXS_QMAX_LEXEMES; i++) {
         cxs_qnode *c = rel->kids[i];
         if (!b->span_clause[i])
             continue;
@@ -1276,15 +714,7 @@ static void builder_release(builder *b) {
     free(b->date_to);
 }
 
-static void lexer_release(lexer *L) {
-    for (size_t i = 0; i < L->n; i++) {
-        cxs_qtext_release(&L->lx[i].text);
-        free(L->lx[i].fterm);
-    }
-    free(L->lx);
-}
-
-static void build(builder *b, lexer *L, cxs_query *out) {
+static void build(builder *b, cxs_qlexer *L, cxs_query *out) {
     parser *p = calloc(1, sizeof *p);
     if (!p) {
         b->st = CXS_ERR_NOMEM;
@@ -1305,20 +735,20 @@ static void build(builder *b, lexer *L, cxs_query *out) {
 cxs_status cxs_query_parse(cxs_analyzer *a, const char *q, size_t len,
                            const cxs_query_opts *opts, cxs_query *out,
                            cxs_err *err) {
-    size_t max = opts && opts->max_len ? opts->max_len : DEFAULT_MAX_LEN;
+    size_t max = opts && opts->max_len ? opts->max_len : CXS_QDEFAULT_MAX_LEN;
     memset(out, 0, sizeof *out);
     if (len > max)
         return cxs_err_set(err, CXS_ERR_TOO_LARGE,
                            "query is %zu bytes, over the limit of %zu", len,
                            max);
-    lexer L = {q ? q : "", q ? len : 0, 0, NULL, 0, 0, 0, 0, 0};
+    cxs_qlexer L = {q ? q : "", q ? len : 0, 0, NULL, 0, 0, 0, 0, 0};
     builder b;
     builder_init(&b, opts);
-    cxs_status rc =
-        lex_all(&L) ? cxs_err_set(err, CXS_ERR_NOMEM, "out of memory") : CXS_OK;
-    fix_operators(&L);
+    cxs_status rc = cxs_qlex_run(&L)
+                        ? cxs_err_set(err, CXS_ERR_NOMEM, "out of memory")
+                        : CXS_OK;
     if (rc == CXS_OK)
-        rc = analyze_all(a, &L, err);
+        rc = cxs_qlex_analyze(a, &L, err);
     if (rc == CXS_OK) {
         build(&b, &L, out);
         if (b.st != CXS_OK)
@@ -1329,7 +759,7 @@ cxs_status cxs_query_parse(cxs_analyzer *a, const char *q, size_t len,
     else
         cxs_query_release(out);
     builder_release(&b);
-    lexer_release(&L);
+    cxs_qlex_release(&L);
     return rc;
 }
 

@@ -1,6 +1,7 @@
 /*
- * query_int.h - internals shared by the query parser (query.c) and the
- * synonym table (synonyms.c); not part of the public contract.
+ * query_int.h - internals of the query module, shared by its files and
+ * not part of the public contract: query_text.c (analyzed text),
+ * query_lex.c (lexer), synonyms.c (synonym table), query.c (the tree).
  *
  * Both sides need the same thing: a piece of text run through the analyzer
  * into tokens, each with every Xapian term it may match (prefixes of
@@ -76,5 +77,71 @@ size_t cxs_synonyms_match(const cxs_synonyms *s, const cxs_qtok *const *toks,
 size_t cxs_synonyms_group_size(const cxs_synonyms *s, size_t group);
 const cxs_qtext *cxs_synonyms_member(const cxs_synonyms *s, size_t group,
                                      size_t member);
+
+/* ---- limits shared by the lexer and the parser ---- */
+#define CXS_QMAX_UNITS 64     /* words, phrases and filters read from a query */
+#define CXS_QMAX_LEXEMES 1024 /* lexemes of any kind (parentheses, OR, ...) */
+#define CXS_QMAX_DEPTH 32     /* parentheses nesting; deeper ones flatten */
+#define CXS_QMAX_TEXT_TOKS 64 /* tokens analyzed per word or phrase */
+#define CXS_QMAX_TERMS 64     /* terms kept per token */
+#define CXS_QMAX_SPAN 16      /* query tokens a synonym member may cover */
+#define CXS_QDEFAULT_MAX_LEN 4096
+
+/* ---- the lexer (query_lex.c): query text -> lexemes ---- */
+
+typedef enum cxs_lx_kind {
+    CXS_LX_NONE, /* an operator already applied (NOT, AND) */
+    CXS_LX_WORD,
+    CXS_LX_PHRASE,
+    CXS_LX_FILTER,
+    CXS_LX_LPAREN,
+    CXS_LX_RPAREN,
+    CXS_LX_OR,
+    CXS_LX_AND,
+    CXS_LX_NOT
+} cxs_lx_kind;
+
+typedef enum cxs_qfield {
+    CXS_QF_CHANNEL,
+    CXS_QF_AUTHOR,
+    CXS_QF_LANG,
+    CXS_QF_TAG,
+    CXS_QF_DATE
+} cxs_qfield;
+
+typedef struct cxs_qlexeme {
+    cxs_lx_kind kind;
+    const char *s; /* word (without '-', '*'), phrase inside, filter value */
+    size_t n;
+    const char *raw; /* as typed, without a leading '-' */
+    size_t rawn;
+    int neg, prefix;
+    cxs_qfield field;
+    cxs_qtext text;      /* WORD, PHRASE: analyzed */
+    char *fterm;         /* FILTER: the boolean term */
+    char lo[15], hi[15]; /* FILTER date: bounds, "" for an open end */
+    size_t span;         /* WORD: words covered by a synonym member from here */
+    size_t sgroup, smember;
+    int in_span; /* WORD: inside a span started by an earlier word */
+} cxs_qlexeme;
+
+typedef struct cxs_qlexer {
+    const char *q;
+    size_t len, i;
+    cxs_qlexeme *lx;
+    size_t n, cap, units;
+    size_t depth, flat; /* open parentheses kept, and dropped */
+} cxs_qlexer;
+
+/* Splits L->q[0..L->len) into lexemes and turns operators without operands
+ * into words. Returns -1 when out of memory. */
+int cxs_qlex_run(cxs_qlexer *L);
+
+/* Analyzes words and phrases and prepares filters (a filter that cannot be
+ * read becomes a word). */
+cxs_status cxs_qlex_analyze(cxs_analyzer *a, cxs_qlexer *L, cxs_err *err);
+
+/* Frees the lexemes; L->q is not owned. */
+void cxs_qlex_release(cxs_qlexer *L);
 
 #endif /* CXS_QUERY_INT_H */
