@@ -14,7 +14,8 @@ import os
 import shutil
 import time
 
-from common import BenchError, log, run, timed, wait_port, du_bytes
+from common import (BenchError, du_bytes, evict_page_cache, log, run,
+                    timed, wait_port)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SPECIAL = set('()|-!@~&/^$=<\\')
@@ -84,14 +85,24 @@ class Sphinx:
             for f in os.listdir(self.dir) if f.startswith("posts_"))
 
     def start(self):
-        """Starts searchd; returns seconds until it accepted a query."""
+        """Evicts the index from the page cache, starts searchd, and
+        returns seconds until the first query was answered (as for
+        cxsearchd)."""
+        evict_page_cache(self.dir)
         t0 = time.monotonic()
         run(["searchd", "--config", self.conf], timeout=60)
         self.started = True
         if not wait_port(self.port, 30):
             raise BenchError("searchd did not listen on 127.0.0.1:%d" %
                              self.port)
-        return time.monotonic() - t0
+        deadline = t0 + 60
+        while time.monotonic() < deadline:
+            p = run([self.client, "127.0.0.1", str(self.port), "1", "0",
+                     self.statements], timeout=30, ok_codes=(0, 1))
+            if p.returncode == 0 and '"errors": 0' in p.stdout:
+                return time.monotonic() - t0
+            time.sleep(0.01)
+        raise BenchError("searchd answered no query in 60 s")
 
     def stop(self):
         if not self.started:
