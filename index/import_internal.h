@@ -84,6 +84,8 @@ typedef struct cxs_import_ctx {
     void *sink_ud;
     cxs_import_stats *stats;
     unsigned long long max_bytes;
+    bool sink_failed; /* set by cxs_import_emit: stop the run */
+    long err_line;    /* a failing reader's line, for the warning */
 } cxs_import_ctx;
 
 /* Reports a warning through opts->warn (printf-style). */
@@ -109,13 +111,28 @@ cxs_status cxs_import_text_file(cxs_import_ctx *cx, const char *path,
                                 cxs_err *err);
 cxs_status cxs_import_tgjson_file(cxs_import_ctx *cx, const char *path,
                                   cxs_err *err);
-/* paths: the export's pages, already in page order. */
+/* Readers of page sets count each page in stats (files_read or, with a
+ * warning, files_skipped) and return an error only for a sink failure or
+ * out of memory. paths: the export's pages, already in page order. */
 cxs_status cxs_import_tghtml_pages(cxs_import_ctx *cx, char **paths,
                                    size_t npaths, cxs_err *err);
 /* A run of scraped pages: boilerplate is detected across all of them, so
  * a folder of pages is read as a set. */
 cxs_status cxs_import_scraped_files(cxs_import_ctx *cx, char **paths,
                                     size_t npaths, cxs_err *err);
+
+/* Finds a calendar date in s[0..n) ("2021-07-14", "14.07.2021",
+ * "14 luglio 2021", "July 14, 2021", "14 июля 2021") and writes it as
+ * "YYYY-MM-DD" into out. (import_text.c) */
+bool cxs_import_find_date(const char *s, size_t n, char out[11]);
+
+/* Copies a text file's bytes into out as valid UTF-8: a BOM is dropped;
+ * a few invalid bytes are replaced with U+FFFD (warned about once, with
+ * the line of the first); NUL bytes or over 5% invalid bytes mean "not
+ * text" (CXS_ERR_PARSE, cx->err_line set). (import_text.c) */
+cxs_status cxs_import_clean_text(cxs_import_ctx *cx, const char *path,
+                                 const char *data, size_t len, cxs_buf *out,
+                                 cxs_err *err);
 
 /* Sniffers (content already read; name for the extension). */
 bool cxs_import_looks_scraped(const char *data, size_t len);

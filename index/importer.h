@@ -64,17 +64,20 @@ typedef void (*cxs_import_warn_fn)(void *ud, const char *file, long line,
                                    const char *msg);
 
 typedef struct cxs_import_opts {
-    cxs_format format;           /* CXS_FMT_AUTO to detect */
-    cxs_import_warn_fn warn;     /* may be NULL */
+    cxs_format format;       /* CXS_FMT_AUTO to detect */
+    cxs_import_warn_fn warn; /* may be NULL */
     void *warn_ud;
     /* Files larger than this are skipped as "not a source" (0: 256 MiB).
      * Keeps a 2 GB binary given by mistake from being read. */
     unsigned long long max_file_bytes;
     /* Called after each file with running stats (progress bar); may be
      * NULL. */
-    void (*progress)(void *ud, const char *file,
-                     const cxs_import_stats *stats);
+    void (*progress)(void *ud, const char *file, const cxs_import_stats *stats);
     void *progress_ud;
+    /* The channel's username (without '@') for Telegram exports, which
+     * name a chat but not its username: ids become "<username>/<id>" and
+     * urls https://t.me/<username>/<id>. NULL: use what the source says. */
+    const char *channel;
 } cxs_import_opts;
 
 /* Imports a file, a folder (recursively, files in name order; a folder
