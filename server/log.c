@@ -71,7 +71,8 @@ void cxs_log_access(cxs_log *l, const json_t *obj) {
     if (fd < 0)
         return;
     char buf[1024];
-    size_t n = json_dumpb(obj, buf, sizeof buf - 1, JSON_COMPACT);
+    size_t n = json_dumpb(obj, buf, sizeof buf - 1,
+                          JSON_COMPACT | JSON_REAL_PRECISION(10));
     if (n == 0 || n >= sizeof buf - 1)
         return; /* our lines are short; never write half a line */
     buf[n++] = '\n';

@@ -97,6 +97,6 @@ void cxs_route_find(cxs_method method, const char *path, size_t n,
             m->index = i;
         }
     }
-    if (!m->route && fallback && method != CXS_M_OPTIONS)
+    if (!m->route && fallback)
         m->allow = 0; /* an unknown path, not a wrong method */
 }
