@@ -886,6 +886,37 @@ def check_shards(h):
     h.stop_daemon()
 
 
+def check_limits(h):
+    """Rate limit per address (429) and a slow client dropped."""
+    h.start_daemon(config_body="rate_limit = 2\nrate_burst = 5\n"
+                   "connection_timeout = 2\naccess_log = off\n",
+                   env={"CXSEARCH_WRITE_KEY": ""})
+    api = Api(h.port)
+    statuses = [api.get("/search", {"q": "nps"}).status for _ in range(12)]
+    t.check(statuses.count(429) >= 5 and statuses[0] == 200,
+            "rate limit: %s" % statuses)
+    r = api.get("/search", {"q": "nps"})
+    if r.status == 429:
+        is_error(r, 429, "rate_limited", "rate limited answer")
+        t.check(r.header("retry-after") == "1", "429 has Retry-After")
+    time.sleep(1.6)
+    t.check(api.get("/search", {"q": "nps"}).status == 200,
+            "tokens come back with time")
+    # A slow-loris client: headers never finished.
+    s = socket.create_connection(("127.0.0.1", h.port), timeout=10)
+    s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+    t0 = time.time()
+    try:
+        data = s.recv(100)
+    except OSError:
+        data = b""
+    s.close()
+    t.check(data in (b"",) or data.startswith(b"HTTP/1.1 4"),
+            "slow client dropped: %r" % data[:40])
+    t.check(time.time() - t0 < 8, "dropped after connection_timeout")
+    h.stop_daemon()
+
+
 def main():
     for prog in (CXSEARCH, CXSEARCHD):
         if not os.path.exists(prog):
@@ -926,6 +957,7 @@ def main():
     with Harness() as h:
         h.index(FIXTURE)
         check_shards(h)
+        check_limits(h)
     t.done()
 
 
