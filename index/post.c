@@ -68,10 +68,18 @@ bad:
 }
 
 size_t cxs_utf8_valid_prefix(const char *s, size_t n) {
+    const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;
     while (i < n) {
-        if ((unsigned char)s[i] < 0x80) {
+        unsigned c = u[i];
+        if (c < 0x80) {
             i++;
+            continue;
+        }
+        /* Two-byte sequences (Cyrillic, accented Latin) inline: they are
+         * most of our non-ASCII text. */
+        if (c >= 0xC2 && c <= 0xDF && i + 1 < n && (u[i + 1] & 0xC0) == 0x80) {
+            i += 2;
             continue;
         }
         unsigned cp;
@@ -530,39 +538,49 @@ static cxs_status derive_title(cxs_post *p) {
     return cxs_post_set(&p->title, s, n);
 }
 
+/* The code point that ends just before t[i] (' ' at the start). */
+static unsigned prev_cp(const char *t, size_t i) {
+    if (i == 0)
+        return ' ';
+    size_t j = i - 1;
+    while (j > 0 && i - j < 4 && ((unsigned char)t[j] & 0xC0) == 0x80)
+        j--;
+    unsigned cp;
+    cxs_utf8_decode(t + j, i - j, &cp);
+    return cp;
+}
+
 /* Adds every #hashtag of text: '#' at a word start followed by word
- * characters, at least one of them not a digit ("#1" is a number). */
+ * characters, at least one of them not a digit ("#1" is a number). Only
+ * the '#' signs are looked at, found with memchr. */
 static cxs_status derive_tags(cxs_post *p) {
     const char *t = p->text;
     size_t n = strlen(t);
-    unsigned prev = ' ';
-    for (size_t i = 0; i < n;) {
-        unsigned cp;
-        size_t k = cxs_utf8_decode(t + i, n - i, &cp);
-        if (cp == '#' && !cxs_utf8_is_word(prev) && prev != '#' &&
-            prev != '&' && prev != '/') {
-            size_t j = i + 1;
-            bool letter = false;
-            while (j < n) {
-                unsigned c2;
-                size_t k2 = cxs_utf8_decode(t + j, n - j, &c2);
-                if (!cxs_utf8_is_word(c2))
-                    break;
-                if (c2 < '0' || c2 > '9')
-                    letter = true;
-                j += k2;
-            }
-            if (letter && j - i - 1 <= TAG_MAX) {
-                cxs_status rc = cxs_post_add_tag(p, t + i + 1, j - i - 1);
-                if (rc != CXS_OK)
-                    return rc;
-            }
-            prev = 'a';
-            i = j;
+    for (const char *h = memchr(t, '#', n); h;
+         h = memchr(h + 1, '#', n - (size_t)(h + 1 - t))) {
+        size_t i = (size_t)(h - t);
+        unsigned prev = prev_cp(t, i);
+        if (cxs_utf8_is_word(prev) || prev == '#' || prev == '&' || prev == '/')
             continue;
+        size_t j = i + 1;
+        bool letter = false;
+        while (j < n) {
+            unsigned c2;
+            size_t k2 = cxs_utf8_decode(t + j, n - j, &c2);
+            if (!cxs_utf8_is_word(c2))
+                break;
+            if (c2 < '0' || c2 > '9')
+                letter = true;
+            j += k2;
         }
-        prev = cp;
-        i += k;
+        if (letter && j - i - 1 <= TAG_MAX) {
+            cxs_status rc = cxs_post_add_tag(p, t + i + 1, j - i - 1);
+            if (rc != CXS_OK)
+                return rc;
+        }
+        if (j >= n)
+            break;
+        h = t + j - 1;
     }
     return CXS_OK;
 }
