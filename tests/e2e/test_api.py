@@ -175,6 +175,22 @@ def doc_path(post_id):
     return "/documents/" + urllib.parse.quote(post_id, safe="")
 
 
+def stop_checked(h, what):
+    """SIGTERM; the daemon must exit 0 with no sanitizer report."""
+    if not h.proc:
+        return
+    h.proc.send_signal(signal.SIGTERM)
+    try:
+        rc = h.proc.wait(20)
+    except Exception:  # noqa: BLE001
+        rc = None
+    log = h.daemon_log()
+    t.check(rc == 0, "%s: exit status %r" % (what, rc))
+    t.check("Sanitizer" not in log and "runtime error" not in log,
+            "%s: no sanitizer report: %s" % (what, log[-2000:]))
+    h.stop_daemon()
+
+
 # ---- sections ----
 
 def check_health_and_shape(api):
@@ -800,7 +816,7 @@ def check_read_key_mode(h):
         found = ids(rk.search(q="axolotlzebra")) == ["extra/1"]
         time.sleep(0.2)
     t.check(found, "a commit by cxsearch index is picked up")
-    h.stop_daemon()
+    stop_checked(h, "read-key daemon")
 
 
 def check_reload_and_stop(h, conf_body):
@@ -831,6 +847,8 @@ def check_reload_and_stop(h, conf_body):
         rc = None
     t.check(rc == 0, "SIGTERM: clean exit (%r)" % rc)
     log = h.daemon_log()
+    t.check("Sanitizer" not in log and "runtime error" not in log,
+            "main daemon: no sanitizer report: %s" % log[-2000:])
     t.check("reload failed" in log and "unknown key" in log,
             "the bad reload is reported")
     t.check("stopped" in log, "daemon says it stopped")
@@ -883,7 +901,7 @@ def check_shards(h):
     r = api.get(doc_path(sid))
     t.check(r.status == 200 and r.body.get("id") == sid,
             "shards: a post of the second shard")
-    h.stop_daemon()
+    stop_checked(h, "shards daemon")
 
 
 def check_limits(h):
@@ -914,7 +932,7 @@ def check_limits(h):
     t.check(data in (b"",) or data.startswith(b"HTTP/1.1 4"),
             "slow client dropped: %r" % data[:40])
     t.check(time.time() - t0 < 8, "dropped after connection_timeout")
-    h.stop_daemon()
+    stop_checked(h, "limits daemon")
 
 
 def main():
