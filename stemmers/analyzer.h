@@ -48,6 +48,9 @@ typedef struct cxs_analyzer_config {
     const char *hunspell_dir;
     /* 0 disables Hunspell lemmas entirely (Snowball stems only). */
     int use_lemmas;
+    /* Size of the per-analyzer lemma/stem cache in (language, word)
+     * entries; 0: 400,000 (about 30 MB when full, grown on demand). */
+    size_t lemma_cache_entries;
 } cxs_analyzer_config;
 
 /* Token kinds as found in the text. */
@@ -65,6 +68,11 @@ typedef enum cxs_token_kind {
 #define CXS_TOKF_PART 0x4u      /* a part of a compound */
 #define CXS_TOKF_CYRILLIC 0x8u  /* letters are Cyrillic */
 #define CXS_TOKF_LATIN 0x10u    /* letters are Latin */
+/* Written in capitals (2+ letters, none lower-case; for a compound's whole:
+ * some part was): an acronym candidate. An all-Cyrillic CAPS token whose
+ * letters all look like Latin ones (СХ) also gets the Latin form (cx) as an
+ * exact term; lower-case Russian words are never folded that way. */
+#define CXS_TOKF_CAPS 0x20u
 
 typedef struct cxs_token {
     const char *form; /* normalized exact form (NFKC, case-folded, ё->е) */
@@ -82,7 +90,10 @@ typedef struct cxs_token {
 typedef enum cxs_term_kind {
     CXS_TERM_EXACT, /* exact normalized form; also whole URLs, @mentions,
                        whole compounds and look-alike folds (СХ -> cx) */
-    CXS_TERM_ASCII, /* accent-free form, only when it differs from exact */
+    CXS_TERM_ASCII, /* accent-free form of a Latin-script word, only when
+                       it differs from exact; except with CXS_LANG_UNKNOWN
+                       (query side), where every Latin word gets it, so
+                       the query "perche" meets the post's "perché" */
     CXS_TERM_LEMMA, /* Hunspell lemma */
     CXS_TERM_STEM,  /* Snowball stem */
     CXS_TERM_TAG    /* hashtag without '#', case-folded */
