@@ -24,10 +24,13 @@
 static void usage(FILE *f) {
     fputs("usage:\n"
           "  cxsearch index --db DIR [--format F] [--dry-run] [--batch N] "
-          "[--quiet] PATH...\n"
+          "[--quiet]\n"
+          "        [--channel NAME] PATH...\n"
           "        PATH: files, folders, or - for JSON Lines on stdin\n"
           "        F: auto (default), jsonl, text, tg-json, tg-html, "
           "scraped\n"
+          "        NAME: the channel's username for Telegram exports "
+          "(ids become NAME/<message id>)\n"
           "  cxsearch search --db DIR [--json] [--limit N] [--offset N]\n"
           "        [--sort relevance|date|-date] QUERY...\n"
           "  cxsearch dump --db DIR        every post as JSON Lines\n"
@@ -152,14 +155,17 @@ static int cmd_index(const char *db, int argc, char **argv) {
                                        {"dry-run", 0, 0, 'n'},
                                        {"batch", 1, 0, 'b'},
                                        {"quiet", 0, 0, 'q'},
+                                       {"channel", 1, 0, 'c'},
                                        {0, 0, 0, 0}};
     import_run r = {0};
     cxs_import_opts opts = {0};
     cxs_index_config cfg;
     config_defaults(&cfg);
     int c;
-    while ((c = getopt_long(argc, argv, "f:nb:q", lo, NULL)) != -1) {
-        if (c == 'f' && cxs_format_from_name(optarg) >= 0)
+    while ((c = getopt_long(argc, argv, "f:nb:qc:", lo, NULL)) != -1) {
+        if (c == 'c')
+            opts.channel = optarg;
+        else if (c == 'f' && cxs_format_from_name(optarg) >= 0)
             opts.format = (cxs_format)cxs_format_from_name(optarg);
         else if (c == 'n')
             r.dry_run = 1;
