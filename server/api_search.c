@@ -131,8 +131,7 @@ static int set_sort(cxs_req *r, search_params *p, const char *v) {
 
 /* One comma-separated list item of facets or fields. */
 static int set_names(cxs_req *r, const char *what, const char *v, size_t n,
-                     const char *const *names, size_t nnames,
-                     unsigned *mask) {
+                     const char *const *names, size_t nnames, unsigned *mask) {
     if (n == 1 && v[0] == '*') {
         *mask |= (1u << nnames) - 1;
         return 1;
@@ -146,8 +145,7 @@ static int set_names(cxs_req *r, const char *what, const char *v, size_t n,
 }
 
 static int set_list(cxs_req *r, const char *what, const char *v,
-                    const char *const *names, size_t nnames,
-                    unsigned *mask) {
+                    const char *const *names, size_t nnames, unsigned *mask) {
     while (*v) {
         size_t n = strcspn(v, ",");
         const char *a = v;
@@ -211,8 +209,10 @@ static int set_param(cxs_req *r, search_params *p, const char *key,
         return p->q = v, p->qlen = n, 1;
     if (strcmp(key, "from") == 0 || strcmp(key, "to") == 0) {
         if (strlen(v) != n || n > 32)
-            return BAD(r, "%s: expected a date like 2024, 2024-03 or "
-                          "2024-03-05", key);
+            return BAD(r,
+                       "%s: expected a date like 2024, 2024-03 or "
+                       "2024-03-05",
+                       key);
         return *(key[0] == 'f' ? &p->from : &p->to) = v, 1;
     }
     if (strcmp(key, "highlight_pre") == 0)
@@ -262,8 +262,8 @@ static int set_json_member(cxs_req *r, search_params *p, const char *key,
                            json_t *v) {
     char num[32];
     if (json_is_string(v)) {
-        int rc = set_param(r, p, key, json_string_value(v),
-                           json_string_length(v));
+        int rc =
+            set_param(r, p, key, json_string_value(v), json_string_length(v));
         return rc < 0 ? BAD(r, "unknown key '%s' in the request body", key)
                       : rc;
     }
@@ -320,8 +320,10 @@ static int params_from_body(cxs_req *r, search_params *p, json_t **root) {
 static int check_query(cxs_req *r, const search_params *p) {
     size_t max = r->snap->cfg->max_query_bytes;
     if (p->qlen > max)
-        return BAD(r, "q: the query is %zu bytes, over the limit of %zu "
-                      "(max_query_bytes)", p->qlen, max);
+        return BAD(r,
+                   "q: the query is %zu bytes, over the limit of %zu "
+                   "(max_query_bytes)",
+                   p->qlen, max);
     return 1;
 }
 
@@ -387,17 +389,21 @@ static json_t *hit_json(const cxs_hit *h, unsigned f) {
     if (f & F_SCORE)
         json_object_set_new(o, "score", json_real(h->score));
     if (f & F_TITLE)
-        json_object_set_new(o, "title", h->title_hl ? cxs_json_cstr(h->title_hl)
-                                                    : escaped(p->title));
+        json_object_set_new(o, "title",
+                            h->title_hl ? cxs_json_cstr(h->title_hl)
+                                        : escaped(p->title));
     if (f & F_SNIPPET)
         json_object_set_new(o, "snippet",
                             cxs_json_cstr(h->snippet ? h->snippet : ""));
     const struct {
         unsigned bit;
         const char *name, *val;
-    } S[] = {{F_CHANNEL, "channel", p->channel}, {F_AUTHOR, "author", p->author},
-             {F_DATE, "date", p->date},          {F_LANG, "lang", p->lang},
-             {F_URL, "url", p->url},             {F_TEXT, "text", p->text}};
+    } S[] = {{F_CHANNEL, "channel", p->channel},
+             {F_AUTHOR, "author", p->author},
+             {F_DATE, "date", p->date},
+             {F_LANG, "lang", p->lang},
+             {F_URL, "url", p->url},
+             {F_TEXT, "text", p->text}};
     for (size_t i = 0; i < sizeof S / sizeof S[0]; i++)
         if (f & S[i].bit)
             json_object_set_new(o, S[i].name, cxs_json_cstr(S[i].val));
@@ -474,8 +480,8 @@ static cxs_index *reader_or_fail(cxs_req *r) {
 
 static void fail_search(cxs_req *r, const cxs_err *err) {
     /* A query over the index's limit is the user's doing: a 400. */
-    cxs_status st = err->code == CXS_ERR_TOO_LARGE ? CXS_ERR_INVALID
-                                                   : err->code;
+    cxs_status st =
+        err->code == CXS_ERR_TOO_LARGE ? CXS_ERR_INVALID : err->code;
     cxs_req_fail(r, st == CXS_OK ? CXS_ERR_INTERNAL : st, err->msg);
 }
 
@@ -516,8 +522,8 @@ static json_t *suggest_titles(cxs_index *ix, const char *q, size_t n) {
     json_t *a = json_array();
     cxs_buf b;
     cxs_buf_init(&b, 0);
-    int word_end = n > 0 && (unsigned char)q[n - 1] > ' ' &&
-                   q[n - 1] != '"' && q[n - 1] != ')' && q[n - 1] != '*';
+    int word_end = n > 0 && (unsigned char)q[n - 1] > ' ' && q[n - 1] != '"' &&
+                   q[n - 1] != ')' && q[n - 1] != '*';
     if (n == 0 || cxs_buf_append(&b, q, n) != CXS_OK ||
         (word_end && cxs_buf_appendc(&b, '*') != CXS_OK)) {
         cxs_buf_release(&b);
@@ -698,9 +704,10 @@ void cxs_api_stats(cxs_req *r) {
     json_object_set_new(o, "revision", json_integer((json_int_t)st.revision));
     json_object_set_new(o, "shards",
                         json_integer((json_int_t)r->snap->cfg->ndbs));
-    json_object_set_new(o, "uptime_seconds",
-                        json_real(round((cxs_server_now() - r->srv->started) *
-                                        1000.0) / 1000.0));
+    json_object_set_new(
+        o, "uptime_seconds",
+        json_real(round((cxs_server_now() - r->srv->started) * 1000.0) /
+                  1000.0));
     cxs_index_stats_release(&st);
     cxs_req_json(r, 200, o);
 }

@@ -240,11 +240,13 @@ void cxs_api_post_documents(cxs_req *r) {
 /* The body of PUT: one post whose id, if any, is the one in the path. */
 static int put_post(cxs_req *r, batch *b) {
     json_error_t je;
-    json_t *root = json_loadb(r->body.data ? r->body.data : "", r->body.len,
-                              0, &je);
+    json_t *root =
+        json_loadb(r->body.data ? r->body.data : "", r->body.len, 0, &je);
     if (!root) {
-        cxs_req_error(r, 400, "bad_json", "invalid JSON at line %d, column "
-                      "%d: %s", je.line, je.column, je.text);
+        cxs_req_error(r, 400, "bad_json",
+                      "invalid JSON at line %d, column "
+                      "%d: %s",
+                      je.line, je.column, je.text);
         return 0;
     }
     json_t *id = json_object_get(root, "id");
@@ -256,10 +258,9 @@ static int put_post(cxs_req *r, batch *b) {
                             "the body's id differs from the id in the path"),
               0);
     if (ok && json_is_object(root) &&
-        json_object_set_new(root, "id",
-                            json_stringn(r->param, r->param_len)) != 0)
-        ok = (cxs_req_error(r, 400, "bad_id", "the id is not valid UTF-8"),
-              0);
+        json_object_set_new(root, "id", json_stringn(r->param, r->param_len)) !=
+            0)
+        ok = (cxs_req_error(r, 400, "bad_id", "the id is not valid UTF-8"), 0);
     ok = ok && add_post(r, b, root, "post", 1);
     json_decref(root);
     return ok;

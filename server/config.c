@@ -53,7 +53,8 @@ typedef struct key_def {
 } key_def;
 
 #define OFF(f) offsetof(cxs_server_config, f)
-#define NUM(name, type, f, lo, hi) {name, type, OFF(f), 0, lo, hi}
+#define NUM(name, type, f, lo, hi)                                             \
+    { name, type, OFF(f), 0, lo, hi }
 
 static const key_def KEYS[] = {
     {"listen", K_STR, OFF(listen), 0, 0, 0},
@@ -183,8 +184,10 @@ static int parse_number(const char *v, int suffix, double *out) {
         end++;
     if (suffix && *end) {
         int c = tolower((unsigned char)*end++);
-        d *= c == 'k' ? 1024.0 : c == 'm' ? 1048576.0
-                             : c == 'g' ? 1073741824.0 : -1;
+        d *= c == 'k'   ? 1024.0
+             : c == 'm' ? 1048576.0
+             : c == 'g' ? 1073741824.0
+                        : -1;
         if (d < 0)
             return 0;
         if (tolower((unsigned char)*end) == 'b')
@@ -247,8 +250,8 @@ static int set_key(load_ctx *x, const key_def *k, const char *v, int line) {
     case K_LOG:
         free(*sp);
         *sp = (!*v || strcasecmp(v, "off") == 0) ? NULL
-              : strcmp(v, "-") == 0             ? strdup("-")
-                                                : resolve_path(x->dir, v);
+              : strcmp(v, "-") == 0              ? strdup("-")
+                                                 : resolve_path(x->dir, v);
         return 1;
     case K_DBS:
         if (!*v)
@@ -266,8 +269,8 @@ static int set_key(load_ctx *x, const key_def *k, const char *v, int line) {
         if (k->type != K_DOUBLE && k->type != K_SIZE && k->type != K_UINT)
             break;
         cxs_err_set(x->err, CXS_ERR_PARSE,
-                    "%s:%d: %s = %s: expected a number from %g to %g",
-                    x->file, line, k->name, v, k->min, k->max);
+                    "%s:%d: %s = %s: expected a number from %g to %g", x->file,
+                    line, k->name, v, k->min, k->max);
         return 0;
     }
     cxs_err_set(x->err, CXS_ERR_PARSE, "%s:%d: %s = %s: bad value", x->file,
@@ -292,8 +295,8 @@ static int on_ini(void *user, const char *section, const char *name,
         x->failed = 1;
         return 0;
     }
-    cxs_err_set(x->err, CXS_ERR_PARSE, "%s:%d: unknown key '%s'", x->file,
-                line, name);
+    cxs_err_set(x->err, CXS_ERR_PARSE, "%s:%d: unknown key '%s'", x->file, line,
+                name);
     x->failed = 1;
     return 0;
 }
@@ -358,8 +361,8 @@ static int file_exists(const char *p) {
 }
 
 /* Defaults that depend on whether the file set them. */
-static cxs_status fill_defaults(cxs_server_config *c,
-                                const unsigned char *seen, cxs_err *err) {
+static cxs_status fill_defaults(cxs_server_config *c, const unsigned char *seen,
+                                cxs_err *err) {
     if (!c->listen && !(c->listen = strdup("127.0.0.1:8080")))
         return cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
     if (!was_seen(seen, "synonyms") &&
@@ -419,8 +422,8 @@ static cxs_status validate(const cxs_server_config *c, cxs_err *err) {
                            "default_limit (%zu) is over max_limit (%zu)",
                            c->default_limit, c->max_limit);
     if (c->synonyms && !file_exists(c->synonyms))
-        return cxs_err_set(err, CXS_ERR_IO, "synonyms file %s: %s",
-                           c->synonyms, strerror(ENOENT));
+        return cxs_err_set(err, CXS_ERR_IO, "synonyms file %s: %s", c->synonyms,
+                           strerror(ENOENT));
     if (c->write_key && strlen(c->write_key) < 8)
         return cxs_err_set(err, CXS_ERR_INVALID,
                            "write_key is too short (8 characters at least)");

@@ -55,8 +55,8 @@ typedef struct cxs_server_config {
     double bm25_k1, bm25_b;
     double recency_boost, recency_halflife_days;
     int lemmas;
-    char *web_dir;    /* NULL: static files off */
-    char *access_log; /* "-": stderr; NULL: off */
+    char *web_dir;     /* NULL: static files off */
+    char *access_log;  /* "-": stderr; NULL: off */
     double rate_limit; /* requests per second per address; 0: off */
     unsigned rate_burst;
     unsigned reopen_interval_ms;

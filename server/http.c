@@ -39,8 +39,11 @@
  * (overlong forms, surrogates and code points past U+10FFFF included). */
 static size_t utf8_seq(const unsigned char *s, size_t n) {
     unsigned c = s[0];
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3
-                            : (c >> 3) == 30 ? 4 : 0;
+    size_t len = c < 0x80         ? 1
+                 : (c >> 5) == 6  ? 2
+                 : (c >> 4) == 14 ? 3
+                 : (c >> 3) == 30 ? 4
+                                  : 0;
     if (len == 0 || len > n)
         return 0;
     unsigned cp = len == 1 ? c : c & (0x7Fu >> len);
@@ -129,8 +132,8 @@ static int add_param(cxs_param **v, size_t *n, const char *s, size_t len) {
     p.key = cxs_http_decode(s, kl, 1, 0, &p.klen);
     p.val = eq ? cxs_http_decode(eq + 1, len - kl - 1, 1, 0, &p.vlen)
                : cxs_http_decode("", 0, 1, 0, &p.vlen);
-    cxs_param *nv = (p.key && p.val) ? realloc(*v, (*n + 1) * sizeof **v)
-                                     : NULL;
+    cxs_param *nv =
+        (p.key && p.val) ? realloc(*v, (*n + 1) * sizeof **v) : NULL;
     if (!nv) {
         free(p.key);
         free(p.val);
@@ -141,8 +144,8 @@ static int add_param(cxs_param **v, size_t *n, const char *s, size_t len) {
     return 0;
 }
 
-int cxs_http_parse_query(const char *q, size_t n, size_t max,
-                         cxs_param **out, size_t *nout) {
+int cxs_http_parse_query(const char *q, size_t n, size_t max, cxs_param **out,
+                         size_t *nout) {
     cxs_param *v = NULL;
     size_t cnt = 0;
     int rc = 0;
@@ -223,15 +226,15 @@ static struct MHD_Response *from_malloc(char *data, size_t len) {
     return resp;
 }
 
-void cxs_req_bytes(cxs_req *r, unsigned status, const char *ctype,
-                   char *data, size_t len) {
+void cxs_req_bytes(cxs_req *r, unsigned status, const char *ctype, char *data,
+                   size_t len) {
     queue(r, status, from_malloc(data, len), ctype);
 }
 
 static struct MHD_Response *json_response(json_t *obj) {
     /* 10 significant digits: scores and timings, not 0.28499999999999998 */
-    char *s = obj ? json_dumps(obj, JSON_COMPACT | JSON_REAL_PRECISION(10))
-                  : NULL;
+    char *s =
+        obj ? json_dumps(obj, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
     json_decref(obj);
     if (!s)
         return NULL;
@@ -289,8 +292,8 @@ void cxs_req_fail(cxs_req *r, cxs_status st, const char *msg) {
     default: break;
     }
     if (status >= 500)
-        cxs_log_msg("error", "%s %.*s: %s", r->method_name,
-                    (int)r->path_len, r->raw_uri, msg);
+        cxs_log_msg("error", "%s %.*s: %s", r->method_name, (int)r->path_len,
+                    r->raw_uri, msg);
     if (st == CXS_ERR_LOCKED)
         error_with(r, status, cxs_status_name(st), msg, "Retry-After", "5");
     else
@@ -503,11 +506,10 @@ static int route_request(cxs_req *r) {
 }
 
 static int parse_params(cxs_req *r) {
-    const char *q = r->raw_uri[r->path_len] == '?' ? r->raw_uri + r->path_len
-                                                       + 1
-                                                 : "";
-    int rc = cxs_http_parse_query(q, strlen(q), MAX_PARAMS, &r->params,
-                                  &r->nparams);
+    const char *q =
+        r->raw_uri[r->path_len] == '?' ? r->raw_uri + r->path_len + 1 : "";
+    int rc =
+        cxs_http_parse_query(q, strlen(q), MAX_PARAMS, &r->params, &r->nparams);
     if (rc == -2)
         cxs_req_error(r, 400, "too_many_parameters",
                       "more than %d query parameters", MAX_PARAMS);
@@ -518,8 +520,8 @@ static int parse_params(cxs_req *r) {
 
 static int check_rate(cxs_req *r) {
     const cxs_server_config *c = r->snap->cfg;
-    if (cxs_ratelimit_allow(r->srv->rl, r->remote, c->rate_limit,
-                            c->rate_burst, cxs_server_now()))
+    if (cxs_ratelimit_allow(r->srv->rl, r->remote, c->rate_limit, c->rate_burst,
+                            cxs_server_now()))
         return 1;
     cxs_metrics_add(r->srv->metrics, CXS_M_RATE_LIMITED, 1);
     error_with(r, 429, "rate_limited", "too many requests from this address",
@@ -531,7 +533,8 @@ static int check_rate(cxs_req *r) {
 static int begin(cxs_req *r, const char *method) {
     r->method_name = method;
     r->method = method_of(method);
-    return check_rate(r) && route_request(r) && parse_params(r) && check_key(r, r->route->auth) && check_body(r);
+    return check_rate(r) && route_request(r) && parse_params(r) &&
+           check_key(r, r->route->auth) && check_body(r);
 }
 
 static void dispatch(cxs_req *r) {

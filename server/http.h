@@ -56,8 +56,8 @@ typedef struct cxs_req {
     cxs_server *srv;
     cxs_snapshot *snap; /* held for the whole request */
     struct MHD_Connection *conn;
-    char *raw_uri;       /* as sent: path?query */
-    size_t path_len;     /* raw path is raw_uri[0..path_len) */
+    char *raw_uri;   /* as sent: path?query */
+    size_t path_len; /* raw path is raw_uri[0..path_len) */
     cxs_method method;
     const char *method_name;
     const cxs_route *route; /* NULL: none matched */
@@ -101,8 +101,8 @@ void cxs_req_error(cxs_req *r, unsigned status, const char *code,
  * locked -> 503, too_large -> 413, others -> 500). */
 void cxs_req_fail(cxs_req *r, cxs_status st, const char *msg);
 /* Takes over data (malloc'ed). */
-void cxs_req_bytes(cxs_req *r, unsigned status, const char *ctype,
-                   char *data, size_t len);
+void cxs_req_bytes(cxs_req *r, unsigned status, const char *ctype, char *data,
+                   size_t len);
 /* Takes over fd. */
 void cxs_req_file(cxs_req *r, int fd, size_t size, const char *ctype);
 /* 405 with an Allow header listing the methods in mask. */
@@ -121,8 +121,8 @@ char *cxs_http_decode(const char *s, size_t n, int plus, int strict,
 
 /* Splits a raw query string into decoded parameters (at most max); 0 on
  * success, -1 on OOM, -2 when there are more than max. */
-int cxs_http_parse_query(const char *q, size_t n, size_t max,
-                         cxs_param **out, size_t *nout);
+int cxs_http_parse_query(const char *q, size_t n, size_t max, cxs_param **out,
+                         size_t *nout);
 void cxs_http_params_free(cxs_param *p, size_t n);
 
 #endif /* CXS_SERVER_HTTP_H */

@@ -82,16 +82,17 @@ static void serve(cxs_server *s, const sigset_t *set) {
         if (sigwait(set, &sig) != 0)
             continue;
         if (sig != SIGHUP) {
-            cxs_log_msg("info", "signal %d: finishing requests, stopping",
-                        sig);
+            cxs_log_msg("info", "signal %d: finishing requests, stopping", sig);
             return;
         }
         cxs_err err = {0};
         if (cxs_server_reload(s, &err) == CXS_OK)
             cxs_log_msg("info", "configuration reloaded");
         else
-            cxs_log_msg("error", "reload failed, keeping the running "
-                                 "configuration: %s", err.msg);
+            cxs_log_msg("error",
+                        "reload failed, keeping the running "
+                        "configuration: %s",
+                        err.msg);
     }
 }
 

@@ -71,15 +71,13 @@ void cxs_metrics_request(cxs_metrics *m, size_t route, unsigned status,
     atomic_fetch_add_explicit(&r->by_status[status_slot(status)], 1,
                               memory_order_relaxed);
     atomic_fetch_add_explicit(&r->buckets[b], 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&r->sum_us,
-                              (unsigned long long)(seconds * 1e6),
+    atomic_fetch_add_explicit(&r->sum_us, (unsigned long long)(seconds * 1e6),
                               memory_order_relaxed);
 }
 
 void cxs_metrics_add(cxs_metrics *m, cxs_metric which, unsigned long long n) {
     if (which < CXS_M_COUNT)
-        atomic_fetch_add_explicit(&m->counters[which], n,
-                                  memory_order_relaxed);
+        atomic_fetch_add_explicit(&m->counters[which], n, memory_order_relaxed);
 }
 
 static unsigned long long get(atomic_ullong *a) {
@@ -161,24 +159,23 @@ static cxs_status render_counters(cxs_metrics *m, cxs_buf *o) {
         o, "# HELP cxsearch_posts_written_total Posts written through the "
            "API, by outcome.\n# TYPE cxsearch_posts_written_total counter\n");
     for (size_t i = 0; st == CXS_OK && i < 4; i++)
-        st = cxs_buf_appendf(o,
-                             "cxsearch_posts_written_total{op=\"%s\"} %llu\n",
-                             ops[i], get(&m->counters[i]));
+        st =
+            cxs_buf_appendf(o, "cxsearch_posts_written_total{op=\"%s\"} %llu\n",
+                            ops[i], get(&m->counters[i]));
     if (st == CXS_OK)
-        st = cxs_buf_appendf(
-            o,
-            "# TYPE cxsearch_commits_total counter\n"
-            "cxsearch_commits_total %llu\n"
-            "# TYPE cxsearch_reader_opens_total counter\n"
-            "cxsearch_reader_opens_total %llu\n"
-            "# TYPE cxsearch_reader_reopens_total counter\n"
-            "cxsearch_reader_reopens_total %llu\n"
-            "# TYPE cxsearch_rate_limited_total counter\n"
-            "cxsearch_rate_limited_total %llu\n",
-            get(&m->counters[CXS_M_COMMITS]),
-            get(&m->counters[CXS_M_READER_OPENS]),
-            get(&m->counters[CXS_M_READER_REOPENS]),
-            get(&m->counters[CXS_M_RATE_LIMITED]));
+        st = cxs_buf_appendf(o,
+                             "# TYPE cxsearch_commits_total counter\n"
+                             "cxsearch_commits_total %llu\n"
+                             "# TYPE cxsearch_reader_opens_total counter\n"
+                             "cxsearch_reader_opens_total %llu\n"
+                             "# TYPE cxsearch_reader_reopens_total counter\n"
+                             "cxsearch_reader_reopens_total %llu\n"
+                             "# TYPE cxsearch_rate_limited_total counter\n"
+                             "cxsearch_rate_limited_total %llu\n",
+                             get(&m->counters[CXS_M_COMMITS]),
+                             get(&m->counters[CXS_M_READER_OPENS]),
+                             get(&m->counters[CXS_M_READER_REOPENS]),
+                             get(&m->counters[CXS_M_RATE_LIMITED]));
     return st;
 }
 

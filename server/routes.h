@@ -22,15 +22,15 @@
 #include "http.h"
 
 typedef enum cxs_auth {
-    CXS_AUTH_NONE,  /* open to all */
-    CXS_AUTH_READ,  /* read key (or write key) when a read key is set */
-    CXS_AUTH_WRITE  /* write key; refused when none is configured */
+    CXS_AUTH_NONE, /* open to all */
+    CXS_AUTH_READ, /* read key (or write key) when a read key is set */
+    CXS_AUTH_WRITE /* write key; refused when none is configured */
 } cxs_auth;
 
 typedef enum cxs_body {
-    CXS_BODY_NONE,  /* a body is ignored */
-    CXS_BODY_JSON,  /* application/json */
-    CXS_BODY_POSTS  /* application/json or application/x-ndjson */
+    CXS_BODY_NONE, /* a body is ignored */
+    CXS_BODY_JSON, /* application/json */
+    CXS_BODY_POSTS /* application/json or application/x-ndjson */
 } cxs_body;
 
 typedef void (*cxs_handler)(cxs_req *r);
@@ -55,8 +55,8 @@ const char *const *cxs_route_names(void);
 typedef struct cxs_route_match {
     const cxs_route *route; /* NULL: 404 or 405 */
     size_t index;
-    unsigned allow;         /* methods of the matched resource; 0: none */
-    const char *param;      /* raw {id} span inside the path */
+    unsigned allow;    /* methods of the matched resource; 0: none */
+    const char *param; /* raw {id} span inside the path */
     size_t param_len;
 } cxs_route_match;
 

@@ -157,8 +157,11 @@ static int same_list(char **a, size_t na, char **b, size_t nb) {
     return 1;
 }
 
-static void warn_restart_needed(const cxs_server_config *o,
-                                const cxs_server_config *n) {
+/* What the running daemon cannot change (its socket, its thread pool, the
+ * databases its writer and readers hold) is carried over from the running
+ * configuration, so the snapshot tells the truth; a change is reported. */
+static cxs_status keep_running(const cxs_server_config *o, cxs_server_config *n,
+                               cxs_err *err) {
     if (strcmp(o->listen, n->listen) != 0 ||
         !same_list(o->dbs, o->ndbs, n->dbs, n->ndbs) ||
         o->threads != n->threads || o->max_connections != n->max_connections ||
@@ -166,31 +169,52 @@ static void warn_restart_needed(const cxs_server_config *o,
         o->max_connections_per_ip != n->max_connections_per_ip)
         cxs_log_msg("warning", "reload: listen, db, threads and connection "
                                "limits change only on restart");
+    n->threads = o->threads;
+    n->max_connections = o->max_connections;
+    n->connection_timeout = o->connection_timeout;
+    n->max_connections_per_ip = o->max_connections_per_ip;
+    char *listen = strdup(o->listen);
+    char **dbs = calloc(o->ndbs, sizeof *dbs);
+    size_t i = 0;
+    while (dbs && listen && i < o->ndbs && (dbs[i] = strdup(o->dbs[i])))
+        i++;
+    if (i < o->ndbs || !listen) {
+        while (dbs && i > 0)
+            free(dbs[--i]);
+        free(dbs);
+        free(listen);
+        return cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
+    }
+    for (size_t j = 0; j < n->ndbs; j++)
+        free(n->dbs[j]);
+    free(n->dbs);
+    free(n->listen);
+    n->dbs = dbs;
+    n->ndbs = o->ndbs;
+    n->listen = listen;
+    return CXS_OK;
 }
 
 cxs_status cxs_server_reload(cxs_server *s, cxs_err *err) {
     cxs_server_config *cfg = NULL;
     cxs_status rc = cxs_server_config_build(&s->args, &cfg, err);
-    if (rc != CXS_OK)
-        return rc;
-    /* Keep what needs a restart as it runs, so the snapshot tells the
-     * truth about the daemon. */
-    warn_restart_needed(s->snap->cfg, cfg);
-    rc = cxs_log_open(&s->log, cfg->access_log, err);
+    if (rc == CXS_OK)
+        rc = keep_running(s->snap->cfg, cfg, err);
+    cxs_snapshot *sn =
+        rc == CXS_OK ? snapshot_new(cfg, s->snap->gen + 1) : NULL;
+    if (rc == CXS_OK && !sn)
+        rc = cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
     if (rc != CXS_OK) {
         cxs_server_config_free(cfg);
         return rc;
-    }
-    cxs_snapshot *sn = snapshot_new(cfg, s->snap->gen + 1);
-    if (!sn) {
-        cxs_server_config_free(cfg);
-        return cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
     }
     /* A synonyms file broken by the edit must not take every reader down:
      * try the new settings once before swapping them in. */
     cxs_index *probe = NULL;
     rc = open_reader(sn, &probe, err);
     cxs_index_close(probe);
+    if (rc == CXS_OK)
+        rc = cxs_log_open(&s->log, cfg->access_log, err);
     if (rc != CXS_OK) {
         snapshot_unref_locked(sn);
         return rc;
@@ -244,8 +268,8 @@ static cxs_status slot_open(cxs_server *s, cxs_reader_slot *slot,
     return CXS_OK;
 }
 
-cxs_status cxs_server_reader(cxs_server *s, cxs_snapshot *snap,
-                             cxs_index **out, cxs_err *err) {
+cxs_status cxs_server_reader(cxs_server *s, cxs_snapshot *snap, cxs_index **out,
+                             cxs_err *err) {
     cxs_reader_slot *slot = thread_slot(s);
     *out = NULL;
     if (!slot)
@@ -256,8 +280,7 @@ cxs_status cxs_server_reader(cxs_server *s, cxs_snapshot *snap,
     if (!slot->ix || slot->cfg_gen < snap->gen) {
         rc = slot_open(s, slot, snap, gen, err);
     } else if (slot->gen != gen ||
-               now - slot->checked >=
-                   snap->cfg->reopen_interval_ms / 1000.0) {
+               now - slot->checked >= snap->cfg->reopen_interval_ms / 1000.0) {
         rc = cxs_index_reopen(slot->ix, NULL, err);
         slot->gen = gen;
         slot->checked = now;

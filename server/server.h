@@ -38,10 +38,10 @@
 
 /* A configuration snapshot with what is derived from it. */
 typedef struct cxs_snapshot {
-    cxs_server_config *cfg;     /* owned */
-    cxs_index_config ixcfg;     /* points into cfg */
-    unsigned long long gen;     /* 1, 2, ... one per load */
-    int refs;                   /* guarded by cxs_server.cfg_mu */
+    cxs_server_config *cfg; /* owned */
+    cxs_index_config ixcfg; /* points into cfg */
+    unsigned long long gen; /* 1, 2, ... one per load */
+    int refs;               /* guarded by cxs_server.cfg_mu */
 } cxs_snapshot;
 
 typedef struct cxs_reader_slot cxs_reader_slot;
@@ -89,8 +89,8 @@ void cxs_server_snapshot_release(cxs_server *s, cxs_snapshot *snap);
 
 /* This thread's reader, opened or moved to the newest revision as needed
  * (see above). Borrowed: valid until this thread's next call. */
-cxs_status cxs_server_reader(cxs_server *s, cxs_snapshot *snap,
-                             cxs_index **out, cxs_err *err);
+cxs_status cxs_server_reader(cxs_server *s, cxs_snapshot *snap, cxs_index **out,
+                             cxs_err *err);
 
 /* Takes the write lock and opens the writer when needed. On success the
  * caller must call cxs_server_writer_done. CXS_ERR_LOCKED when another

@@ -60,8 +60,7 @@ static char *resolve(const char *web, const char *rel) {
     char root[PATH_MAX], full[PATH_MAX];
     if (!realpath(web, root))
         return NULL;
-    if ((size_t)snprintf(full, sizeof full, "%s/%s", root, rel) >=
-        sizeof full)
+    if ((size_t)snprintf(full, sizeof full, "%s/%s", root, rel) >= sizeof full)
         return NULL;
     char *real = realpath(full, NULL);
     size_t rl = strlen(root);

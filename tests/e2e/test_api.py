@@ -16,6 +16,7 @@ process picked up, the JSON access log without keys, and a graceful
 SIGTERM.
 """
 import collections
+import fcntl
 import http.client
 import json
 import os
@@ -663,6 +664,19 @@ def check_writes(api, db):
         "Authorization": "Basic " + WRITE_KEY}), 401, "missing_key",
         "Basic auth is not a bearer key")
     t.check(ids(api.search(q="zebraquokka")) == [], "not there before")
+    # Another process holds the write lock (as `cxsearch index` would):
+    # 503 locked, searches go on; once it lets go, the write works.
+    lock = os.path.join(db, "flintlock")
+    if os.path.exists(lock):
+        with open(lock, "r+") as f:
+            fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            r = w.call("POST", "/documents", post)
+            is_error(r, 503, "locked", "write while another process holds "
+                     "the index")
+            t.check(r.header("retry-after") is not None, "503 Retry-After")
+            t.check(api.search(q="nps").status == 200,
+                    "searches go on while the index is locked")
+            fcntl.lockf(f, fcntl.LOCK_UN)
     r = w.call("POST", "/documents", post)
     t.check(r.status == 200 and r.body.get("added") == 1 and
             r.body.get("ids") == ["api/one"], "POST one post: %s" % r.body)
@@ -787,8 +801,12 @@ def check_access_log(path):
 
 def check_read_key_mode(h):
     """Read key set, no write key: reads need a key, writes are off."""
-    h.start_daemon(config_body="read_key = %s\naccess_log = off\n" % READ_KEY,
-                   env={"CXSEARCH_WRITE_KEY": ""})
+    syn = os.path.join(h.tmp, "syn.txt")
+    with open(syn, "w", encoding="utf-8") as f:
+        f.write("# empty at first\n")
+    conf = "read_key = %s\naccess_log = off\nsynonyms = %s\n" % (READ_KEY,
+                                                                  syn)
+    h.start_daemon(config_body=conf, env={"CXSEARCH_WRITE_KEY": ""})
     port = h.port
     anon, rk = Api(port), Api(port, READ_KEY)
     t.check(anon.get("/health").status == 200, "/health open with read key")
@@ -816,6 +834,18 @@ def check_read_key_mode(h):
         found = ids(rk.search(q="axolotlzebra")) == ["extra/1"]
         time.sleep(0.2)
     t.check(found, "a commit by cxsearch index is picked up")
+    # Synonyms: edit the file, SIGHUP, no re-index.
+    t.check("cxweekly/2024-07" not in ids(rk.search(q="отток")),
+            "no synonym yet")
+    with open(syn, "w", encoding="utf-8") as f:
+        f.write("отток, churn\n")
+    h.proc.send_signal(signal.SIGHUP)
+    deadline = time.time() + 10
+    found = False
+    while time.time() < deadline and not found:
+        found = "cxweekly/2024-07" in ids(rk.search(q="отток"))
+        time.sleep(0.2)
+    t.check(found, "SIGHUP: a new synonym takes effect without re-indexing")
     stop_checked(h, "read-key daemon")
 
 
