@@ -318,10 +318,17 @@ static cxs_qnode *span_node(builder *b, const cxs_qlexeme *x) {
     for (size_t i = 0; i < x->span; i++)
         nadd(b, words, word_node(b, &x[i]));
     size_t n = cxs_synonyms_group_size(b->syn, x->sgroup);
-    for (size_t m = 0; alts && m < n; m++)
-        if (m != x->smember)
-            nadd(b, alts,
-                 phrase_node(b, cxs_synonyms_member(b->syn, x->sgroup, m)));
+    for (size_t m = 0; alts && m < n; m++) {
+        if (m == x->smember)
+            continue;
+        /* A phrase scores every one of its words: weighted as one word,
+         * "клиентский опыт" does not outrank the typed "CX". */
+        const cxs_qtext *t = cxs_synonyms_member(b->syn, x->sgroup, m);
+        const cxs_qtok *toks[CXS_QMAX_TEXT_TOKS];
+        size_t npos = positional(t, toks);
+        cxs_qnode *alt = phrase_of(b, toks, npos);
+        nadd(b, alts, npos > 1 ? nscale(b, alt, 1.0 / (double)npos) : alt);
+    }
     cxs_qnode *any = nnew(b, CXS_Q_OR);
     nadd(b, any, collapse(words));
     nadd(b, any, nscale(b, collapse(alts), b->wsyn));
