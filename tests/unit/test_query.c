@@ -382,6 +382,8 @@ static void test_dates(void) {
     cxs_query_release(&r);
     CHECK(count_op(NULL, CXS_Q_AND) == 0);
     CHECK_MSG(!has(strict_of("date:2024-13"), "RANGE"), "%s", D);
+    CHECK_STR(strict_of("-date:..2019"),
+              "(AND_NOT ALL (RANGE 0 ..20191231235959))");
     CHECK_MSG(!has(strict_of("date:.."), "RANGE"), "%s", D);
 }
 
@@ -636,6 +638,13 @@ static void test_synonyms_expand(void) {
     CHECK(r.strict->op == CXS_Q_AND && r.strict->nkids == 2);
     CHECK(r.strict->nkids == 2 && has_term(r.strict->kids[1], "клиентский"));
     CHECK(r.relaxed != NULL);
+    cxs_query_release(&r);
+
+    /* A two-word member weighs as one word: 1/2 inside the 0.5. */
+    CHECK(parse_opts("CX", &o, &r) == CXS_OK);
+    cxs_qnode_describe(r.strict, D, sizeof D);
+    CHECK_MSG(has(D, "(SCALE 0.5 (OR (SCALE 0.5 (PHRASE (OR клиентский"), "%s",
+              D);
     cxs_query_release(&r);
 
     /* The synonym weight is an option. */
