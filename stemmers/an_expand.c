@@ -16,7 +16,8 @@
  *   Latin c finds "клиентский") and, when possible, its all-Latin form;
  *   it is then lemmatized/stemmed in its main script.
  * - Whole compounds, URLs, mentions, numbers and elided articles get no
- *   lemmas or stems: they are not dictionary words.
+ *   lemmas or stems: they are not dictionary words. A whole compound of
+ *   words is also indexed written solid (e-commerce -> ecommerce).
  * - No allocation: terms are built in the analyzer's fixed scratch.
  */
 #include <string.h>
@@ -39,7 +40,8 @@ typedef struct em {
         const char *s;
         size_t n;
     } seen[SEEN_MAX];
-    size_t used; /* bytes of a->terms in use */
+    size_t used;   /* bytes of a->terms in use */
+    int no_lemmas; /* acronyms: Hunspell reads "CX" as the numeral "x" */
 } em;
 
 static char *scratch(em *e, size_t n) {
@@ -83,7 +85,8 @@ static void put_lexicon(em *e, cxs_lang l, const char *w, size_t n) {
         return;
     size_t len = cxs_an_lexicon_terms(e->a, l, w, n, p, LEX_CAP);
     for (size_t i = 0; i + 2 <= len; i += 2 + (size_t)p[i + 1])
-        put(e, p[i], (const char *)p + i + 2, p[i + 1]);
+        if (!(e->no_lemmas && p[i] == CXS_TERM_LEMMA))
+            put(e, p[i], (const char *)p + i + 2, p[i + 1]);
 }
 
 static void put_stems(em *e, const char *w, size_t n, int cyrillic,
@@ -142,11 +145,35 @@ static void expand_word(em *e, const cxs_token *t, cxs_lang lang) {
     put_stems(e, w, n, c.cyr > 0, lang);
 }
 
-/* A whole compound: accent-free form and the look-alike fold part by
- * part ("СХ-исследователь" -> "cx-исследователь"). */
+/* The whole written solid ("e-commerce" -> "ecommerce"), when every part
+ * has a letter: people write both. Numbers ("2019-2024") are not glued. */
+static void put_solid(em *e, const char *w, size_t n) {
+    char *out = scratch(e, SLOT);
+    size_t m = 0;
+    int letter = 0;
+    if (!out)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)w[i];
+        if (ch == '-') {
+            if (!letter)
+                return;
+            letter = 0;
+            continue;
+        }
+        letter |= ch >= 0x80 || ((ch | 32) >= 'a' && (ch | 32) <= 'z');
+        out[m++] = (char)ch;
+    }
+    if (letter)
+        put(e, CXS_TERM_EXACT, out, m);
+}
+
+/* A whole compound: solid form, accent-free form and the look-alike fold
+ * part by part ("СХ-исследователь" -> "cx-исследователь"). */
 static void expand_compound(em *e, const cxs_token *t, cxs_lang lang) {
     cxs_an_class c;
     cxs_an_classify(t->form, t->form_len, &c);
+    put_solid(e, t->form, t->form_len);
     if (c.lat)
         put_ascii(e, t->form, t->form_len, lang);
     if (!c.cyr)
@@ -181,10 +208,11 @@ static void expand_compound(em *e, const cxs_token *t, cxs_lang lang) {
 int cxs_an_expand(cxs_analyzer *a, const cxs_token *tok, cxs_lang lang,
                   cxs_term_fn fn, void *ud) {
     em e;
-    e.a = a, e.fn = fn, e.ud = ud, e.tok = tok;
-    e.stop = 0, e.nseen = 0, e.used = 0;
     if (!tok || !tok->form || tok->form_len == 0)
         return 0;
+    e.a = a, e.fn = fn, e.ud = ud, e.tok = tok;
+    e.stop = 0, e.nseen = 0, e.used = 0;
+    e.no_lemmas = (tok->flags & CXS_TOKF_CAPS) != 0;
     put(&e, CXS_TERM_EXACT, tok->form, tok->form_len);
     switch (tok->kind) {
     case CXS_TOK_URL:
