@@ -171,13 +171,15 @@ static size_t best_window(const span *v, size_t n, size_t w) {
     if (n <= w)
         return 0;
     size_t best = 0, best_score = 0;
-    for (size_t i = 0; i + w <= n; i++) {
+    for (size_t i = 0; i < n; i++) {
         /* Only windows that begin at a match (or the text start) can be
          * better than their left neighbour; this keeps the scan linear
-         * in practice. */
+         * in practice. A match in the last w tokens is scored with the
+         * window that ends the text (clamped below). */
         if (i && !v[i].match)
             continue;
-        size_t s = window_score(v, i, i + w);
+        size_t from = i + w <= n ? i : n - w;
+        size_t s = window_score(v, from, from + w);
         if (s > best_score) {
             best_score = s;
             best = i;

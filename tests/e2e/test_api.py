@@ -28,8 +28,8 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cxs_harness import (CXSEARCH, CXSEARCHD, SOURCE_DIR, Checks,  # noqa: E402
-                         Harness, skip)
+from cxs_harness import (CXSEARCH, CXSEARCHD, SHARED_DIR,  # noqa: E402
+                         SOURCE_DIR, Checks, Harness, skip)
 
 FIXTURE = os.path.join(SOURCE_DIR, "tests", "fixtures", "api", "posts.jsonl")
 SAMPLE = os.path.join(SOURCE_DIR, "data", "sample", "posts.jsonl")
@@ -965,6 +965,53 @@ def check_limits(h):
     stop_checked(h, "limits daemon")
 
 
+def check_seeds(h):
+    """The seed posts of ../shared (real CX writing, split into posts by
+    the importer): each post is found by a word only it contains,
+    highlighted, fetched whole, and has similar posts. Skipped when
+    ../shared is absent."""
+    seeds = os.path.join(SHARED_DIR, "seeds")
+    if not os.path.isdir(seeds):
+        print("note: %s absent, seed checks skipped" % seeds)
+        return
+    db = os.path.join(h.tmp, "seeds-index")
+    h.index(seeds, db=db)
+    h.start_daemon(config_body="access_log = off\n", dbs=[db],
+                   env={"CXSEARCH_WRITE_KEY": ""})
+    api = Api(h.port)
+    n = api.get("/health").body.get("documents", 0)
+    t.check(n >= len(os.listdir(seeds)), "seeds: %d posts" % n)
+    r = api.search(q="", limit=100, fields="id,text", facets="lang")
+    posts = {hh["id"]: hh.get("text") or "" for hh in r.body.get("hits", [])}
+    t.check(len(posts) == n, "seeds: every post listed")
+    t.check(sum(r.body.get("facets", {}).get("lang", {}).values()) == n,
+            "seeds: lang facet counts every post")
+    words = {}
+    for pid, text in posts.items():
+        for w in text.lower().split():
+            w = w.strip(".,:;!?()\"«»–—-")
+            if len(w) >= 11 and w.isalpha():
+                words.setdefault(w, set()).add(pid)
+    checked = 0
+    for pid in sorted(posts)[:10]:
+        own = sorted(w for w, ps in words.items() if ps == {pid})[:1]
+        if not own:
+            continue
+        checked += 1
+        r = api.search(q=own[0])
+        hit = next((x for x in r.body.get("hits", []) if x["id"] == pid), {})
+        t.check("<mark>" in hit.get("snippet", ""),
+                "seeds: %r finds %s highlighted" % (own[0], pid))
+        d = api.get(doc_path(pid))
+        t.check(d.status == 200 and d.body.get("text") == posts[pid],
+                "seeds: GET %s whole" % pid)
+        sim = api.get(doc_path(pid) + "/similar")
+        t.check(sim.status == 200 and pid not in ids(sim),
+                "seeds: similar to %s" % pid)
+    t.check(checked > 0, "seeds: some posts checked")
+    stop_checked(h, "seeds daemon")
+
+
 def main():
     for prog in (CXSEARCH, CXSEARCHD):
         if not os.path.exists(prog):
@@ -1006,6 +1053,7 @@ def main():
         h.index(FIXTURE)
         check_shards(h)
         check_limits(h)
+        check_seeds(h)
     t.done()
 
 
