@@ -134,7 +134,7 @@ static cxs_status parse_line(cxs_synonyms *s, cxs_analyzer *a, char *line,
                              const char *where, cxs_err *err) {
     if (!*trim(line))
         return CXS_OK;
-    syn_group *g;
+    syn_group *g = NULL;
     cxs_status rc = new_group(s, &g, err);
     for (char *p = line; rc == CXS_OK && p;) {
         char *comma = strchr(p, ',');
