@@ -405,6 +405,7 @@ static void cache_free(cxs_an_cache *c) {
 static const unsigned char *gen_get(const cxs_an_gen *g, uint32_t h,
                                     cxs_lang lang, const char *w, size_t n,
                                     size_t *slot) {
+    *slot = 0;
     if (!g->nslots)
         return NULL;
     size_t mask = g->nslots - 1, i = h & mask;
@@ -474,7 +475,7 @@ static int gen_room(const cxs_an_cache *c, cxs_an_gen *g, size_t need) {
 
 static void gen_put(cxs_an_gen *g, uint32_t h, cxs_lang lang, const char *w,
                     size_t n, const unsigned char *v, size_t vn) {
-    size_t slot;
+    size_t slot = 0;
     if (gen_get(g, h, lang, w, n, &slot))
         return;
     unsigned char *e = g->arena + g->arena_len;
