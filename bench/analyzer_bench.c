@@ -115,8 +115,7 @@ static double cpu_seconds(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int run_pass(cxs_analyzer *a, const corpus *c, int detect,
-                    counts *k) {
+static int run_pass(cxs_analyzer *a, const corpus *c, int detect, counts *k) {
     memset(k, 0, sizeof *k);
     for (size_t i = 0; i < c->n; i++) {
         const post *p = &c->v[i];

@@ -104,8 +104,8 @@ static void put_stems(em *e, const char *w, size_t n, int cyrillic,
 }
 
 /* The Latin look-alike form of one word, or 0. caps: written in capitals. */
-static size_t latin_fold(em *e, const char *w, size_t n,
-                         const cxs_an_class *c, int caps, char **out) {
+static size_t latin_fold(em *e, const char *w, size_t n, const cxs_an_class *c,
+                         int caps, char **out) {
     int mixed = c->lat && c->cyr;
     if (!c->cyr || c->other || c->digit || (!mixed && !caps))
         return 0;
@@ -124,8 +124,8 @@ static void expand_word(em *e, const cxs_token *t, cxs_lang lang) {
     if (c.lat)
         put_ascii(e, w, n, lang);
     char *lat = NULL, *cyr = NULL;
-    size_t latn = latin_fold(e, w, n, &c, (t->flags & CXS_TOKF_CAPS) != 0,
-                             &lat);
+    size_t latn =
+        latin_fold(e, w, n, &c, (t->flags & CXS_TOKF_CAPS) != 0, &lat);
     put(e, CXS_TERM_EXACT, lat, latn);
     size_t cyrn = 0;
     if (c.lat && c.cyr && !c.other && !c.digit && (cyr = scratch(e, SLOT)))
@@ -217,13 +217,11 @@ int cxs_an_expand(cxs_analyzer *a, const cxs_token *tok, cxs_lang lang,
     switch (tok->kind) {
     case CXS_TOK_URL:
     case CXS_TOK_MENTION:
-    case CXS_TOK_NUMBER:
-        return e.stop;
+    case CXS_TOK_NUMBER: return e.stop;
     case CXS_TOK_HASHTAG:
         put(&e, CXS_TERM_TAG, tok->form, tok->form_len);
         break;
-    case CXS_TOK_WORD:
-        break;
+    case CXS_TOK_WORD: break;
     }
     if (tok->flags & CXS_TOKF_COMPOUND)
         expand_compound(&e, tok, lang);

@@ -199,8 +199,8 @@ cxs_status cxs_an_lookalike_init(cxs_an_lookalike *t, cxs_err *err);
 /* Latin form of a Cyrillic/mixed word, via lat_of_cap (caps) or
  * lat_of_any. Returns the length, or 0 when some letter has no look-alike
  * or the word has other letters or digits. */
-size_t cxs_an_fold_to_latin(const cxs_an_lookalike *t, const char *s,
-                            size_t n, int caps_only, char *out);
+size_t cxs_an_fold_to_latin(const cxs_an_lookalike *t, const char *s, size_t n,
+                            int caps_only, char *out);
 
 /* Cyrillic form of a mixed word. Returns the length, or 0 when a Latin
  * letter has no Cyrillic look-alike. */
@@ -212,8 +212,7 @@ size_t cxs_an_fold_to_cyrillic(const cxs_an_lookalike *t, const char *s,
 /* Tokenizes text; stopword flags follow lang (CXS_LANG_UNKNOWN: every
  * language the token's script allows). fn returning nonzero stops. */
 cxs_status cxs_an_scan(cxs_analyzer *a, const char *text, size_t len,
-                       cxs_lang lang, cxs_token_fn fn, void *ud,
-                       cxs_err *err);
+                       cxs_lang lang, cxs_token_fn fn, void *ud, cxs_err *err);
 
 /* Is the folded token a stopword for lang (see cxs_an_scan)? */
 int cxs_an_is_stopword(const cxs_analyzer *a, const char *form, size_t n,

@@ -133,7 +133,8 @@ static int valid_utf8(const char *s, size_t n) {
     for (size_t i = 0; i < n;) {
         size_t at = i;
         int32_t c = cxs_an_next_cp(s, n, &i);
-        if (c == 0xFFFD && !(i - at == 3 && memcmp(s + at, "\xEF\xBF\xBD", 3) == 0))
+        if (c == 0xFFFD &&
+            !(i - at == 3 && memcmp(s + at, "\xEF\xBF\xBD", 3) == 0))
             return 0;
     }
     return 1;
@@ -198,8 +199,7 @@ cxs_status cxs_an_stop_load(cxs_analyzer *a, cxs_lang lang, const char *dir,
             st = stop_add_line(a, lang, path, lineno, w, n, err);
     }
     if (st == CXS_OK && ferror(f))
-        st = cxs_err_set(err, CXS_ERR_IO, "read %s: %s", path,
-                         strerror(errno));
+        st = cxs_err_set(err, CXS_ERR_IO, "read %s: %s", path, strerror(errno));
     free(line);
     fclose(f);
     return st;
@@ -315,9 +315,8 @@ static size_t pack(unsigned char *out, size_t len, size_t cap, int kind,
     return len + 2 + n;
 }
 
-static size_t pack_lemmas(cxs_analyzer *a, cxs_lang lang, char **list,
-                          int k, unsigned char *out, size_t len,
-                          size_t cap) {
+static size_t pack_lemmas(cxs_analyzer *a, cxs_lang lang, char **list, int k,
+                          unsigned char *out, size_t len, size_t cap) {
     char utf8[CXS_AN_TERM_MAX * 2], form[CXS_AN_TERM_MAX + 8];
     for (int j = 0; j < k && j < CXS_AN_MAX_LEMMAS; j++) {
         const char *l = list[j];
@@ -332,9 +331,9 @@ static size_t pack_lemmas(cxs_analyzer *a, cxs_lang lang, char **list,
     return len;
 }
 
-static size_t hunspell_lemmas(cxs_analyzer *a, cxs_lang lang,
-                              const char *word, size_t n, unsigned char *out,
-                              size_t len, size_t cap) {
+static size_t hunspell_lemmas(cxs_analyzer *a, cxs_lang lang, const char *word,
+                              size_t n, unsigned char *out, size_t len,
+                              size_t cap) {
     Hunhandle *h = (Hunhandle *)a->hun[lang];
     char w[CXS_AN_TERM_MAX * 2 + 8], tc[sizeof w];
     if (!h || n > 100)
@@ -464,8 +463,7 @@ static int gen_grow_arena(cxs_an_gen *g, size_t need, size_t limit) {
 static int gen_room(const cxs_an_cache *c, cxs_an_gen *g, size_t need) {
     if (g->count >= c->gen_entries)
         return -1;
-    if ((g->count + 1) * 2 > g->nslots &&
-        gen_grow_slots(g, c->gen_slots) != 0)
+    if ((g->count + 1) * 2 > g->nslots && gen_grow_slots(g, c->gen_slots) != 0)
         return -1;
     if (g->arena_len + need > g->arena_cap &&
         gen_grow_arena(g, need, c->gen_arena) != 0)
@@ -492,9 +490,8 @@ static void gen_put(cxs_an_gen *g, uint32_t h, cxs_lang lang, const char *w,
 
 /* Stores (lang, w) -> v in the young generation, turning generations
  * over first when it is full. */
-static void cache_put(cxs_an_cache *c, uint32_t h, cxs_lang lang,
-                      const char *w, size_t n, const unsigned char *v,
-                      size_t vn) {
+static void cache_put(cxs_an_cache *c, uint32_t h, cxs_lang lang, const char *w,
+                      size_t n, const unsigned char *v, size_t vn) {
     size_t need = 4 + n + vn;
     cxs_an_gen *g = &c->gen[c->young];
     if (gen_room(c, g, need) != 0) {
@@ -511,9 +508,8 @@ static void cache_put(cxs_an_cache *c, uint32_t h, cxs_lang lang,
 }
 
 /* The cached value of (lang, w) copied to out, or -1. */
-static long cache_get(cxs_an_cache *c, uint32_t h, cxs_lang lang,
-                      const char *w, size_t n, unsigned char *out,
-                      size_t cap) {
+static long cache_get(cxs_an_cache *c, uint32_t h, cxs_lang lang, const char *w,
+                      size_t n, unsigned char *out, size_t cap) {
     size_t slot;
     for (int k = 0; k < 2; k++) {
         int gi = k == 0 ? c->young : !c->young;

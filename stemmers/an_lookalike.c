@@ -59,8 +59,8 @@ cxs_status cxs_an_lookalike_init(cxs_an_lookalike *t, cxs_err *err) {
     return CXS_OK;
 }
 
-size_t cxs_an_fold_to_latin(const cxs_an_lookalike *t, const char *s,
-                            size_t n, int caps_only, char *out) {
+size_t cxs_an_fold_to_latin(const cxs_an_lookalike *t, const char *s, size_t n,
+                            int caps_only, char *out) {
     const char *map = caps_only ? t->lat_of_cap : t->lat_of_any;
     size_t len = 0, i = 0;
     while (i < n) {

@@ -47,14 +47,15 @@ typedef struct range {
 
 /* Elided Italian forms (lower case, without the apostrophe). */
 static const char *const elisions[] = {
-    "l",     "un",    "dell",   "dall",  "nell",  "sull",    "all",
-    "coll",  "pell",  "c",      "d",     "s",     "m",       "t",
-    "v",     "n",     "gl",     "ch",    "quest", "quell",   "anch",
-    "sant",  "dev",   "nessun", "bell",  "mezz",  "tutt",    "senz",
-    "com",   "dov",   "cos",    "qual",  "quand", "sott",    "grand",
-    "ciascun", "alcun", NULL};
+    "l",     "un",   "dell",  "dall",    "nell",  "sull", "all", "coll",
+    "pell",  "c",    "d",     "s",       "m",     "t",    "v",   "n",
+    "gl",    "ch",   "quest", "quell",   "anch",  "sant", "dev", "nessun",
+    "bell",  "mezz", "tutt",  "senz",    "com",   "dov",  "cos", "qual",
+    "quand", "sott", "grand", "ciascun", "alcun", NULL};
 
-static int is_word_status(int32_t st) { return st >= UBRK_WORD_NUMBER; }
+static int is_word_status(int32_t st) {
+    return st >= UBRK_WORD_NUMBER;
+}
 
 /* The ICU segment that starts at p: its end; *st gets its rule status. */
 static int32_t seg_end(scan *s, int32_t p, int32_t *st) {
@@ -79,7 +80,9 @@ static UChar32 cp_before(const scan *s, int32_t i) {
     return c;
 }
 
-static int is_alnum(UChar32 c) { return u_isalnum(c) || c == '_'; }
+static int is_alnum(UChar32 c) {
+    return u_isalnum(c) || c == '_';
+}
 
 static int is_emojiish(UChar32 c) {
     return c == 0xFE0F || c == 0x200D || c == 0x20E3 ||
@@ -220,9 +223,9 @@ static int domain_like(const scan *s, range r) {
 static int32_t url_at(const scan *s, range r) {
     const UChar *u = s->u + r.p;
     int32_t len = r.q - r.p, q = r.q;
-    if ((ci_eq(u, len, "http") || ci_eq(u, len, "https")) &&
-        q + 3 < s->n && s->u[q] == ':' && s->u[q + 1] == '/' &&
-        s->u[q + 2] == '/' && !url_stop(s->u[q + 3]))
+    if ((ci_eq(u, len, "http") || ci_eq(u, len, "https")) && q + 3 < s->n &&
+        s->u[q] == ':' && s->u[q + 1] == '/' && s->u[q + 2] == '/' &&
+        !url_stop(s->u[q + 3]))
         return url_extent(s, r.p);
     if (len > 4 && ci_eq(u, 4, "www.") && domain_like(s, r))
         return url_extent(s, r.p);
@@ -334,7 +337,7 @@ static void fold_part(scan *s, part *pt, int slot) {
 }
 
 static void emit_part(scan *s, const part *pt, unsigned extra) {
-    cxs_token t = {pt->form, pt->n, 0, 0, s->pos++, pt->kind,
+    cxs_token t = {pt->form,         pt->n, 0, 0, s->pos++, pt->kind,
                    pt->flags | extra};
     if (!extra && pt->kind == CXS_TOK_WORD &&
         cxs_an_is_stopword(s->a, pt->form, pt->n, t.flags, s->lang))
@@ -473,11 +476,11 @@ static size_t chunk_cut(const char *t, size_t max) {
 }
 
 cxs_status cxs_an_scan(cxs_analyzer *a, const char *text, size_t len,
-                       cxs_lang lang, cxs_token_fn fn, void *ud,
-                       cxs_err *err) {
+                       cxs_lang lang, cxs_token_fn fn, void *ud, cxs_err *err) {
     if ((!text && len) || !fn)
-        return cxs_err_set(err, CXS_ERR_INVALID, "analyzer: no text or "
-                                                 "callback");
+        return cxs_err_set(err, CXS_ERR_INVALID,
+                           "analyzer: no text or "
+                           "callback");
     scan s = {a, NULL, NULL, 0, 0, lang, 0, fn, ud, 0};
     size_t at = 0;
     while (at < len && !s.stop) {

@@ -102,8 +102,7 @@ size_t cxs_an_utf8_cut(const char *s, size_t n, size_t max) {
 }
 
 int cxs_an_is_apos(UChar32 c) {
-    return c == 0x27 || c == 0x2019 || c == 0x2018 || c == 0x02BC ||
-           c == 0x60;
+    return c == 0x27 || c == 0x2019 || c == 0x2018 || c == 0x02BC || c == 0x60;
 }
 
 static int grow_units(cxs_analyzer *a, size_t need) {
@@ -153,8 +152,7 @@ int32_t cxs_an_decode(cxs_analyzer *a, const char *s, size_t n) {
 
 /* Fast path: ASCII and basic Cyrillic only; returns -1 when another
  * character needs ICU. */
-static long fold_fast(const UChar *u, int32_t n, char *out,
-                      cxs_an_class *cls) {
+static long fold_fast(const UChar *u, int32_t n, char *out, cxs_an_class *cls) {
     size_t len = 0;
     unsigned up = 0, lo = 0;
     for (int32_t i = 0; i < n; i++) {
@@ -258,8 +256,7 @@ size_t cxs_an_fold(cxs_analyzer *a, const UChar *u, int32_t n, char *out,
     return encode_folded(a->nbuf, m, out);
 }
 
-size_t cxs_an_fold_utf8(cxs_analyzer *a, const char *s, size_t n,
-                        char *out) {
+size_t cxs_an_fold_utf8(cxs_analyzer *a, const char *s, size_t n, char *out) {
     UChar u[CXS_AN_TOKEN_UNITS];
     int32_t k = 0;
     size_t i = 0;

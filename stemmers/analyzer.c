@@ -169,14 +169,10 @@ cxs_lang cxs_analyzer_detect_lang(cxs_analyzer *a, const char *text,
 
 const char *cxs_lang_code(cxs_lang lang) {
     switch (lang) {
-    case CXS_LANG_RU:
-        return "ru";
-    case CXS_LANG_IT:
-        return "it";
-    case CXS_LANG_EN:
-        return "en";
-    default:
-        return "";
+    case CXS_LANG_RU: return "ru";
+    case CXS_LANG_IT: return "it";
+    case CXS_LANG_EN: return "en";
+    default: return "";
     }
 }
 

@@ -63,11 +63,11 @@ typedef enum cxs_token_kind {
 } cxs_token_kind;
 
 /* Token flags. */
-#define CXS_TOKF_STOPWORD 0x1u  /* in the stopword list of its language */
-#define CXS_TOKF_COMPOUND 0x2u  /* a whole hyphen/slash compound */
-#define CXS_TOKF_PART 0x4u      /* a part of a compound */
-#define CXS_TOKF_CYRILLIC 0x8u  /* letters are Cyrillic */
-#define CXS_TOKF_LATIN 0x10u    /* letters are Latin */
+#define CXS_TOKF_STOPWORD 0x1u /* in the stopword list of its language */
+#define CXS_TOKF_COMPOUND 0x2u /* a whole hyphen/slash compound */
+#define CXS_TOKF_PART 0x4u     /* a part of a compound */
+#define CXS_TOKF_CYRILLIC 0x8u /* letters are Cyrillic */
+#define CXS_TOKF_LATIN 0x10u   /* letters are Latin */
 /* Written in capitals (2+ letters, none lower-case; for a compound's whole:
  * some part was): an acronym candidate. An all-Cyrillic CAPS token whose
  * letters all look like Latin ones (СХ) also gets the Latin form (cx) as an

@@ -18,14 +18,10 @@ namespace {
 
 int from_cld2(CLD2::Language l) {
     switch (l) {
-    case CLD2::RUSSIAN:
-        return 1; // CXS_LANG_RU
-    case CLD2::ITALIAN:
-        return 2; // CXS_LANG_IT
-    case CLD2::ENGLISH:
-        return 3; // CXS_LANG_EN
-    default:
-        return 0;
+    case CLD2::RUSSIAN: return 1; // CXS_LANG_RU
+    case CLD2::ITALIAN: return 2; // CXS_LANG_IT
+    case CLD2::ENGLISH: return 3; // CXS_LANG_EN
+    default: return 0;
     }
 }
 
@@ -39,8 +35,8 @@ extern "C" int cxs_an_cld2_detect(const char *utf8, int len) {
         int pct3[3];
         int text_bytes = 0;
         bool reliable = false;
-        CLD2::ExtDetectLanguageSummary(utf8, len, true, top3, pct3,
-                                       &text_bytes, &reliable);
+        CLD2::ExtDetectLanguageSummary(utf8, len, true, top3, pct3, &text_bytes,
+                                       &reliable);
         for (int i = 0; i < 3; i++) {
             int l = from_cld2(top3[i]);
             if (l && pct3[i] >= 20)

@@ -70,9 +70,9 @@ static int on_term(void *ud, cxs_term_kind kind, const char *t, size_t n,
     term_ctx *c = ud;
     if (n == 0 || n > 240 || kind > CXS_TERM_TAG)
         c->bad++;
-    if (c->only && (strlen(c->only) != tok->end - tok->start ||
-                    memcmp(c->text + tok->start, c->only,
-                           tok->end - tok->start) != 0))
+    if (c->only &&
+        (strlen(c->only) != tok->end - tok->start ||
+         memcmp(c->text + tok->start, c->only, tok->end - tok->start) != 0))
         return 0;
     if (c->set->n < MAXT) {
         char *s = malloc(n + 3);
@@ -88,8 +88,8 @@ static void terms_of(const char *text, cxs_lang lang, const char *only,
                      tset *out) {
     term_ctx c = {out, text, only, 0};
     cxs_err err = {0};
-    CHECK(cxs_analyzer_terms(A, text, strlen(text), lang, on_term, &c,
-                             &err) == CXS_OK);
+    CHECK(cxs_analyzer_terms(A, text, strlen(text), lang, on_term, &c, &err) ==
+          CXS_OK);
     CHECK_INT(c.bad, 0);
 }
 
@@ -121,8 +121,8 @@ static int on_token(void *ud, const cxs_token *t) {
 static void tokens_of(const char *text, toks *out) {
     cxs_err err = {0};
     out->n = 0;
-    CHECK(cxs_analyzer_tokenize(A, text, strlen(text), on_token, out,
-                                &err) == CXS_OK);
+    CHECK(cxs_analyzer_tokenize(A, text, strlen(text), on_token, out, &err) ==
+          CXS_OK);
 }
 
 /* Forms joined by ' ' (compound wholes and parts both appear). */
@@ -146,8 +146,8 @@ static void check_meets(const char *query, const char *post, cxs_lang lang,
     terms_of(query, CXS_LANG_UNKNOWN, NULL, &q);
     terms_of(post, lang, word, &d);
     const char *m = tset_meet(&q, &d);
-    CHECK_MSG(m != NULL, "query \"%s\" does not meet \"%s\" in \"%s\"",
-              query, word, post);
+    CHECK_MSG(m != NULL, "query \"%s\" does not meet \"%s\" in \"%s\"", query,
+              word, post);
     if (via)
         CHECK_MSG(tset_has(&q, via) && tset_has(&d, via),
                   "query \"%s\" / \"%s\": no shared %s", query, word, via);
@@ -161,8 +161,8 @@ static void check_not_meets(const char *query, const char *post,
     terms_of(query, CXS_LANG_UNKNOWN, NULL, &q);
     terms_of(post, lang, NULL, &d);
     const char *m = tset_meet(&q, &d);
-    CHECK_MSG(m == NULL, "query \"%s\" should not meet \"%s\" (via %s)",
-              query, post, m ? m : "");
+    CHECK_MSG(m == NULL, "query \"%s\" should not meet \"%s\" (via %s)", query,
+              post, m ? m : "");
     tset_free(&q);
     tset_free(&d);
 }
@@ -185,7 +185,8 @@ static void test_rule1_segmentation(void) {
         {"Клиентский опыт — это 🔥 всё!", "клиентский опыт это все"},
         {"🔥28❤8 👍🏻12 ✅", ""},
         {"👏 15 🙏3", "15"},
-        {"1️⃣ Первый шаг, 2️⃣ второй", "первый шаг второй"},
+        {"1️⃣ Первый шаг, 2️⃣ второй",
+         "первый шаг второй"},
         {"«Цитата», (скобки) и… точки???", "цитата скобки и точки"},
         {"NPS вырос на 12% 🚀🚀", "nps вырос на 12"},
         {"★★★★☆ → ok", "ok"},
@@ -232,8 +233,8 @@ static void test_rule3_accents(void) {
         {"perché", "Ecco perché il cliente torna", "perché", "E:perché"},
     };
     for (size_t i = 0; i < sizeof meets / sizeof meets[0]; i++)
-        check_meets(meets[i].query, meets[i].post, CXS_LANG_IT,
-                    meets[i].word, meets[i].via);
+        check_meets(meets[i].query, meets[i].post, CXS_LANG_IT, meets[i].word,
+                    meets[i].via);
     /* The index side adds the accent-free form only when it differs. */
     check_term("città", CXS_LANG_IT, "A:citta", 1);
     check_term("cliente", CXS_LANG_IT, "A:cliente", 0);
@@ -282,8 +283,8 @@ static void test_rule4_elision(void) {
                 "informazione", "E:informazione");
     check_meets("informazione", "Il valore dell’informazione", CXS_LANG_IT,
                 "informazione", "E:informazione");
-    check_meets("dell’informazione", "Il valore dell'informazione",
-                CXS_LANG_IT, "informazione", "E:informazione");
+    check_meets("dell’informazione", "Il valore dell'informazione", CXS_LANG_IT,
+                "informazione", "E:informazione");
     check_meets("esperienze", "Parliamo dell'esperienza", CXS_LANG_IT,
                 "esperienza", NULL);
     /* No glued form like "lesperienza" is ever made. */
@@ -321,12 +322,11 @@ static void test_rule5_compounds(void) {
     /* Parts of compounds are never stopwords ("e" of e-commerce). */
     tokens_of("e-commerce", &t);
     CHECK(!(t.v[1].flags & CXS_TOKF_STOPWORD));
-    check_meets("NPS/CSI", "Сравнили NPS-CSI за год", CXS_LANG_RU,
-                "NPS-CSI", "E:nps-csi");
-    check_meets("NPS-CSI", "Сравнили NPS/CSI за год", CXS_LANG_RU,
-                "NPS/CSI", "E:nps-csi");
-    check_meets("csi", "Сравнили NPS/CSI за год", CXS_LANG_RU, "CSI",
-                "E:csi");
+    check_meets("NPS/CSI", "Сравнили NPS-CSI за год", CXS_LANG_RU, "NPS-CSI",
+                "E:nps-csi");
+    check_meets("NPS-CSI", "Сравнили NPS/CSI за год", CXS_LANG_RU, "NPS/CSI",
+                "E:nps-csi");
+    check_meets("csi", "Сравнили NPS/CSI за год", CXS_LANG_RU, "CSI", "E:csi");
     check_meets("исследователя", "Работа CX-исследователь", CXS_LANG_RU,
                 "исследователь", "L:исследователь");
     check_meets("ecommerce", "Vendite e-commerce", CXS_LANG_IT, "e-commerce",
@@ -373,10 +373,10 @@ static void test_rule7_lookalikes(void) {
                 "\xD0\xA1\xD0\x95\xD0\x9E", "E:ceo");
     /* A Latin c inside a Russian word: the all-Cyrillic form is indexed,
      * with its lemma. */
-    check_meets("клиентский", "наш клиентcкий путь", CXS_LANG_RU,
-                "клиентcкий", "E:клиентский");
-    check_meets("клиентского", "наш клиентcкий путь", CXS_LANG_RU,
-                "клиентcкий", "L:клиентский");
+    check_meets("клиентский", "наш клиентcкий путь", CXS_LANG_RU, "клиентcкий",
+                "E:клиентский");
+    check_meets("клиентского", "наш клиентcкий путь", CXS_LANG_RU, "клиентcкий",
+                "L:клиентский");
     /* A Cyrillic с inside an English word. */
     check_meets("customer", "the \xD1\x81ustomer path", CXS_LANG_EN,
                 "\xD1\x81ustomer", "E:customer");
@@ -388,8 +388,8 @@ static void test_rule7_lookalikes(void) {
     static const struct {
         const char *text, *term;
     } neg[] = {
-        {"тот", "E:tot"},   {"сор", "E:cop"},  {"кот", "E:kot"},
-        {"Сор", "E:cop"},   {"ВТБ", "E:btb"},  {"опыт", "E:onbit"},
+        {"тот", "E:tot"},   {"сор", "E:cop"}, {"кот", "E:kot"},
+        {"Сор", "E:cop"},   {"ВТБ", "E:btb"}, {"опыт", "E:onbit"},
         {"ТАКТ", "S:tact"},
     };
     for (size_t i = 0; i < sizeof neg / sizeof neg[0]; i++)
@@ -423,8 +423,7 @@ static void test_rule8_special(void) {
          "https://example.com/a_(b)?q=1", "https://Example.com/a_(b)?q=1"},
         {"«https://x.ru/путь?q=1»!", CXS_TOK_URL, "https://x.ru/путь?q=1",
          "https://x.ru/путь?q=1"},
-        {"канал t.me/cxlogic, да", CXS_TOK_URL, "t.me/cxlogic",
-         "t.me/cxlogic"},
+        {"канал t.me/cxlogic, да", CXS_TOK_URL, "t.me/cxlogic", "t.me/cxlogic"},
         {"сайт www.esempio.it.", CXS_TOK_URL, "www.esempio.it",
          "www.esempio.it"},
         {"пишите ivan@example.com", CXS_TOK_URL, "ivan@example.com",
@@ -453,8 +452,7 @@ static void test_rule8_special(void) {
     }
     /* URLs and mentions: one exact term, never stemmed. */
     tset s = {0};
-    terms_of("https://example.com/customers @customers", CXS_LANG_EN, NULL,
-             &s);
+    terms_of("https://example.com/customers @customers", CXS_LANG_EN, NULL, &s);
     CHECK_INT(s.n, 2);
     CHECK(tset_has(&s, "E:https://example.com/customers"));
     CHECK(tset_has(&s, "E:@customers"));
@@ -493,8 +491,8 @@ static void test_rule9_lemmas(void) {
          "L:journey"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        check_meets(cases[i].query, cases[i].post, cases[i].lang,
-                    cases[i].word, cases[i].via);
+        check_meets(cases[i].query, cases[i].post, cases[i].lang, cases[i].word,
+                    cases[i].via);
     /* Why: Snowball alone splits these pairs. */
     check_term("опыт", CXS_LANG_RU, "S:оп", 1);
     check_term("опыта", CXS_LANG_RU, "S:опыт", 1);
@@ -549,9 +547,9 @@ static void test_rule10_language(void) {
         {"\xff\xfe\x00\xc0", CXS_LANG_UNKNOWN},
     };
     for (size_t i = 0; i < sizeof detect / sizeof detect[0]; i++)
-        CHECK_INT(cxs_analyzer_detect_lang(A, detect[i].text,
-                                           strlen(detect[i].text)),
-                  detect[i].lang);
+        CHECK_INT(
+            cxs_analyzer_detect_lang(A, detect[i].text, strlen(detect[i].text)),
+            detect[i].lang);
     static const struct {
         const char *text;
         cxs_lang lang;
@@ -568,8 +566,7 @@ static void test_rule10_language(void) {
         {"опыта", CXS_LANG_EN, "L:опыт", 1},
     };
     for (size_t i = 0; i < sizeof stems / sizeof stems[0]; i++)
-        check_term(stems[i].text, stems[i].lang, stems[i].term,
-                   stems[i].want);
+        check_term(stems[i].text, stems[i].lang, stems[i].term, stems[i].want);
     CHECK_STR(cxs_lang_code(CXS_LANG_IT), "it");
     CHECK_STR(cxs_lang_code(CXS_LANG_UNKNOWN), "");
     CHECK_INT(cxs_lang_from_code("RUS"), CXS_LANG_RU);
@@ -590,8 +587,8 @@ typedef struct order_ctx {
 static int on_order(void *ud, cxs_term_kind kind, const char *t, size_t n,
                     const cxs_token *tok) {
     order_ctx *c = ud;
-    if (!c->started || tok->start != c->last_start ||
-        tok->pos != c->last_pos || tok->flags != c->last_flags) {
+    if (!c->started || tok->start != c->last_start || tok->pos != c->last_pos ||
+        tok->flags != c->last_flags) {
         c->started = 1, c->tokens++;
         c->last_start = tok->start, c->last_pos = tok->pos;
         c->last_flags = tok->flags;
@@ -606,8 +603,8 @@ static void test_rule11_exact(void) {
     const char *text = "Клиентского опыта больше, perché #CX e-commerce";
     order_ctx c = {0};
     cxs_err err = {0};
-    CHECK(cxs_analyzer_terms(A, text, strlen(text), CXS_LANG_IT, on_order,
-                             &c, &err) == CXS_OK);
+    CHECK(cxs_analyzer_terms(A, text, strlen(text), CXS_LANG_IT, on_order, &c,
+                             &err) == CXS_OK);
     CHECK_INT(c.first_exact_bad, 0);
     CHECK(c.tokens >= 7);
     tset t = {0};
@@ -643,10 +640,8 @@ static void test_rule12_stopwords(void) {
         toks t;
         tokens_of(cases[i].text, &t);
         for (int k = 0; k < t.n; k++) {
-            CHECK_MSG(!!(t.v[k].flags & CXS_TOKF_STOPWORD) ==
-                          cases[i].stop[k],
-                      "\"%s\" token %d (%s)", cases[i].text, k,
-                      t.v[k].form);
+            CHECK_MSG(!!(t.v[k].flags & CXS_TOKF_STOPWORD) == cases[i].stop[k],
+                      "\"%s\" token %d (%s)", cases[i].text, k, t.v[k].form);
             CHECK_INT(t.v[k].pos, k); /* positions include stopwords */
         }
     }
@@ -702,8 +697,8 @@ static void test_rule12_stopword_files(void) {
         CHECK(cxs_analyzer_terms(b, "опыт", strlen("опыт"), CXS_LANG_RU,
                                  first_flags, &fl, &err) == CXS_OK);
         CHECK(fl & CXS_TOKF_STOPWORD);
-        CHECK(cxs_analyzer_terms(b, "и", strlen("и"), CXS_LANG_RU,
-                                 first_flags, &fl, &err) == CXS_OK);
+        CHECK(cxs_analyzer_terms(b, "и", strlen("и"), CXS_LANG_RU, first_flags,
+                                 &fl, &err) == CXS_OK);
         CHECK(!(fl & CXS_TOKF_STOPWORD));
         cxs_analyzer_free(b);
     }
@@ -762,8 +757,7 @@ static int on_span(void *ud, const cxs_token *t) {
     if (t->start >= t->end || t->end > c->len)
         c->bad_span++;
     if (t->form_len == 0 || t->form_len > 240 ||
-        !valid_utf8(t->form, t->form_len) ||
-        memchr(t->form, '\0', t->form_len))
+        !valid_utf8(t->form, t->form_len) || memchr(t->form, '\0', t->form_len))
         c->bad_form++;
     if (t->flags & CXS_TOKF_COMPOUND) {
         if (t->pos != c->next_pos)
@@ -795,10 +789,14 @@ static void test_rule13_bad_input(void) {
         size_t len;
         const char *forms;
     } cases[] = {
-        {"abc\xff\xfe" "def", 8, "abc def"},
+        {"abc\xff\xfe"
+         "def",
+         8, "abc def"},
         {"abc\0def", 7, "abc def"},
         {"опыт\xd0", 9, "опыт"},
-        {"a\xc0\xaf" "b", 4, "a b"},
+        {"a\xc0\xaf"
+         "b",
+         4, "a b"},
         {"x\xed\xa0\x80y", 5, "x y"},
         {"\xf4\x90\x80\x80z", 5, "z"},
         {"\xef\xbf\xbd", 3, ""},
@@ -806,8 +804,8 @@ static void test_rule13_bad_input(void) {
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         toks t = {0};
         cxs_err err = {0};
-        CHECK(cxs_analyzer_tokenize(A, cases[i].text, cases[i].len,
-                                    on_token, &t, &err) == CXS_OK);
+        CHECK(cxs_analyzer_tokenize(A, cases[i].text, cases[i].len, on_token,
+                                    &t, &err) == CXS_OK);
         char buf[256] = "";
         for (int k = 0; k < t.n; k++) {
             if (k)
@@ -870,10 +868,9 @@ static void test_spans(void) {
             toks again = {0};
             const char *span = texts[i] + t.v[k].start;
             size_t sl = t.v[k].end - t.v[k].start;
-            CHECK(cxs_analyzer_tokenize(A, span, sl, on_token, &again,
-                                        &err) == CXS_OK);
-            CHECK_MSG(again.n >= 1 && strcmp(again.v[0].form, t.v[k].form) ==
-                                          0,
+            CHECK(cxs_analyzer_tokenize(A, span, sl, on_token, &again, &err) ==
+                  CXS_OK);
+            CHECK_MSG(again.n >= 1 && strcmp(again.v[0].form, t.v[k].form) == 0,
                       "span %zu..%zu of \"%s\" is \"%.*s\", form %s",
                       t.v[k].start, t.v[k].end, texts[i], (int)sl, span,
                       t.v[k].form);
@@ -931,8 +928,8 @@ static void test_early_stop(void) {
     int n = 0;
     cxs_err err = {0};
     CHECK(cxs_analyzer_tokenize(A, "один два три четыре",
-                                strlen("один два три четыре"),
-                                stop_after_two, &n, &err) == CXS_OK);
+                                strlen("один два три четыре"), stop_after_two,
+                                &n, &err) == CXS_OK);
     CHECK_INT(n, 2);
 }
 
