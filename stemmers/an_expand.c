@@ -120,6 +120,8 @@ static void expand_word(em *e, const cxs_token *t, cxs_lang lang) {
     const char *w = t->form;
     size_t n = t->form_len;
     cxs_an_class c;
+    if (n && w[n - 1] == '\'')
+        return; /* an elided article ("dell'"): its exact form is enough */
     cxs_an_classify(w, n, &c);
     if (c.lat)
         put_ascii(e, w, n, lang);
@@ -131,8 +133,7 @@ static void expand_word(em *e, const cxs_token *t, cxs_lang lang) {
     if (c.lat && c.cyr && !c.other && !c.digit && (cyr = scratch(e, SLOT)))
         cyrn = cxs_an_fold_to_cyrillic(&e->a->look, w, n, cyr);
     put(e, CXS_TERM_EXACT, cyr, cyrn);
-    if (c.digit || c.dot || c.other || (!c.lat && !c.cyr) ||
-        (n && w[n - 1] == '\''))
+    if (c.digit || c.dot || c.other || (!c.lat && !c.cyr))
         return;
     if (c.lat && c.cyr) { /* mixed: stem in the main script */
         int use_cyr = cyrn && (c.cyr >= c.lat || !latn);

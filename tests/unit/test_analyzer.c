@@ -287,6 +287,12 @@ static void test_rule4_elision(void) {
                 "informazione", "E:informazione");
     check_meets("esperienze", "Parliamo dell'esperienza", CXS_LANG_IT,
                 "esperienza", NULL);
+    /* The article has its exact form and nothing else. */
+    tset a = {0};
+    terms_of("dell'informazione", CXS_LANG_UNKNOWN, "dell'", &a);
+    CHECK_INT(a.n, 1);
+    CHECK(tset_has(&a, "E:dell'"));
+    tset_free(&a);
     /* No glued form like "lesperienza" is ever made. */
     check_term("l'esperienza", CXS_LANG_IT, "E:lesperienza", 0);
     check_term("l'esperienza", CXS_LANG_IT, "E:l'esperienza", 0);
