@@ -36,6 +36,8 @@ struct cxs_xdoc {
 
 namespace {
 
+const Xapian::doccount CHECK_AT_LEAST = 200;
+
 cxs_status fail(cxs_err *err, cxs_status code, const std::string &what) {
     return cxs_err_set(err, code, "%s", what.c_str());
 }
@@ -259,8 +261,12 @@ cxs_status search(cxs_xdb *db, const cxs_qnode *q, const cxs_xsearch_opts *o,
         spies.push_back(spy);
         enq.add_matchspy(spy->release());
     }
-    /* Facets count the whole result set, not just the page. */
-    Xapian::doccount check = o->nfacets ? db->db.get_doccount() : 0;
+    /* Facets count the whole result set, not just the page. Otherwise a
+     * few hundred matches are counted exactly (cheap, and small result
+     * sets then get exact totals); beyond that Xapian estimates. */
+    Xapian::doccount check =
+        o->nfacets ? db->db.get_doccount()
+                   : (Xapian::doccount)(o->offset + o->limit + CHECK_AT_LEAST);
     Xapian::MSet mset = enq.get_mset(o->offset, o->limit, check);
     fill_matches(res, mset);
     fill_facets(res, spies, o);
