@@ -155,3 +155,10 @@ void cxs_index_stats_release(cxs_index_stats *st) {
     }
     memset(st, 0, sizeof *st);
 }
+
+unsigned long long cxs_index_revision(cxs_index *ix) {
+    cxs_xdb_info info;
+    if (!ix->rd || cxs_xdb_info_get(ix->rd, &info, NULL) != CXS_OK)
+        return 0;
+    return info.revision;
+}

@@ -113,6 +113,13 @@ typedef struct cxs_search_req {
     int hl_no_escape;  /* 1: do not HTML-escape text around highlights */
     unsigned snippet_words; /* 0: 30 */
     int want_text;          /* include the whole text in hits */
+    /* A filter tree AND-ed with the filters above (boolean terms of
+     * terms.h, CXS_SLOT_DATE ranges, AND/OR/AND_NOT/ALL/NOTHING); it adds
+     * no weight. Borrowed and only read (cloned per search); NULL: none.
+     * The Meilisearch-compatible API builds it from filter expressions. */
+    const cxs_qnode *filter;
+    int snippet_full; /* 1: snippet is the whole text with every match
+                         marked (no window, no "…") */
 } cxs_search_req;
 
 typedef struct cxs_hit {
@@ -185,6 +192,10 @@ typedef struct cxs_index_stats {
 cxs_status cxs_index_stats_get(cxs_index *ix, cxs_index_stats *st,
                                cxs_err *err);
 void cxs_index_stats_release(cxs_index_stats *st);
+
+/* Reader: the revision it reads (grows with every commit to any shard);
+ * 0 when it cannot be read. Cheap: no disk access. */
+unsigned long long cxs_index_revision(cxs_index *ix);
 
 /* The analyzer this index uses (borrowed; same thread rules). */
 cxs_analyzer *cxs_index_analyzer(cxs_index *ix);

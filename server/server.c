@@ -15,6 +15,7 @@ struct cxs_reader_slot {
     unsigned long long gen;     /* generation when last (re)opened */
     unsigned long long cfg_gen; /* snapshot the reader was built with */
     double checked;             /* when last reopened */
+    unsigned long long rev;     /* index revision it reads */
 };
 
 /* The calling pool thread's reader slot. Thread-local because MHD gives a
@@ -105,6 +106,7 @@ cxs_status cxs_server_init(cxs_server *s, const cxs_server_args *args,
     pthread_mutex_init(&s->slots_mu, NULL);
     pthread_mutex_init(&s->write_mu, NULL);
     atomic_init(&s->generation, 1);
+    atomic_init(&s->newest_rev, 0);
     atomic_init(&s->stopping, 0);
     cxs_log_init(&s->log);
     s->started = cxs_server_now();
@@ -268,6 +270,18 @@ static cxs_status slot_open(cxs_server *s, cxs_reader_slot *slot,
     return CXS_OK;
 }
 
+/* Readers are per thread and reopen on their own schedule, so without care
+ * two requests in a row could be answered from revisions going backwards.
+ * Every reader publishes the revision it reads; one that is behind the
+ * newest any thread has seen reopens before answering. */
+static void note_revision(cxs_server *s, cxs_reader_slot *slot) {
+    slot->rev = cxs_index_revision(slot->ix);
+    unsigned long long seen = atomic_load(&s->newest_rev);
+    while (slot->rev > seen &&
+           !atomic_compare_exchange_weak(&s->newest_rev, &seen, slot->rev))
+        ;
+}
+
 cxs_status cxs_server_reader(cxs_server *s, cxs_snapshot *snap, cxs_index **out,
                              cxs_err *err) {
     cxs_reader_slot *slot = thread_slot(s);
@@ -279,7 +293,7 @@ cxs_status cxs_server_reader(cxs_server *s, cxs_snapshot *snap, cxs_index **out,
     cxs_status rc = CXS_OK;
     if (!slot->ix || slot->cfg_gen < snap->gen) {
         rc = slot_open(s, slot, snap, gen, err);
-    } else if (slot->gen != gen ||
+    } else if (slot->gen != gen || slot->rev < atomic_load(&s->newest_rev) ||
                now - slot->checked >= snap->cfg->reopen_interval_ms / 1000.0) {
         rc = cxs_index_reopen(slot->ix, NULL, err);
         slot->gen = gen;
@@ -288,8 +302,10 @@ cxs_status cxs_server_reader(cxs_server *s, cxs_snapshot *snap, cxs_index **out,
         if (rc != CXS_OK) /* a reader that cannot move is rebuilt */
             rc = slot_open(s, slot, snap, gen, err);
     }
-    if (rc == CXS_OK)
+    if (rc == CXS_OK) {
+        note_revision(s, slot);
         *out = slot->ix;
+    }
     return rc;
 }
 

@@ -54,6 +54,7 @@ typedef struct cxs_server {
     cxs_snapshot *snap; /* current; guarded by cfg_mu */
 
     atomic_ullong generation; /* bumped after a commit or a reload */
+    atomic_ullong newest_rev; /* newest index revision any reader saw */
 
     pthread_mutex_t slots_mu;
     cxs_reader_slot **slots;
