@@ -58,7 +58,7 @@ cxs_status cxs_index_open_reader(const char *const *paths, size_t npaths,
                                  const cxs_index_config *cfg, cxs_index **out,
                                  cxs_err *err) {
     *out = NULL;
-    cxs_index *ix;
+    cxs_index *ix = NULL;
     cxs_status rc = index_new(cfg, &ix, err);
     if (rc != CXS_OK)
         return rc;
@@ -80,7 +80,7 @@ cxs_status cxs_index_open_reader(const char *const *paths, size_t npaths,
 cxs_status cxs_index_open_writer(const char *path, const cxs_index_config *cfg,
                                  cxs_index **out, cxs_err *err) {
     *out = NULL;
-    cxs_index *ix;
+    cxs_index *ix = NULL;
     cxs_status rc = index_new(cfg, &ix, err);
     if (rc != CXS_OK)
         return rc;
@@ -131,7 +131,7 @@ cxs_analyzer *cxs_index_analyzer(cxs_index *ix) {
 /* Writing                                                              */
 
 typedef struct doc_build {
-    cxs_index *ix;
+    cxs_index *ix = NULL;
     cxs_xdoc *doc;
     unsigned pos_base;
     unsigned max_pos;
