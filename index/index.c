@@ -131,7 +131,7 @@ cxs_analyzer *cxs_index_analyzer(cxs_index *ix) {
 /* Writing                                                              */
 
 typedef struct doc_build {
-    cxs_index *ix = NULL;
+    cxs_index *ix;
     cxs_xdoc *doc;
     unsigned pos_base;
     unsigned max_pos;

@@ -4,7 +4,8 @@ posts of the last committed batch; a re-run completes the import; and
 cxsearchd keeps answering from the last committed revision during an import
 and picks up the new one after it.
 
-The corpus is generated here (deterministic, written for this test). The
+The corpus is generated (cxs_synth.py: deterministic, written for these
+tests). The
 writer commits every --batch changed posts in file order, so after a kill
 the index must hold exactly the first k*BATCH posts of the file (or all of
 them), each equal to its source.
@@ -25,6 +26,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cxs_harness import BUILD_DIR, CXSEARCH, Checks, Harness  # noqa: E402
+from cxs_synth import make_posts  # noqa: E402
 
 
 
@@ -43,35 +45,6 @@ POSTS = int(os.environ.get("CXS_CRASH_POSTS", "1500" if SLOW else "3000"))
 KILLS = int(os.environ.get("CXS_CRASH_KILLS", "5" if SLOW else "8"))
 BATCH = int(os.environ.get("CXS_CRASH_BATCH", "150"))
 SEED = int(os.environ.get("CXS_CRASH_SEED", str(int(time.time()))))
-
-WORDS = {
-    "ru": "клиент опыт сервис команда продукт исследование метрика отзыв "
-          "путь поддержка качество ожидание решение доверие звонок оператор "
-          "жалоба интервью анкета сегмент".split(),
-    "it": "cliente esperienza servizio squadra prodotto ricerca misura "
-          "opinione percorso supporto qualità attesa soluzione fiducia "
-          "chiamata reclamo intervista questionario".split(),
-    "en": "customer journey service team product research metric feedback "
-          "support quality expectation solution trust call complaint "
-          "interview survey segment churn".split(),
-}
-
-
-def make_posts(n):
-    """n posts with unique ids in file order, texts of 20-120 words."""
-    r = random.Random(8)
-    posts = []
-    for i in range(n):
-        lang = ("ru", "it", "en")[i % 3]
-        text = " ".join(r.choice(WORDS[lang]) for _ in range(r.randint(20, 120)))
-        posts.append({"id": "crash/%d" % i, "channel": "ch%d" % (i % 7),
-                      "lang": lang,
-                      "date": "2024-%02d-%02dT10:00:00Z" % (1 + i % 12,
-                                                          1 + i % 28),
-                      "text": "Post %d: %s" % (i, text),
-                      "tags": ["t%d" % (i % 5)]})
-    return posts
-
 
 def start_import(db, path):
     return subprocess.Popen([CXSEARCH, "index", "--db", db, "--batch",
