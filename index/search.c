@@ -84,6 +84,9 @@ static cxs_status apply_filters(const cxs_search_req *req, cxs_qnode **q,
         cxs_err_set(err, rc, "out of memory");
     if (rc == CXS_OK)
         rc = date_filter(req, and, err);
+    if (rc == CXS_OK && req->filter &&
+        (rc = cxs_qnode_add(and, cxs_qnode_clone(req->filter))) != CXS_OK)
+        cxs_err_set(err, rc, "out of memory");
     if (rc != CXS_OK || and->nkids == 0) {
         cxs_qnode_free(and);
         return rc;
@@ -150,6 +153,19 @@ static void take_facets(const cxs_search_req *req, cxs_xresult *xr,
     }
 }
 
+/* The text without its first line when that line is the title: the title
+ * is shown beside the snippet, so repeating it wastes the snippet. */
+static const char *body_after_title(const cxs_post *p) {
+    const char *text = p->text ? p->text : "";
+    size_t tl = p->title ? strlen(p->title) : 0;
+    if (!tl || strncmp(text, p->title, tl) != 0)
+        return text;
+    const char *rest = text + tl;
+    while (*rest == '\n' || *rest == '\r' || *rest == ' ' || *rest == '\t')
+        rest++;
+    return *rest ? rest : text;
+}
+
 static cxs_status make_hit(cxs_index *ix, const cxs_search_req *req,
                            const cxs_query *q, const cxs_xmatch *m,
                            cxs_hit *hit, cxs_err *err) {
@@ -165,8 +181,12 @@ static cxs_status make_hit(cxs_index *ix, const cxs_search_req *req,
     cxs_lang lang = cxs_lang_from_code(hit->post.lang);
     cxs_buf b = CXS_BUF_INIT;
     const char *text = hit->post.text ? hit->post.text : "";
-    rc = cxs_snippet_make(ix->an, text, strlen(text), lang, &hl,
-                          req->snippet_words, &b, err);
+    const char *body = body_after_title(&hit->post);
+    rc = req->snippet_full
+             ? cxs_snippet_mark_all(ix->an, text, strlen(text), lang, &hl, &b,
+                                    err)
+             : cxs_snippet_make(ix->an, body, strlen(body), lang, &hl,
+                                req->snippet_words, &b, err);
     hit->snippet = rc == CXS_OK ? cxs_buf_detach(&b) : NULL;
     cxs_buf_release(&b);
     const char *title = hit->post.title ? hit->post.title : "";

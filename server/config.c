@@ -84,6 +84,7 @@ static const key_def KEYS[] = {
     NUM("rate_burst", K_UINT, rate_burst, 0, 1000000),
     NUM("reopen_interval_ms", K_UINT, reopen_interval_ms, 0, 3600000),
     NUM("shutdown_grace", K_UINT, shutdown_grace, 0, 600),
+    {"meili_index_uid", K_STR, OFF(meili_index_uid), 0, 0, 0},
 };
 #define NKEYS (sizeof KEYS / sizeof KEYS[0])
 
@@ -133,6 +134,7 @@ void cxs_server_config_free(cxs_server_config *c) {
     free(c->synonyms);
     free(c->web_dir);
     free(c->access_log);
+    free(c->meili_index_uid);
     free(c);
 }
 
@@ -373,6 +375,8 @@ static cxs_status fill_defaults(cxs_server_config *c, const unsigned char *seen,
         return cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
     if (!was_seen(seen, "access_log") && !(c->access_log = strdup("-")))
         return cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
+    if (!c->meili_index_uid && !(c->meili_index_uid = strdup("posts")))
+        return cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
     if (c->threads == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         c->threads = n > 0 ? (unsigned)(n > 64 ? 64 : n) : 2;
@@ -424,6 +428,14 @@ static cxs_status validate(const cxs_server_config *c, cxs_err *err) {
     if (c->synonyms && !file_exists(c->synonyms))
         return cxs_err_set(err, CXS_ERR_IO, "synonyms file %s: %s", c->synonyms,
                            strerror(ENOENT));
+    const char *uid = c->meili_index_uid ? c->meili_index_uid : "";
+    if (!*uid || strlen(uid) > 400 ||
+        uid[strspn(uid, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                        "0123456789_-")])
+        return cxs_err_set(err, CXS_ERR_INVALID,
+                           "meili_index_uid '%s': use 1 to 400 letters, "
+                           "digits, '-' or '_'",
+                           uid);
     if (c->write_key && strlen(c->write_key) < 8)
         return cxs_err_set(err, CXS_ERR_INVALID,
                            "write_key is too short (8 characters at least)");

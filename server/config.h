@@ -61,6 +61,8 @@ typedef struct cxs_server_config {
     unsigned rate_burst;
     unsigned reopen_interval_ms;
     unsigned shutdown_grace; /* seconds */
+    char *meili_index_uid;   /* the one index uid of the Meilisearch-
+                                compatible API ("posts") */
 } cxs_server_config;
 
 /* Reads the file named by args (or the default file when it exists),

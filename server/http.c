@@ -263,9 +263,46 @@ static json_t *error_body(const char *code, const char *msg) {
     return o;
 }
 
+/* Meilisearch's names for the errors the HTTP layer itself gives; codes
+ * of the Meilisearch handlers (api_meili.c) are already its own. */
+static const char *meili_code(const char *code) {
+    static const char *const MAP[][2] = {
+        {"missing_key", "missing_authorization_header"},
+        {"invalid_key", "invalid_api_key"},
+        {"unsupported_media_type", "invalid_content_type"},
+        {"body_too_large", "payload_too_large"},
+        {"method_not_allowed", "method_not_allowed"},
+        {"index_unavailable", "internal"},
+        {"out_of_memory", "internal"}};
+    for (size_t i = 0; i < sizeof MAP / sizeof MAP[0]; i++)
+        if (strcmp(code, MAP[i][0]) == 0)
+            return MAP[i][1];
+    return code;
+}
+
+/* {message, code, type, link}: what Meilisearch clients read. */
+static json_t *meili_error_body(unsigned status, const char *code,
+                                const char *msg) {
+    char link[160];
+    const char *mc = meili_code(code);
+    const char *type = status >= 500                    ? "internal"
+                       : (status == 401 || status == 403) ? "auth"
+                                                          : "invalid_request";
+    snprintf(link, sizeof link, "https://docs.meilisearch.com/errors#%s", mc);
+    json_t *o = json_object();
+    json_object_set_new(o, "message", cxs_json_cstr(msg));
+    json_object_set_new(o, "code", cxs_json_cstr(mc));
+    json_object_set_new(o, "type", json_string(type));
+    json_object_set_new(o, "link", cxs_json_cstr(link));
+    return o;
+}
+
 static void error_with(cxs_req *r, unsigned status, const char *code,
                        const char *msg, const char *hname, const char *hval) {
-    struct MHD_Response *resp = json_response(error_body(code, msg));
+    struct MHD_Response *resp =
+        json_response(r->route && r->route->meili
+                          ? meili_error_body(status, code, msg)
+                          : error_body(code, msg));
     if (resp && hname)
         MHD_add_response_header(resp, hname, hval);
     queue(r, status, resp, "application/json; charset=utf-8");
@@ -469,8 +506,9 @@ static void preflight(cxs_req *r, unsigned allow) {
         if (cxs_req_header(r, "Origin")) {
             MHD_add_response_header(resp, "Access-Control-Allow-Methods",
                                     methods);
-            MHD_add_response_header(resp, "Access-Control-Allow-Headers",
-                                    "Authorization, Content-Type");
+            MHD_add_response_header(
+                resp, "Access-Control-Allow-Headers",
+                "Authorization, Content-Type, X-Meilisearch-Client");
             MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
         }
     }

@@ -1,6 +1,8 @@
 /*
  * routes.c - the route table of cxsearchd (see routes.h). New APIs (the
- * Meilisearch-compatible one, the search page) are new rows here.
+ * Meilisearch-compatible one, the search page) are new rows here; the
+ * Meilisearch rows (api_meili.c) set the last column so that their errors
+ * take Meilisearch's shape.
  */
 #include "routes.h"
 
@@ -13,31 +15,38 @@
 
 static const cxs_route ROUTES[] = {
     {"search", "/search", GET | POST, CXS_AUTH_READ, CXS_BODY_JSON, 0,
-     cxs_api_search},
+     cxs_api_search, 0},
     {"suggest", "/suggest", GET, CXS_AUTH_READ, CXS_BODY_NONE, 0,
-     cxs_api_suggest},
+     cxs_api_suggest, 0},
     {"similar", "/documents/{id}/similar", GET, CXS_AUTH_READ, CXS_BODY_NONE, 0,
-     cxs_api_similar},
+     cxs_api_similar, 0},
     {"document_get", "/documents/{id}", GET, CXS_AUTH_READ, CXS_BODY_NONE, 0,
-     cxs_api_document},
+     cxs_api_document, 0},
     {"document_put", "/documents/{id}", PUT, CXS_AUTH_WRITE, CXS_BODY_JSON, 0,
-     cxs_api_put_document},
+     cxs_api_put_document, 0},
     {"document_delete", "/documents/{id}", DEL, CXS_AUTH_WRITE, CXS_BODY_NONE,
-     0, cxs_api_delete_document},
+     0, cxs_api_delete_document, 0},
     {"documents_post", "/documents", POST, CXS_AUTH_WRITE, CXS_BODY_POSTS, 0,
-     cxs_api_post_documents},
-    {"health", "/health", GET, CXS_AUTH_NONE, CXS_BODY_NONE, 0, cxs_api_health},
-    {"stats", "/stats", GET, CXS_AUTH_READ, CXS_BODY_NONE, 0, cxs_api_stats},
+     cxs_api_post_documents, 0},
+    {"health", "/health", GET, CXS_AUTH_NONE, CXS_BODY_NONE, 0, cxs_api_health, 0},
+    {"stats", "/stats", GET, CXS_AUTH_READ, CXS_BODY_NONE, 0, cxs_api_stats, 0},
     {"metrics", "/metrics", GET, CXS_AUTH_READ, CXS_BODY_NONE, 0,
-     cxs_api_metrics},
-    {"static", "/*", GET, CXS_AUTH_NONE, CXS_BODY_NONE, 1, cxs_static_serve},
+     cxs_api_metrics, 0},
+    {"meili_search", "/indexes/{uid}/search", GET | POST, CXS_AUTH_READ,
+     CXS_BODY_JSON, 0, cxs_api_meili_search, 1},
+    {"meili_facet_search", "/indexes/{uid}/facet-search", POST, CXS_AUTH_READ,
+     CXS_BODY_JSON, 0, cxs_api_meili_facet_search, 1},
+    {"meili_multi_search", "/multi-search", POST, CXS_AUTH_READ, CXS_BODY_JSON,
+     0, cxs_api_meili_multi_search, 1},
+    {"static", "/*", GET, CXS_AUTH_NONE, CXS_BODY_NONE, 1, cxs_static_serve, 0},
 };
 #define NROUTES (sizeof ROUTES / sizeof ROUTES[0])
 
 static const char *const NAMES[NROUTES] = {
     "search",       "suggest",         "similar",        "document_get",
     "document_put", "document_delete", "documents_post", "health",
-    "stats",        "metrics",         "static"};
+    "stats",        "metrics",         "meili_search",   "meili_facet_search",
+    "meili_multi_search", "static"};
 
 const cxs_route *cxs_routes(size_t *n) {
     *n = NROUTES;

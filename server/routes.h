@@ -10,7 +10,9 @@
  * ("/documents/{id}/similar" is listed before "/documents/{id}"). The
  * first pattern that matches a path is the resource: its entries decide
  * between the handler, 405 (with Allow) and OPTIONS. A "fallback" entry
- * (static files) never turns a 404 into a 405.
+ * (static files) never turns a 404 into a 405. The Meilisearch-compatible
+ * rows are marked so that every error on them, including the key and
+ * Content-Type checks of the HTTP layer, comes in Meilisearch's shape.
  *
  * Thread-safety: the table is constant.
  */
@@ -44,6 +46,8 @@ struct cxs_route {
     cxs_body body;
     int fallback;
     cxs_handler fn;
+    int meili; /* errors in Meilisearch's shape {message, code, type, link}
+                  (its clients read those); others {"error": {...}} */
 };
 
 /* The table and its length. */
@@ -76,5 +80,9 @@ void cxs_api_post_documents(cxs_req *r);
 void cxs_api_put_document(cxs_req *r);
 void cxs_api_delete_document(cxs_req *r);
 void cxs_static_serve(cxs_req *r);
+/* api_meili.c: the Meilisearch-compatible subset. */
+void cxs_api_meili_search(cxs_req *r);
+void cxs_api_meili_multi_search(cxs_req *r);
+void cxs_api_meili_facet_search(cxs_req *r);
 
 #endif /* CXS_SERVER_ROUTES_H */
