@@ -28,7 +28,8 @@ static const cxs_route ROUTES[] = {
      0, cxs_api_delete_document, 0},
     {"documents_post", "/documents", POST, CXS_AUTH_WRITE, CXS_BODY_POSTS, 0,
      cxs_api_post_documents, 0},
-    {"health", "/health", GET, CXS_AUTH_NONE, CXS_BODY_NONE, 0, cxs_api_health, 0},
+    {"health", "/health", GET, CXS_AUTH_NONE, CXS_BODY_NONE, 0, cxs_api_health,
+     0},
     {"stats", "/stats", GET, CXS_AUTH_READ, CXS_BODY_NONE, 0, cxs_api_stats, 0},
     {"metrics", "/metrics", GET, CXS_AUTH_READ, CXS_BODY_NONE, 0,
      cxs_api_metrics, 0},
@@ -42,11 +43,20 @@ static const cxs_route ROUTES[] = {
 };
 #define NROUTES (sizeof ROUTES / sizeof ROUTES[0])
 
-static const char *const NAMES[NROUTES] = {
-    "search",       "suggest",         "similar",        "document_get",
-    "document_put", "document_delete", "documents_post", "health",
-    "stats",        "metrics",         "meili_search",   "meili_facet_search",
-    "meili_multi_search", "static"};
+static const char *const NAMES[NROUTES] = {"search",
+                                           "suggest",
+                                           "similar",
+                                           "document_get",
+                                           "document_put",
+                                           "document_delete",
+                                           "documents_post",
+                                           "health",
+                                           "stats",
+                                           "metrics",
+                                           "meili_search",
+                                           "meili_facet_search",
+                                           "meili_multi_search",
+                                           "static"};
 
 const cxs_route *cxs_routes(size_t *n) {
     *n = NROUTES;
