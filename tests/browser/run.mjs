@@ -1,0 +1,327 @@
+// run.mjs - drives headless Chromium (Debian's /usr/bin/chromium through
+// playwright-core) against a live cxsearchd. Started by
+// tests/e2e/test_browser.py, which runs the daemon and passes:
+//   CXS_URL      the daemon, e.g. http://127.0.0.1:43121
+//   PAGES_PORT   a free loopback port for the test pages: another origin,
+//                which the daemon's cors_origins allows
+//   ARTIFACTS    folder for screenshots
+//   CHROMIUM     the browser binary (default /usr/bin/chromium)
+//
+// Facts that shaped it:
+// - Pages of another origin are served here by a tiny static server: the
+//   test pages (pages/*.html, with {{CXS}} replaced by the daemon's URL)
+//   and, under /vendor/, the unmodified dist files of the npm packages.
+// - Every page is checked for the post that quotes <script> and
+//   <img onerror>: it must show as text, create no element, and open no
+//   dialog (alert(1) would).
+// - Only loopback requests are let through (docs-searchbar's footer loads a
+//   logo from the internet), so a run never waits on the network.
+// Prints "N passed, M failed" and exits 1 on any failure.
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const CXS = process.env.CXS_URL;
+const PAGES_PORT = Number(process.env.PAGES_PORT);
+const PAGES = `http://127.0.0.1:${PAGES_PORT}`;
+const ART = process.env.ARTIFACTS || path.join(HERE, 'artifacts');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const TIMEOUT = 15000;
+const XSS_TEXT = '<script>alert(1)</script>';
+
+const VENDOR = {
+  'instantsearch.production.min.js':
+    'instantsearch.js/dist/instantsearch.production.min.js',
+  'instant-meilisearch.umd.min.js':
+    '@meilisearch/instant-meilisearch/dist/instant-meilisearch.umd.min.js',
+  'satellite-min.css': 'instantsearch.css/themes/satellite-min.css',
+  'docs-searchbar.min.js': 'docs-searchbar.js/dist/cdn/docs-searchbar.min.js',
+  'docs-searchbar.min.css': 'docs-searchbar.js/dist/cdn/docs-searchbar.min.css',
+};
+
+let current = null; // the page of the running scenario, for failures
+let passed = 0;
+let failed = 0;
+function check(cond, what) {
+  if (cond) passed++;
+  else {
+    failed++;
+    console.log('FAIL: ' + what);
+  }
+  return cond;
+}
+
+// ---- the other origin ----
+
+function serve(req, res) {
+  const url = new URL(req.url, PAGES);
+  let file = null;
+  let type = 'text/html; charset=utf-8';
+  if (url.pathname.startsWith('/vendor/')) {
+    const rel = VENDOR[url.pathname.slice(8)];
+    if (rel) file = path.join(HERE, 'node_modules', rel);
+    type = url.pathname.endsWith('.css') ? 'text/css' : 'text/javascript';
+  } else if (/^\/[a-z-]+\.html$/.test(url.pathname)) {
+    file = path.join(HERE, 'pages', url.pathname.slice(1));
+  }
+  if (!file || !fs.existsSync(file)) {
+    res.writeHead(404, { 'Content-Type': 'text/plain' });
+    res.end('not found');
+    return;
+  }
+  let body = fs.readFileSync(file);
+  if (type.startsWith('text/html'))
+    body = body.toString('utf8').replaceAll('{{CXS}}', CXS);
+  res.writeHead(200, { 'Content-Type': type, 'Cache-Control': 'no-store' });
+  res.end(body);
+}
+
+// ---- helpers ----
+
+async function newPage(browser, locale) {
+  const context = await browser.newContext({
+    locale,
+    viewport: { width: 1100, height: 900 },
+  });
+  await context.route('**/*', (route) => {
+    const host = new URL(route.request().url()).hostname;
+    return host === '127.0.0.1' || host === 'localhost'
+      ? route.continue()
+      : route.abort();
+  });
+  const page = await context.newPage();
+  current = page;
+  page.setDefaultTimeout(TIMEOUT);
+  page.dialogs = 0;
+  page.errors = [];
+  page.on('dialog', (d) => {
+    page.dialogs++;
+    d.dismiss().catch(() => {});
+  });
+  page.on('pageerror', (e) => page.errors.push(String(e)));
+  return page;
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(ART, name + '.png'), fullPage: false });
+}
+
+// Elements the quoted payload would create if it were ever parsed as HTML,
+// counted in the document and in every open shadow root.
+async function injected(page) {
+  return page.evaluate(() => {
+    let n = 0;
+    const scan = (root) => {
+      n += root.querySelectorAll('img[src="x"], img[onerror]').length;
+      root.querySelectorAll('script').forEach((s) => {
+        if ((s.textContent || '').includes('alert(1)')) n++;
+      });
+      root.querySelectorAll('*').forEach((e) => e.shadowRoot && scan(e.shadowRoot));
+    };
+    scan(document);
+    return n;
+  });
+}
+
+async function typeQuery(locator, text) {
+  await locator.click();
+  await locator.fill('');
+  await locator.pressSequentially(text, { delay: 25 });
+}
+
+// Text shown for highlights must never carry the markup or markers.
+function cleanText(t) {
+  return !/__\/?ais-highlight__|&lt;|&gt;|&amp;|<\/?em>|<\/?mark>/.test(t);
+}
+
+async function checkXss(page, label, textLocator) {
+  await textLocator.first().waitFor();
+  const text = (await textLocator.allTextContents()).join('\n');
+  check(text.includes(XSS_TEXT), `${label}: the quoted <script> shows as text`);
+  check(!text.includes('&lt;'), `${label}: the quoted markup is not double-escaped`);
+  check((await injected(page)) === 0, `${label}: no element created from the post`);
+  check(page.dialogs === 0, `${label}: no dialog opened`);
+}
+
+// ---- (a) the search page ----
+
+async function searchPage(browser) {
+  const page = await newPage(browser, 'ru-RU');
+  let last = null;
+  page.on('response', async (r) => {
+    if (new URL(r.url()).pathname === '/search' && r.status() === 200)
+      last = await r.json().catch(() => null);
+  });
+  await page.goto(CXS + '/');
+  const q = 'клиентский опыт';
+  await typeQuery(page.locator('#cx-q'), q);
+  await page.locator('#cx-results mark').first().waitFor();
+  await page.waitForFunction(() => document.querySelectorAll('#cx-results li').length > 0);
+  await page.waitForTimeout(300); // let the last debounced answer land
+  const marks = await page.locator('#cx-results mark').allTextContents();
+  check(marks.length > 0, 'search page: highlighted results');
+  check(marks.some((m) => /клиентск|опыт/i.test(m)), 'search page: the query words are marked');
+  check(new URL(page.url()).searchParams.get('q') === q, 'search page: the query is in the URL');
+  const before = last ? last.total : 0;
+  check(before > 1, `search page: several results for "${q}" (${before})`);
+  await shot(page, 'a-search-page-ru');
+
+  const facet = page.locator('button.cx-facet-value[data-facet="channel"]').first();
+  const channel = await facet.getAttribute('data-value');
+  await facet.click();
+  await page.waitForFunction(
+    (c) => [...document.querySelectorAll('#cx-results .cx-channel')].every((e) => e.textContent === c),
+    channel
+  );
+  await page.waitForTimeout(300);
+  check(last && last.total < before, `search page: the facet ${channel} narrows ${before} to ${last && last.total}`);
+  const shown = await page.locator('#cx-results li.cx-hit').count();
+  check(shown > 0 && shown <= (last ? last.total : 0), 'search page: the list shows the narrowed results');
+  await shot(page, 'a-search-page-facet');
+
+  await page.goto(CXS + '/?q=alert');
+  await checkXss(page, 'search page', page.locator('#cx-results li'));
+  await shot(page, 'e-search-page-xss');
+  check(page.errors.length === 0, 'search page: no script errors ' + page.errors.join('; '));
+  await page.context().close();
+}
+
+// ---- (b) the widget on a wiki page of another origin ----
+
+async function wikiPage(browser) {
+  const page = await newPage(browser, 'it-IT');
+  await page.goto(PAGES + '/wiki.html');
+  const input = page.locator('#cx-search #cxw-q');
+  await typeQuery(input, 'qualità');
+  const items = page.locator('#cx-search #cxw-list li');
+  await items.first().waitFor();
+  await page.locator('#cx-search #cxw-list mark').first().waitFor();
+  const text = (await items.allTextContents()).join('\n');
+  check((await items.count()) > 0, 'widget: results for an Italian query');
+  check(/qualit/i.test(text), 'widget: the results mention the query');
+  check(cleanText(text), 'widget: highlights are elements, not text');
+  const size = await input.evaluate((e) => getComputedStyle(e).fontSize);
+  check(size !== '32px', `widget: the wiki's CSS does not reach the box (${size})`);
+  await shot(page, 'b-wiki-widget-it');
+
+  await typeQuery(input, 'alert');
+  await page.waitForFunction(() => {
+    const root = document.querySelector('#cx-search').shadowRoot;
+    return root && root.textContent.includes('<script>alert(1)</script>');
+  });
+  await checkXss(page, 'widget', page.locator('#cx-search #cxw-list li'));
+  await shot(page, 'e-wiki-widget-xss');
+  check(page.errors.length === 0, 'widget: no script errors ' + page.errors.join('; '));
+  await page.context().close();
+}
+
+// ---- (c) InstantSearch + instant-meilisearch ----
+
+async function instantSearchPage(browser) {
+  const page = await newPage(browser, 'en-US');
+  await page.goto(PAGES + '/instantsearch.html');
+  await page.locator('.ais-Hits-item').first().waitFor();
+  const input = page.locator('#searchbox .ais-SearchBox-input');
+  await typeQuery(input, 'NPS');
+  await page.waitForFunction(() =>
+    document.querySelectorAll('#hits mark').length > 0 &&
+    document.querySelector('#stats').textContent.match(/\d/));
+  await page.waitForTimeout(400);
+  const hitsText = (await page.locator('.ais-Hits-item').allTextContents()).join('\n');
+  const marks = await page.locator('#hits mark').allTextContents();
+  check(marks.some((m) => /nps/i.test(m)), 'InstantSearch: the query is highlighted as <mark>');
+  check(cleanText(hitsText), 'InstantSearch: no escaped tags or raw markers in the text');
+  const stats = await page.locator('#stats').textContent();
+  await shot(page, 'c-instantsearch');
+
+  const langs = page.locator('#lang .ais-RefinementList-item');
+  check((await langs.count()) >= 2, 'InstantSearch: the lang facet lists languages');
+  await page.locator('#lang .ais-RefinementList-checkbox').first().check();
+  await page.waitForFunction((s) => document.querySelector('#stats').textContent !== s, stats);
+  const after = await page.locator('#stats').textContent();
+  const num = (s) => Number((s.match(/([\d,]+) result/) || [0, '0'])[1].replace(/,/g, ''));
+  check(num(after) > 0 && num(after) < num(stats), `InstantSearch: a facet narrows the results (${stats} -> ${after})`);
+
+  // A searchable facet list asks POST /indexes/posts/facet-search, within
+  // the current query and filters (NPS in Russian: two channels).
+  const facetSearch = page.waitForResponse((r) =>
+    r.url().endsWith('/indexes/posts/facet-search') && r.status() === 200);
+  await page.locator('#channel .ais-SearchBox-input').fill('klient');
+  await facetSearch;
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll('#channel .ais-RefinementList-labelText')]
+      .map((e) => e.textContent).join(',') === 'klientskiy_put');
+  check(true, 'InstantSearch: the searchable facet list finds a channel');
+  await page.locator('#channel .ais-SearchBox-input').fill('');
+
+  await page.locator('#lang .ais-RefinementList-checkbox').first().uncheck();
+  await typeQuery(input, 'alert');
+  await page.waitForFunction(() => document.querySelector('#hits').textContent.includes('alert(1)'));
+  await checkXss(page, 'InstantSearch', page.locator('.ais-Hits-item'));
+  await shot(page, 'e-instantsearch-xss');
+  check(page.errors.length === 0, 'InstantSearch: no script errors ' + page.errors.join('; '));
+  await page.context().close();
+}
+
+// ---- (d) docs-searchbar.js ----
+
+async function docsSearchBarPage(browser) {
+  const page = await newPage(browser, 'en-US');
+  await page.goto(PAGES + '/docs-searchbar.html');
+  const input = page.locator('#search-bar-input');
+  await typeQuery(input, 'NPS');
+  await page.locator('.dsb-suggestion').first().waitFor();
+  await page.locator('.docs-searchbar-suggestion--highlight').first().waitFor();
+  const text = (await page.locator('.dsb-suggestion').allTextContents()).join('\n');
+  const hl = await page.locator('.docs-searchbar-suggestion--highlight').allTextContents();
+  check(hl.some((m) => /nps/i.test(m)), 'docs-searchbar: the query is highlighted as an element');
+  check(cleanText(text), 'docs-searchbar: no escaped tags in the text');
+  await shot(page, 'd-docs-searchbar');
+
+  await typeQuery(input, 'alert');
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll('.dsb-suggestion')].some((e) => e.textContent.includes('alert(1)')));
+  await checkXss(page, 'docs-searchbar', page.locator('.dsb-suggestion'));
+  await shot(page, 'e-docs-searchbar-xss');
+  check(page.errors.length === 0, 'docs-searchbar: no script errors ' + page.errors.join('; '));
+  await page.context().close();
+}
+
+// ---- main ----
+
+async function scenario(browser, name, fn) {
+  const t0 = Date.now();
+  try {
+    await fn(browser);
+  } catch (e) {
+    check(false, `${name}: ${e.message.split('\n')[0]}`);
+    console.log(e.stack.split('\n').filter((l) => l.includes('run.mjs')).join('\n'));
+    if (current)
+      await shot(current, 'failed-' + name.replace(/\W+/g, '-')).catch(() => {});
+  }
+  console.log(`${name}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+fs.mkdirSync(ART, { recursive: true });
+const server = http.createServer(serve);
+await new Promise((ok) => server.listen(PAGES_PORT, '127.0.0.1', ok));
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
+         '--no-first-run', '--disable-background-networking',
+         '--disable-component-update', '--disable-sync'],
+});
+try {
+  await scenario(browser, 'search page', searchPage);
+  await scenario(browser, 'wiki widget', wikiPage);
+  await scenario(browser, 'InstantSearch', instantSearchPage);
+  await scenario(browser, 'docs-searchbar', docsSearchBarPage);
+} finally {
+  await browser.close();
+  server.close();
+}
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
