@@ -285,7 +285,7 @@ static json_t *meili_error_body(unsigned status, const char *code,
                                 const char *msg) {
     char link[160];
     const char *mc = meili_code(code);
-    const char *type = status >= 500                    ? "internal"
+    const char *type = status >= 500                      ? "internal"
                        : (status == 401 || status == 403) ? "auth"
                                                           : "invalid_request";
     snprintf(link, sizeof link, "https://docs.meilisearch.com/errors#%s", mc);
@@ -299,10 +299,8 @@ static json_t *meili_error_body(unsigned status, const char *code,
 
 static void error_with(cxs_req *r, unsigned status, const char *code,
                        const char *msg, const char *hname, const char *hval) {
-    struct MHD_Response *resp =
-        json_response(r->route && r->route->meili
-                          ? meili_error_body(status, code, msg)
-                          : error_body(code, msg));
+    struct MHD_Response *resp = json_response(
+        r->meili ? meili_error_body(status, code, msg) : error_body(code, msg));
     if (resp && hname)
         MHD_add_response_header(resp, hname, hval);
     queue(r, status, resp, "application/json; charset=utf-8");
@@ -520,6 +518,7 @@ static int route_request(cxs_req *r) {
     cxs_route_find(r->method, r->raw_uri, r->path_len, &m);
     r->route = m.route;
     r->route_index = m.index;
+    r->meili = m.meili;
     if (r->method == CXS_M_OPTIONS && m.allow) {
         if (check_origin(r))
             preflight(r, m.allow);

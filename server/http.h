@@ -61,6 +61,8 @@ typedef struct cxs_req {
     cxs_method method;
     const char *method_name;
     const cxs_route *route; /* NULL: none matched */
+    int meili;              /* errors in Meilisearch's shape (the path is
+                               one of its resources) */
     size_t route_index;     /* for metrics; nroutes when none */
     char *param;            /* decoded {id} of the route, or NULL */
     size_t param_len;

@@ -106,6 +106,7 @@ void cxs_route_find(cxs_method method, const char *path, size_t n,
         if (!resource) {
             resource = ROUTES[i].pattern;
             fallback = ROUTES[i].fallback;
+            m->meili = ROUTES[i].meili;
             m->param = p;
             m->param_len = pl;
         }

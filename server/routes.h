@@ -62,6 +62,7 @@ typedef struct cxs_route_match {
     unsigned allow;    /* methods of the matched resource; 0: none */
     const char *param; /* raw {id} span inside the path */
     size_t param_len;
+    int meili; /* the resource answers errors in Meilisearch's shape */
 } cxs_route_match;
 
 /* Finds the route for method and the raw path[0..n). */
