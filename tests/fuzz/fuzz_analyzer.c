@@ -59,8 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t n = size - 1;
     cxs_err err = {0};
     seen s = {n, 0, 0, 0};
-    FUZZ_ASSERT(cxs_analyzer_tokenize(a, text, n, on_token, &s, &err) ==
-                    CXS_OK,
+    FUZZ_ASSERT(cxs_analyzer_tokenize(a, text, n, on_token, &s, &err) == CXS_OK,
                 "tokenize succeeds");
     seen t = {n, 0, 0, 0};
     FUZZ_ASSERT(cxs_analyzer_terms(a, text, n, lang, on_term, &t, &err) ==

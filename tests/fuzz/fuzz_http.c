@@ -1,8 +1,8 @@
 /*
  * fuzz_http.c - libFuzzer target for cxsearchd's request handling: the
- * real HTTP layer (every server/ source but main.c, built into this target) runs
- * in-process on a loopback port over an index of the sample corpus, and
- * each input becomes one HTTP request whose answer is checked.
+ * real HTTP layer (the cxs_server library: every server/ source but
+ * main.c) runs in-process on a loopback port over an index of the sample
+ * corpus, and each input becomes one HTTP request whose answer is checked.
  *
  * Facts that shaped it: the search parameters and JSON bodies are parsed
  * by static functions that need a live request (cxs_req, libmicrohttpd),
@@ -48,12 +48,13 @@ static unsigned g_port;
 static void write_config(const char *path) {
     FILE *f = fopen(path, "w");
     FUZZ_ASSERT(f != NULL, "config file");
-    fprintf(f, "[server]\nthreads = 2\n"
-               "[limits]\nmax_body_bytes = 64k\nconnection_timeout = 5\n"
-               "[security]\nwrite_key = " WRITE_KEY "\n"
-               "cors_origins = https://allowed.example\n"
-               "[search]\nsynonyms = %s/config/synonyms.txt\n"
-               "[files]\nweb_dir = %s/web\naccess_log = off\n",
+    fprintf(f,
+            "[server]\nthreads = 2\n"
+            "[limits]\nmax_body_bytes = 64k\nconnection_timeout = 5\n"
+            "[security]\nwrite_key = " WRITE_KEY "\n"
+            "cors_origins = https://allowed.example\n"
+            "[search]\nsynonyms = %s/config/synonyms.txt\n"
+            "[files]\nweb_dir = %s/web\naccess_log = off\n",
             CXS_SOURCE_DIR, CXS_SOURCE_DIR);
     FUZZ_ASSERT(fclose(f) == 0, "config file written");
 }
@@ -91,9 +92,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 
 /* ---------------------------------------------------- the request */
 
-static const char *const METHODS[8] = {"GET",    "POST",    "PUT",
-                                       "DELETE", "HEAD",    "OPTIONS",
-                                       "PATCH",  "GET"};
+static const char *const METHODS[8] = {"GET",  "POST",    "PUT",   "DELETE",
+                                       "HEAD", "OPTIONS", "PATCH", "GET"};
 static const char *const CTYPES[4] = {
     "application/json", "application/x-ndjson", "text/plain", NULL};
 
@@ -101,7 +101,9 @@ static void append(cxs_buf *b, const char *s, size_t n) {
     FUZZ_ASSERT(cxs_buf_append(b, s, n) == CXS_OK, "buffer");
 }
 
-static void append_str(cxs_buf *b, const char *s) { append(b, s, strlen(s)); }
+static void append_str(cxs_buf *b, const char *s) {
+    append(b, s, strlen(s));
+}
 
 /* The target as a request line can carry it. */
 static void append_target(cxs_buf *b, const char *t, size_t n) {
@@ -189,9 +191,8 @@ static void check_answer(const cxs_buf *ans, int head) {
                 "an HTTP answer");
     int status = atoi(a + 9);
     if (status >= 500)
-        fprintf(stderr, "answer:\n%.*s\n", (int)(ans->len < 2000 ? ans->len
-                                                                 : 2000),
-                a);
+        fprintf(stderr, "answer:\n%.*s\n",
+                (int)(ans->len < 2000 ? ans->len : 2000), a);
     FUZZ_ASSERT(status >= 200 && status < 500, "never a 5xx");
     const char *end = strstr(a, "\r\n\r\n");
     FUZZ_ASSERT(end != NULL, "headers end");

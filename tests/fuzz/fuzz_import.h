@@ -23,8 +23,7 @@ static inline void fuzz_check_str(const char *s, const char *what) {
         FUZZ_ASSERT(fuzz_utf8_ok(s, strlen(s)), what);
 }
 
-static inline cxs_status fuzz_check_post(void *ud, cxs_post *p,
-                                         cxs_err *err) {
+static inline cxs_status fuzz_check_post(void *ud, cxs_post *p, cxs_err *err) {
     (void)err;
     size_t *count = ud;
     FUZZ_ASSERT(p->id && p->id[0] && strlen(p->id) <= 512, "id 1..512 bytes");
@@ -67,8 +66,8 @@ static inline void fuzz_import(const char *path, cxs_format f) {
     cxs_import_stats st = {0};
     cxs_err err = {0};
     size_t posts = 0;
-    cxs_status rc = cxs_import_path(path, &o, fuzz_check_post, &posts, &st,
-                                    &err);
+    cxs_status rc =
+        cxs_import_path(path, &o, fuzz_check_post, &posts, &st, &err);
     if (rc != CXS_OK)
         fprintf(stderr, "import failed: %s\n", err.msg);
     FUZZ_ASSERT(rc == CXS_OK, "a bad file is not an error of the run");

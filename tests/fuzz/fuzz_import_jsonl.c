@@ -1,7 +1,7 @@
 /*
- * fuzz_import_jsonl.c - libFuzzer target for the importer of JSON Lines posts (the schema of post.h):
- * the input is written to a file and imported with the format forced
- * (see fuzz_import.h for the invariants).
+ * fuzz_import_jsonl.c - libFuzzer target for the importer of JSON Lines posts
+ * (the schema of post.h): the input is written to a file and imported with the
+ * format forced (see fuzz_import.h for the invariants).
  */
 #include "fuzz_import.h"
 

@@ -1,7 +1,8 @@
 /*
- * fuzz_import_tgjson.c - libFuzzer target for the importer of Telegram Desktop JSON exports (result.json: one chat, or the full-account export with chats.list):
- * the input is written to a file and imported with the format forced
- * (see fuzz_import.h for the invariants).
+ * fuzz_import_tgjson.c - libFuzzer target for the importer of Telegram Desktop
+ * JSON exports (result.json: one chat, or the full-account export with
+ * chats.list): the input is written to a file and imported with the format
+ * forced (see fuzz_import.h for the invariants).
  */
 #include "fuzz_import.h"
 

@@ -74,9 +74,8 @@ static void search(const char *q, size_t n, unsigned opt) {
     rq.limit = 1 + (opt & 7);
     rq.offset = (opt >> 3) & 1;
     rq.sort = (cxs_sort)((opt >> 4) % 3);
-    rq.facets = (opt & 0x40) ? CXS_FACET_CHANNEL | CXS_FACET_TAG |
-                                   CXS_FACET_YEAR
-                             : 0;
+    rq.facets =
+        (opt & 0x40) ? CXS_FACET_CHANNEL | CXS_FACET_TAG | CXS_FACET_YEAR : 0;
     cxs_search_res res = {0};
     cxs_err err = {0};
     cxs_status st = cxs_index_search(fuzz_sample_index(), &rq, &res, &err);

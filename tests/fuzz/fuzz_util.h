@@ -25,13 +25,13 @@
 #include "importer.h"
 #include "index.h"
 
-#define FUZZ_ASSERT(cond, what)                                               \
-    do {                                                                      \
-        if (!(cond)) {                                                        \
-            fprintf(stderr, "fuzz invariant broken: %s (%s:%d)\n", what,      \
-                    __FILE__, __LINE__);                                      \
-            abort();                                                          \
-        }                                                                     \
+#define FUZZ_ASSERT(cond, what)                                                \
+    do {                                                                       \
+        if (!(cond)) {                                                         \
+            fprintf(stderr, "fuzz invariant broken: %s (%s:%d)\n", what,       \
+                    __FILE__, __LINE__);                                       \
+            abort();                                                           \
+        }                                                                      \
     } while (0)
 
 /* 1 when s[0..n) is well-formed UTF-8 (no overlongs, no surrogates, at
@@ -41,10 +41,11 @@ static inline int fuzz_utf8_ok(const char *s, size_t n) {
     size_t i = 0;
     while (i < n) {
         unsigned c = p[i];
-        size_t k = c < 0x80 ? 0 : c >= 0xC2 && c <= 0xDF ? 1
-                             : c >= 0xE0 && c <= 0xEF   ? 2
-                             : c >= 0xF0 && c <= 0xF4   ? 3
-                                                        : 9;
+        size_t k = c < 0x80                 ? 0
+                   : c >= 0xC2 && c <= 0xDF ? 1
+                   : c >= 0xE0 && c <= 0xEF ? 2
+                   : c >= 0xF0 && c <= 0xF4 ? 3
+                                            : 9;
         if (k == 9 || (k > 0 && i + k >= n))
             return 0;
         unsigned cp = k == 0 ? c : c & (0x3F >> k);
@@ -90,7 +91,7 @@ static inline const char *fuzz_tmpdir(void) {
 
 /* Writes data to path (created or truncated). */
 static inline void fuzz_write_file(const char *path, const uint8_t *data,
-                            size_t size) {
+                                   size_t size) {
     FILE *f = fopen(path, "wb");
     if (!f || (size && fwrite(data, 1, size, f) != size) || fclose(f) != 0) {
         perror(path);
@@ -103,8 +104,9 @@ static inline cxs_status fuzz_sink_put(void *ud, cxs_post *post, cxs_err *err) {
     return cxs_index_put(ud, post, &res, err);
 }
 
-/* An index of the sample corpus (data/sample), built once per process in the temporary folder: queries need real posts to reach
- * matching, ranking and snippets. */
+/* An index of the sample corpus (data/sample), built once per process in the
+ * temporary folder: queries need real posts to reach matching, ranking and
+ * snippets. */
 static inline const char *fuzz_sample_db(void) {
     static char db[128];
     if (db[0])
