@@ -220,9 +220,10 @@ async function wikiPage(browser) {
 
 // ---- (c) InstantSearch + instant-meilisearch ----
 
-async function instantSearchPage(browser) {
+async function instantSearchPage(browser, file, tag) {
+  const L = 'InstantSearch ' + file;
   const page = await newPage(browser, 'en-US');
-  await page.goto(PAGES + '/instantsearch.html');
+  await page.goto(PAGES + '/' + file);
   await page.locator('.ais-Hits-item').first().waitFor();
   const input = page.locator('#searchbox .ais-SearchBox-input');
   await typeQuery(input, 'NPS');
@@ -232,18 +233,18 @@ async function instantSearchPage(browser) {
   await page.waitForTimeout(400);
   const hitsText = (await page.locator('.ais-Hits-item').allTextContents()).join('\n');
   const marks = await page.locator('#hits mark').allTextContents();
-  check(marks.some((m) => /nps/i.test(m)), 'InstantSearch: the query is highlighted as <mark>');
-  check(cleanText(hitsText), 'InstantSearch: no escaped tags or raw markers in the text');
+  check(marks.some((m) => /nps/i.test(m)), L + ': the query is highlighted as <mark>');
+  check(cleanText(hitsText), L + ': no escaped tags or raw markers in the text');
   const stats = await page.locator('#stats').textContent();
-  await shot(page, 'c-instantsearch');
+  await shot(page, 'c-instantsearch' + tag);
 
   const langs = page.locator('#lang .ais-RefinementList-item');
-  check((await langs.count()) >= 2, 'InstantSearch: the lang facet lists languages');
+  check((await langs.count()) >= 2, L + ': the lang facet lists languages');
   await page.locator('#lang .ais-RefinementList-checkbox').first().check();
   await page.waitForFunction((s) => document.querySelector('#stats').textContent !== s, stats);
   const after = await page.locator('#stats').textContent();
   const num = (s) => Number((s.match(/([\d,]+) result/) || [0, '0'])[1].replace(/,/g, ''));
-  check(num(after) > 0 && num(after) < num(stats), `InstantSearch: a facet narrows the results (${stats} -> ${after})`);
+  check(num(after) > 0 && num(after) < num(stats), `${L}: a facet narrows the results (${stats} -> ${after})`);
 
   // A searchable facet list asks POST /indexes/posts/facet-search, within
   // the current query and filters (NPS in Russian: two channels).
@@ -254,39 +255,49 @@ async function instantSearchPage(browser) {
   await page.waitForFunction(() =>
     [...document.querySelectorAll('#channel .ais-RefinementList-labelText')]
       .map((e) => e.textContent).join(',') === 'klientskiy_put');
-  check(true, 'InstantSearch: the searchable facet list finds a channel');
+  check(true, L + ': the searchable facet list finds a channel');
   await page.locator('#channel .ais-SearchBox-input').fill('');
 
   await page.locator('#lang .ais-RefinementList-checkbox').first().uncheck();
+  // sortBy "posts:date:desc" asks sort: ["date:desc"]
+  await page.locator('#sort select').selectOption('posts:date:desc');
+  await page.waitForResponse((r) => r.url().endsWith('/multi-search'));
+  await page.waitForTimeout(300);
+  const dates = (await page.locator('#hits .meta').allTextContents())
+    .map((m) => (m.match(/\d{4}-\d\d-\d\d/) || [''])[0]);
+  check(dates.length > 1 && dates.every((d, i) => i === 0 || d <= dates[i - 1]),
+        L + ': sortBy newest first: ' + dates.join(' '));
+  await page.locator('#sort select').selectOption('posts');
   await typeQuery(input, 'alert');
   await page.waitForFunction(() => document.querySelector('#hits').textContent.includes('alert(1)'));
-  await checkXss(page, 'InstantSearch', page.locator('.ais-Hits-item'));
-  await shot(page, 'e-instantsearch-xss');
-  check(page.errors.length === 0, 'InstantSearch: no script errors ' + page.errors.join('; '));
+  await checkXss(page, L, page.locator('.ais-Hits-item'));
+  await shot(page, 'e-instantsearch-xss' + tag);
+  check(page.errors.length === 0, L + ': no script errors ' + page.errors.join('; '));
   await page.context().close();
 }
 
 // ---- (d) docs-searchbar.js ----
 
-async function docsSearchBarPage(browser) {
+async function docsSearchBarPage(browser, file, tag) {
+  const L = 'docs-searchbar ' + file;
   const page = await newPage(browser, 'en-US');
-  await page.goto(PAGES + '/docs-searchbar.html');
+  await page.goto(PAGES + '/' + file);
   const input = page.locator('#search-bar-input');
   await typeQuery(input, 'NPS');
   await page.locator('.dsb-suggestion').first().waitFor();
   await page.locator('.docs-searchbar-suggestion--highlight').first().waitFor();
   const text = (await page.locator('.dsb-suggestion').allTextContents()).join('\n');
   const hl = await page.locator('.docs-searchbar-suggestion--highlight').allTextContents();
-  check(hl.some((m) => /nps/i.test(m)), 'docs-searchbar: the query is highlighted as an element');
-  check(cleanText(text), 'docs-searchbar: no escaped tags in the text');
-  await shot(page, 'd-docs-searchbar');
+  check(hl.some((m) => /nps/i.test(m)), L + ': the query is highlighted as an element');
+  check(cleanText(text), L + ': no escaped tags in the text');
+  await shot(page, 'd-docs-searchbar' + tag);
 
   await typeQuery(input, 'alert');
   await page.waitForFunction(() =>
     [...document.querySelectorAll('.dsb-suggestion')].some((e) => e.textContent.includes('alert(1)')));
-  await checkXss(page, 'docs-searchbar', page.locator('.dsb-suggestion'));
-  await shot(page, 'e-docs-searchbar-xss');
-  check(page.errors.length === 0, 'docs-searchbar: no script errors ' + page.errors.join('; '));
+  await checkXss(page, L, page.locator('.dsb-suggestion'));
+  await shot(page, 'e-docs-searchbar-xss' + tag);
+  check(page.errors.length === 0, L + ': no script errors ' + page.errors.join('; '));
   await page.context().close();
 }
 
@@ -317,8 +328,12 @@ const browser = await chromium.launch({
 try {
   await scenario(browser, 'search page', searchPage);
   await scenario(browser, 'wiki widget', wikiPage);
-  await scenario(browser, 'InstantSearch', instantSearchPage);
-  await scenario(browser, 'docs-searchbar', docsSearchBarPage);
+  for (const [tag, prefix] of [['', ''], ['-docs-example', 'doc-']]) {
+    await scenario(browser, 'InstantSearch' + tag,
+                   (b) => instantSearchPage(b, prefix + 'instantsearch.html', tag));
+    await scenario(browser, 'docs-searchbar' + tag,
+                   (b) => docsSearchBarPage(b, prefix + 'docs-searchbar.html', tag));
+  }
 } finally {
   await browser.close();
   server.close();

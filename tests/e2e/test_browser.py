@@ -16,9 +16,16 @@ Facts that shaped it:
   file into the build folder (CXS_BUILD_DIR/browser), not the source tree,
   so two build folders never race on one node_modules; the install is
   reused while the lock file is unchanged.
+- The complete example pages of docs/embedding.md (marked
+  "<!-- example: NAME -->") are run too, as doc-NAME, with the daemon's
+  address for http://127.0.0.1:8080 and the npm packages' files for their
+  CDN URLs, whose versions must be the ones in package.json: so the pages
+  readers copy are the pages tested.
 - Screenshots go to CXS_BUILD_DIR/browser-artifacts/*.png.
 """
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -58,6 +65,36 @@ def need_tools():
         skip("node and npm are needed to drive Chromium (playwright-core)")
 
 
+CDN = re.compile(r'https://cdn\.jsdelivr\.net/npm/((?:@[^/@"]+/)?[^/@"]+)@'
+                 r'([^/"]+)/[^"\s]*/([^/"\s]+)"')
+
+
+def doc_examples():
+    """The example pages of docs/embedding.md, made to run locally."""
+    with open(os.path.join(SOURCE_DIR, "docs", "embedding.md"),
+              encoding="utf-8") as f:
+        doc = f.read()
+    with open(os.path.join(BROWSER_SRC, "package.json")) as f:
+        versions = json.load(f)["devDependencies"]
+    pages = {}
+    for m in re.finditer(r"<!-- example: ([a-z-]+\.html)[^\n]*\n```html\n"
+                         r"(.*?)\n```", doc, re.S):
+        name, page = m.group(1), m.group(2)
+        for pkg, ver, _ in CDN.findall(page):
+            if versions.get(pkg) != ver:
+                print("FAIL: docs/embedding.md %s loads %s@%s but the tests "
+                      "use %s" % (name, pkg, ver, versions.get(pkg)))
+                sys.exit(1)
+        page = CDN.sub(r'/vendor/\3"', page)
+        pages["doc-" + name] = page.replace("http://127.0.0.1:8080",
+                                            "{{CXS}}")
+    if len(pages) < 2:
+        print("FAIL: docs/embedding.md: the marked example pages are "
+              "missing (found %s)" % sorted(pages))
+        sys.exit(1)
+    return pages
+
+
 def up_to_date(lock):
     stamp = os.path.join(WORK, "node_modules", ".package-lock.json")
     return (os.path.exists(stamp) and
@@ -72,6 +109,10 @@ def prepare():
     shutil.rmtree(os.path.join(WORK, "pages"), ignore_errors=True)
     shutil.copytree(os.path.join(BROWSER_SRC, "pages"),
                     os.path.join(WORK, "pages"))
+    for name, page in doc_examples().items():
+        with open(os.path.join(WORK, "pages", name), "w",
+                  encoding="utf-8") as f:
+            f.write(page)
     if up_to_date(os.path.join(BROWSER_SRC, "package-lock.json")):
         return
     p = subprocess.run(["npm", "ci", "--no-audit", "--no-fund",
