@@ -1,8 +1,13 @@
 /*
  * index.c - posts in, ranked and highlighted posts out (see index.h).
  *
- * Layout of a post in Xapian (terms.h): its text analyzed into positional
- * terms of four classes (exact, accent-free, lemma, stem), boolean terms
+ * Layout of a post in Xapian (terms.h): its text analyzed into terms of
+ * four classes (exact, accent-free, lemma, stem). Positions, the costliest
+ * part of an index to write and store, are kept for exact forms and lemmas
+ * only: phrases match inflected forms through lemmas. A lemma, stem or
+ * accent-free form equal to the word's exact form is not stored at all:
+ * the query side also looks such variants up as exact terms, so the exact
+ * term stands for them. Together this halves the postings. Boolean terms
  * for id, channel, author, language, year, tags and text hash, values for
  * sorting and facets, and the post's JSON as document data, so a hit is
  * returned without a second lookup.
@@ -153,6 +158,9 @@ static int doc_term_cb(void *ud, cxs_term_kind kind, const char *term,
                        size_t len, const cxs_token *tok) {
     doc_build *b = ud;
     cxs_buf *t = &b->ix->term;
+    if (kind != CXS_TERM_EXACT && kind != CXS_TERM_TAG && len == tok->form_len &&
+        memcmp(term, tok->form, len) == 0)
+        return 0; /* the exact term stands for it (see layout above) */
     cxs_buf_reset(t);
     b->rc = cxs_buf_appends(t, cxs_terms_prefix(kind));
     if (b->rc == CXS_OK)
@@ -164,6 +172,8 @@ static int doc_term_cb(void *ud, cxs_term_kind kind, const char *term,
         b->max_pos = pos;
     if (kind == CXS_TERM_TAG)
         b->rc = cxs_xdoc_term(b->doc, t->data, t->len, 0);
+    else if (kind == CXS_TERM_STEM || kind == CXS_TERM_ASCII)
+        b->rc = cxs_xdoc_term(b->doc, t->data, t->len, 1);
     else
         b->rc = cxs_xdoc_posting(b->doc, t->data, t->len, pos, 1);
     if (b->rc == CXS_OK && kind == CXS_TERM_EXACT && len == tok->form_len &&

@@ -54,10 +54,9 @@ typedef struct term_build {
     cxs_status st;
 } term_build;
 
-static int on_term(void *ud, cxs_term_kind kind, const char *term, size_t len,
-                   const cxs_token *tok) {
-    term_build *b = ud;
-    (void)tok;
+/* Appends prefix + term to the token's terms, in class kind. */
+static int push_term(term_build *b, cxs_term_kind kind, const char *pfx,
+                     const char *term, size_t len) {
     if (b->q->nterms >= CXS_QMAX_TERMS || len == 0)
         return 0;
     if (b->q->nterms == b->cap) {
@@ -70,7 +69,6 @@ static int on_term(void *ud, cxs_term_kind kind, const char *term, size_t len,
         b->q->terms = t;
         b->cap = cap;
     }
-    const char *pfx = cxs_terms_prefix(kind);
     size_t plen = strlen(pfx);
     char *s = malloc(plen + len + 1);
     if (!s) {
@@ -81,8 +79,30 @@ static int on_term(void *ud, cxs_term_kind kind, const char *term, size_t len,
     memcpy(s + plen, term, len);
     s[plen + len] = '\0';
     b->q->terms[b->q->nterms++] = (cxs_qterm){kind, s, plen + len};
+    return 0;
+}
+
+/* Whether the token already looks term[0..len) up unprefixed. */
+static int has_term(const cxs_qtok *q, const char *term, size_t len) {
+    for (size_t i = 0; i < q->nterms; i++)
+        if (q->terms[i].len == len && memcmp(q->terms[i].s, term, len) == 0)
+            return 1;
+    return 0;
+}
+
+static int on_term(void *ud, cxs_term_kind kind, const char *term, size_t len,
+                   const cxs_token *tok) {
+    (void)tok;
+    term_build *b = ud;
     if (kind == CXS_TERM_LEMMA)
         b->q->has_lemma = 1;
+    if (push_term(b, kind, cxs_terms_prefix(kind), term, len))
+        return 1;
+    /* The index stores no variant equal to a word's exact form (index.c),
+     * so each variant is also looked up as an exact term, in its class. */
+    if (kind != CXS_TERM_EXACT && kind != CXS_TERM_TAG &&
+        !has_term(b->q, term, len))
+        return push_term(b, kind, CXS_PFX_EXACT, term, len);
     return 0;
 }
 
