@@ -27,6 +27,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -147,6 +148,13 @@ def main():
         if h.proc.poll() is not None:
             print("FAIL: cxsearchd died: " + h.daemon_log())
             rc = 1
+        else:
+            h.proc.send_signal(signal.SIGTERM)
+            code = h.proc.wait(20)
+            log = h.daemon_log()
+            if code != 0 or "Sanitizer" in log or "runtime error" in log:
+                print("FAIL: cxsearchd exit %r: %s" % (code, log[-2000:]))
+                rc = 1
     print("screenshots: " + ARTIFACTS)
     sys.exit(rc)
 
