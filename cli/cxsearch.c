@@ -25,12 +25,13 @@ static void usage(FILE *f) {
     fputs("usage:\n"
           "  cxsearch index --db DIR [--format F] [--dry-run] [--batch N] "
           "[--quiet]\n"
-          "        [--channel NAME] PATH...\n"
+          "        [--channel NAME] [--jobs N] PATH...\n"
           "        PATH: files, folders, or - for JSON Lines on stdin\n"
           "        F: auto (default), jsonl, text, tg-json, tg-html, "
           "scraped\n"
           "        NAME: the channel's username for Telegram exports "
           "(ids become NAME/<message id>)\n"
+          "        N: threads analyzing posts (default: one per core)\n"
           "  cxsearch search --db DIR [--json] [--limit N] [--offset N]\n"
           "        [--sort relevance|date|-date] QUERY...\n"
           "  cxsearch dump --db DIR        every post as JSON Lines\n"
@@ -109,13 +110,7 @@ static cxs_status sink(void *ud, cxs_post *post, cxs_err *err) {
         free(s);
         return CXS_OK;
     }
-    cxs_put_result res;
-    cxs_status rc = cxs_index_put(r->ix, post, &res, err);
-    if (rc == CXS_OK)
-        *(res == CXS_PUT_ADDED     ? &r->added
-          : res == CXS_PUT_UPDATED ? &r->updated
-                                   : &r->unchanged) += 1;
-    return rc;
+    return cxs_index_put_async(r->ix, post, err);
 }
 
 static void summary(const import_run *r, const cxs_import_stats *st) {
@@ -144,7 +139,7 @@ static int import_paths(import_run *r, cxs_import_opts *opts, char **paths,
         }
     }
     if (r->ix && cxs_index_commit(r->ix, &err) != CXS_OK) {
-        fprintf(stderr, "cxsearch: commit: %s\n", err.msg);
+        fprintf(stderr, "cxsearch: %s\n", err.msg);
         return 1;
     }
     return 0;
@@ -156,14 +151,19 @@ static int cmd_index(const char *db, int argc, char **argv) {
                                        {"batch", 1, 0, 'b'},
                                        {"quiet", 0, 0, 'q'},
                                        {"channel", 1, 0, 'c'},
+                                       {"jobs", 1, 0, 'j'},
                                        {0, 0, 0, 0}};
     import_run r = {0};
     cxs_import_opts opts = {0};
     cxs_index_config cfg;
     config_defaults(&cfg);
     int c;
-    while ((c = getopt_long(argc, argv, "f:nb:qc:", lo, NULL)) != -1) {
-        if (c == 'c')
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    cfg.workers = cores > 1 ? (unsigned)cores : 1;
+    while ((c = getopt_long(argc, argv, "f:nb:qc:j:", lo, NULL)) != -1) {
+        if (c == 'j' && atol(optarg) > 0)
+            cfg.workers = (unsigned)atol(optarg);
+        else if (c == 'c')
             opts.channel = optarg;
         else if (c == 'f' && cxs_format_from_name(optarg) >= 0)
             opts.format = (cxs_format)cxs_format_from_name(optarg);
@@ -193,6 +193,8 @@ static int cmd_index(const char *db, int argc, char **argv) {
     opts.progress_ud = &r;
     cxs_import_stats st = {0};
     int rc = import_paths(&r, &opts, argv + optind, argc - optind, &st);
+    if (r.ix)
+        cxs_index_put_counts(r.ix, &r.added, &r.updated, &r.unchanged);
     cxs_index_close(r.ix);
     if (!r.quiet || rc)
         summary(&r, &st);

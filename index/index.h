@@ -36,6 +36,8 @@ typedef struct cxs_index_config {
     double recency_halflife_days; /* 0: 365 */
     size_t max_query_len;    /* bytes; 0: 4096 */
     size_t batch_size;       /* writer: posts per commit; 0: 5000 */
+    unsigned workers;        /* writer: threads preparing posts for
+                                cxs_index_put_async; 0 or 1: none */
 } cxs_index_config;
 
 /* Fills cfg with the defaults. */
@@ -71,6 +73,18 @@ typedef enum cxs_put_result {
  * Changes become visible at the next commit. */
 cxs_status cxs_index_put(cxs_index *ix, cxs_post *post, cxs_put_result *res,
                          cxs_err *err);
+
+/* Like cxs_index_put, but the post is analyzed on one of cfg.workers
+ * threads while the caller goes on; posts are written in the order given.
+ * Takes the post's contents over (the post is left empty). An error of an
+ * earlier post may be returned by a later call or by cxs_index_commit,
+ * which first waits for every submitted post. Counts of added, updated
+ * and unchanged posts: cxs_index_put_counts. */
+cxs_status cxs_index_put_async(cxs_index *ix, cxs_post *post, cxs_err *err);
+
+/* Posts added, updated and left unchanged since the index was opened. */
+void cxs_index_put_counts(const cxs_index *ix, size_t *added, size_t *updated,
+                          size_t *unchanged);
 
 /* Deletes a post by id; CXS_ERR_NOT_FOUND when there is none. */
 cxs_status cxs_index_delete(cxs_index *ix, const char *id, cxs_err *err);

@@ -10,6 +10,34 @@
 #include "index.h"
 #include "xapian_shim.h"
 
+/* Per-thread state for turning posts into Xapian documents (document.c):
+ * an analyzer and scratch buffers reused from post to post. */
+typedef struct cxs_doc_maker {
+    cxs_analyzer *an; /* borrowed */
+    cxs_buf term;     /* prefix + term */
+    cxs_buf data;     /* stored JSON */
+    cxs_buf spell;    /* spelling words, NUL-separated */
+} cxs_doc_maker;
+
+/* A post made ready for the writer: owns everything it points to. */
+typedef struct cxs_prepared {
+    char *idterm; /* "Q" + id */
+    char *data;   /* the stored JSON */
+    size_t data_len;
+    char *spell; /* spelling words, NUL-separated */
+    size_t spell_len;
+    cxs_xdoc *doc;
+} cxs_prepared;
+
+/* Detects the post's language when missing (setting post->lang), and
+ * builds its document. Thread-safe for distinct makers. */
+cxs_status cxs_doc_prepare(cxs_doc_maker *m, cxs_post *post,
+                           cxs_prepared *out, cxs_err *err);
+void cxs_prepared_release(cxs_prepared *p);
+void cxs_doc_maker_release(cxs_doc_maker *m);
+
+typedef struct cxs_pipeline cxs_pipeline;
+
 struct cxs_index {
     cxs_index_config cfg;
     cxs_analyzer *an;
@@ -21,8 +49,23 @@ struct cxs_index {
     size_t npaths;
     size_t pending; /* puts since the last commit */
     cxs_buf term;   /* scratch for prefix + term */
-    cxs_buf data;   /* scratch for stored JSON */
+    cxs_doc_maker maker;      /* for puts on the caller's thread */
+    size_t counts[3];         /* by cxs_put_result */
+    cxs_pipeline *pipe;       /* writer with workers > 1, else NULL */
 };
+
+/* Writes a prepared post (writer thread only): unchanged posts are
+ * skipped, batches committed. */
+cxs_status cxs_index_apply(cxs_index *ix, cxs_prepared *p, cxs_put_result *res,
+                           cxs_err *err);
+
+/* The pipeline (pipeline.c): workers prepare posts, the writer applies
+ * them in submission order. */
+cxs_status cxs_pipeline_start(cxs_index *ix, unsigned workers,
+                              cxs_pipeline **out, cxs_err *err);
+cxs_status cxs_pipeline_submit(cxs_pipeline *pl, cxs_post *post, cxs_err *err);
+cxs_status cxs_pipeline_drain(cxs_pipeline *pl, cxs_err *err);
+void cxs_pipeline_stop(cxs_pipeline *pl);
 
 /* Parses a stored post (document data) into *p. */
 cxs_status cxs_index_decode_post(const char *data, size_t len, cxs_post *p,

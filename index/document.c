@@ -1,0 +1,266 @@
+/*
+ * document.c - a post turned into a Xapian document, ready for the writer.
+ *
+ * Layout of a post in Xapian (terms.h): its text analyzed into terms of
+ * four classes (exact, accent-free, lemma, stem). Positions, the costliest
+ * part of an index to write and store, are kept for exact forms and lemmas
+ * only: phrases match inflected forms through lemmas. A lemma, stem or
+ * accent-free form equal to the word's exact form is not stored at all:
+ * the query side also looks such variants up as exact terms, so the exact
+ * term stands for them. Boolean terms for id, channel, author, language,
+ * year, tags and text hash; values for sorting and facets; the post's JSON
+ * as document data, so a hit is returned without a second lookup.
+ *
+ * Preparing needs no database, only an analyzer, so it runs on any thread
+ * (pipeline.c); the writer then applies prepared documents in order.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dates.h"
+#include "index_internal.h"
+#include "terms.h"
+
+#define TITLE_POS_GAP 100 /* title terms sit after the text's positions */
+
+/* Remembers a word for the spelling table; the writer adds it. */
+static cxs_status add_spelling(cxs_doc_maker *m, const char *w, size_t len) {
+    cxs_status rc = cxs_buf_append(&m->spell, w, len);
+    return rc == CXS_OK ? cxs_buf_appendc(&m->spell, '\0') : rc;
+}
+
+typedef struct doc_build {
+    cxs_doc_maker *m;
+    cxs_xdoc *doc;
+    unsigned pos_base;
+    unsigned max_pos;
+    cxs_status rc;
+} doc_build;
+
+/* A word worth a spelling entry: a plain word of 3+ letters, no digits. */
+static int spelling_worthy(const cxs_token *tok) {
+    if (tok->kind != CXS_TOK_WORD || (tok->flags & CXS_TOKF_STOPWORD) ||
+        (tok->flags & CXS_TOKF_COMPOUND) || tok->form_len < 3)
+        return 0;
+    for (size_t i = 0; i < tok->form_len; i++)
+        if ((tok->form[i] >= '0' && tok->form[i] <= '9') || tok->form[i] == '-')
+            return 0;
+    return 1;
+}
+
+static int doc_term_cb(void *ud, cxs_term_kind kind, const char *term,
+                       size_t len, const cxs_token *tok) {
+    doc_build *b = ud;
+    cxs_buf *t = &b->m->term;
+    if (kind != CXS_TERM_EXACT && kind != CXS_TERM_TAG && len == tok->form_len &&
+        memcmp(term, tok->form, len) == 0)
+        return 0; /* the exact term stands for it (see layout above) */
+    cxs_buf_reset(t);
+    b->rc = cxs_buf_appends(t, cxs_terms_prefix(kind));
+    if (b->rc == CXS_OK)
+        b->rc = cxs_buf_append(t, term, len);
+    if (b->rc != CXS_OK || t->len > 240)
+        return b->rc != CXS_OK;
+    unsigned pos = b->pos_base + tok->pos + 1; /* Xapian positions from 1 */
+    if (pos > b->max_pos)
+        b->max_pos = pos;
+    if (kind == CXS_TERM_TAG)
+        b->rc = cxs_xdoc_term(b->doc, t->data, t->len, 0);
+    else if (kind == CXS_TERM_STEM || kind == CXS_TERM_ASCII)
+        b->rc = cxs_xdoc_term(b->doc, t->data, t->len, 1);
+    else
+        b->rc = cxs_xdoc_posting(b->doc, t->data, t->len, pos, 1);
+    if (b->rc == CXS_OK && kind == CXS_TERM_EXACT && len == tok->form_len &&
+        memcmp(term, tok->form, len) == 0 && spelling_worthy(tok) &&
+        b->pos_base == 0)
+        b->rc = add_spelling(b->m, term, len);
+    return b->rc != CXS_OK;
+}
+
+static cxs_status add_field(cxs_doc_maker *m, cxs_xdoc *doc, const char *prefix,
+                            const char *value) {
+    if (!value || !*value)
+        return CXS_OK;
+    cxs_buf_reset(&m->term);
+    cxs_status rc = cxs_terms_field(prefix, value, &m->term);
+    if (rc == CXS_OK && m->term.len > strlen(prefix))
+        rc = cxs_xdoc_term(doc, m->term.data, m->term.len, 0);
+    return rc;
+}
+
+static cxs_status add_value(cxs_xdoc *doc, unsigned slot, const char *v) {
+    return v && *v ? cxs_xdoc_value(doc, slot, v, strlen(v)) : CXS_OK;
+}
+
+static cxs_status add_dates(cxs_xdoc *doc, const char *date) {
+    char compact[15];
+    time_t t;
+    if (!date || cxs_date_parse(date, compact, &t) < 0)
+        return CXS_OK;
+    char year[5];
+    memcpy(year, compact, 4);
+    year[4] = '\0';
+    cxs_status rc = cxs_xdoc_value(doc, CXS_SLOT_DATE, compact, 14);
+    if (rc == CXS_OK)
+        rc = cxs_xdoc_value(doc, CXS_SLOT_YEAR, year, 4);
+    if (rc == CXS_OK)
+        rc = cxs_xdoc_value_number(doc, CXS_SLOT_TIME, (double)t);
+    if (rc == CXS_OK) {
+        char term[8];
+        memcpy(term, CXS_PFX_YEAR, 2);
+        memcpy(term + 2, year, 5);
+        rc = cxs_xdoc_term(doc, term, 6, 0);
+    }
+    return rc;
+}
+
+static cxs_status add_tags(cxs_doc_maker *m, cxs_xdoc *doc, const cxs_post *p) {
+    cxs_buf joined = CXS_BUF_INIT;
+    cxs_status rc = CXS_OK;
+    for (size_t i = 0; i < p->ntags && rc == CXS_OK; i++) {
+        rc = add_field(m, doc, CXS_PFX_TAG, p->tags[i]);
+        if (rc == CXS_OK && i)
+            rc = cxs_buf_appendc(&joined, '\x1f');
+        if (rc == CXS_OK)
+            rc = cxs_buf_appends(&joined, p->tags[i]);
+    }
+    if (rc == CXS_OK && joined.len)
+        rc = cxs_xdoc_value(doc, CXS_SLOT_TAGS, joined.data, joined.len);
+    cxs_buf_release(&joined);
+    return rc;
+}
+
+static cxs_status add_fields(cxs_doc_maker *m, cxs_xdoc *doc, const cxs_post *p) {
+    char hash[2 + 17];
+    snprintf(hash, sizeof hash, "%s%016llx", CXS_PFX_HASH,
+             cxs_post_text_hash(p->text, strlen(p->text)));
+    cxs_status rc = cxs_xdoc_term(doc, hash, strlen(hash), 0);
+    if (rc == CXS_OK)
+        rc = add_field(m, doc, CXS_PFX_CHANNEL, p->channel);
+    if (rc == CXS_OK)
+        rc = add_field(m, doc, CXS_PFX_AUTHOR, p->author);
+    if (rc == CXS_OK)
+        rc = add_field(m, doc, CXS_PFX_LANG, p->lang);
+    if (rc == CXS_OK)
+        rc = add_value(doc, CXS_SLOT_CHANNEL, p->channel);
+    if (rc == CXS_OK)
+        rc = add_value(doc, CXS_SLOT_AUTHOR, p->author);
+    if (rc == CXS_OK)
+        rc = add_value(doc, CXS_SLOT_LANG, p->lang);
+    if (rc == CXS_OK)
+        rc = add_dates(doc, p->date);
+    if (rc == CXS_OK)
+        rc = add_tags(m, doc, p);
+    return rc;
+}
+
+/* The title is usually the text's first line; index it separately only
+ * when it is not. */
+static int title_in_text(const cxs_post *p) {
+    return !p->title || strstr(p->text, p->title) != NULL;
+}
+
+static cxs_status add_text(cxs_doc_maker *m, cxs_xdoc *doc, const cxs_post *p,
+                           cxs_err *err) {
+    cxs_lang lang = cxs_lang_from_code(p->lang);
+    doc_build b = {m, doc, 0, 0, CXS_OK};
+    cxs_status rc = cxs_analyzer_terms(m->an, p->text, strlen(p->text), lang,
+                                       doc_term_cb, &b, err);
+    if (rc == CXS_OK && b.rc == CXS_OK && !title_in_text(p)) {
+        b.pos_base = b.max_pos + TITLE_POS_GAP;
+        rc = cxs_analyzer_terms(m->an, p->title, strlen(p->title), lang,
+                                doc_term_cb, &b, err);
+    }
+    if (rc == CXS_OK && b.rc != CXS_OK)
+        rc = cxs_err_set(err, b.rc, "cannot add terms of post %s", p->id);
+    return rc;
+}
+
+static cxs_status detect_lang(cxs_doc_maker *m, cxs_post *p) {
+    if (cxs_lang_from_code(p->lang) != CXS_LANG_UNKNOWN)
+        return CXS_OK;
+    cxs_lang l = cxs_analyzer_detect_lang(m->an, p->text, strlen(p->text));
+    if (l == CXS_LANG_UNKNOWN)
+        return CXS_OK;
+    const char *code = cxs_lang_code(l);
+    return cxs_post_set(&p->lang, code, strlen(code));
+}
+
+static cxs_status serialize(cxs_doc_maker *m, const cxs_post *p, cxs_err *err) {
+    json_t *obj = cxs_post_to_json(p);
+    char *s = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+    json_decref(obj);
+    if (!s)
+        return cxs_err_set(err, CXS_ERR_NOMEM, "cannot serialize post %s",
+                           p->id);
+    cxs_buf_reset(&m->data);
+    cxs_status rc = cxs_buf_appends(&m->data, s);
+    free(s);
+    return rc;
+}
+
+static cxs_status build_doc(cxs_doc_maker *m, const cxs_post *p, cxs_xdoc *doc,
+                            cxs_err *err) {
+    cxs_status rc = add_text(m, doc, p, err);
+    if (rc == CXS_OK && (rc = add_fields(m, doc, p)) != CXS_OK)
+        cxs_err_set(err, rc, "cannot add fields of post %s", p->id);
+    if (rc == CXS_OK &&
+        (rc = cxs_xdoc_data(doc, m->data.data, m->data.len)) != CXS_OK)
+        cxs_err_set(err, rc, "cannot store post %s", p->id);
+    return rc;
+}
+
+
+void cxs_doc_maker_release(cxs_doc_maker *m) {
+    cxs_buf_release(&m->term);
+    cxs_buf_release(&m->data);
+    cxs_buf_release(&m->spell);
+}
+
+void cxs_prepared_release(cxs_prepared *p) {
+    free(p->idterm);
+    free(p->data);
+    free(p->spell);
+    cxs_xdoc_free(p->doc);
+    memset(p, 0, sizeof *p);
+}
+
+static cxs_status prepare(cxs_doc_maker *m, cxs_post *post, cxs_prepared *out,
+                          cxs_err *err) {
+    size_t idlen = strlen(post->id);
+    out->idterm = malloc(idlen + 2);
+    out->doc = cxs_xdoc_new();
+    if (!out->idterm || !out->doc)
+        return cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
+    memcpy(out->idterm, CXS_PFX_ID, 1);
+    memcpy(out->idterm + 1, post->id, idlen + 1);
+    cxs_buf_reset(&m->spell);
+    cxs_status rc = detect_lang(m, post);
+    if (rc == CXS_OK)
+        rc = serialize(m, post, err);
+    if (rc == CXS_OK)
+        rc = build_doc(m, post, out->doc, err);
+    if (rc == CXS_OK)
+        rc = cxs_xdoc_term(out->doc, out->idterm, idlen + 1, 0);
+    if (rc != CXS_OK)
+        return rc;
+    out->data_len = m->data.len;
+    out->data = cxs_buf_detach(&m->data);
+    out->spell_len = m->spell.len;
+    out->spell = cxs_buf_detach(&m->spell);
+    return out->data && out->spell
+               ? CXS_OK
+               : cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
+}
+
+cxs_status cxs_doc_prepare(cxs_doc_maker *m, cxs_post *post,
+                           cxs_prepared *out, cxs_err *err) {
+    memset(out, 0, sizeof *out);
+    if (!post->id || !post->text)
+        return cxs_err_set(err, CXS_ERR_INVALID, "post without id or text");
+    cxs_status rc = prepare(m, post, out, err);
+    if (rc != CXS_OK)
+        cxs_prepared_release(out);
+    return rc;
+}
