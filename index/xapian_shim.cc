@@ -418,14 +418,21 @@ cxs_status cxs_xdb_doc_terms(cxs_xdb *db, unsigned docid, cxs_xterm_fn fn,
 }
 
 namespace {
+/* Keeps the caller's choice of terms, and only terms other documents
+ * share: a term found in this document alone weighs most in the ESet of a
+ * one-document RSet, yet can find nothing similar. */
 class SkipDecider : public Xapian::ExpandDecider {
   public:
-    explicit SkipDecider(int (*skip)(const char *, size_t)) : skip_(skip) {}
+    SkipDecider(const Xapian::Database &db, int (*skip)(const char *, size_t))
+        : db_(db), skip_(skip) {}
     bool operator()(const std::string &term) const override {
-        return !skip_ || !skip_(term.data(), term.size());
+        if (skip_ && skip_(term.data(), term.size()))
+            return false;
+        return db_.get_termfreq(term) >= 2;
     }
 
   private:
+    const Xapian::Database &db_;
     int (*skip_)(const char *, size_t);
 };
 } // namespace
@@ -437,7 +444,7 @@ cxs_status cxs_xdb_expand(cxs_xdb *db, unsigned docid, size_t nterms,
         Xapian::Enquire enq(db->db);
         Xapian::RSet rset;
         rset.add_document(docid);
-        SkipDecider decider(skip);
+        SkipDecider decider(db->db, skip);
         Xapian::ESet eset = enq.get_eset(nterms, rset, &decider);
         for (Xapian::ESetIterator it = eset.begin(); it != eset.end(); ++it) {
             std::string term = *it;

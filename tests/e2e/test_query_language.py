@@ -157,6 +157,17 @@ def test_sorting(t, q):
     t.check(s == 400, "an unknown sort is a 400")
 
 
+def test_similar(t, q):
+    s, body = q.h.get("/documents/cx_notes_ru/102/similar")
+    got = ids(body)
+    t.check(s == 200 and len(got) >= 3, "similar posts found (%s)" % got)
+    t.check("cx_notes_ru/102" not in got, "similar excludes the post itself")
+    t.check(bool({"cx_notes_ru/101", "cx_notes_ru/103"} & set(got)),
+            "posts on the same subject come back: %s" % got)
+    langs = [x["lang"] for x in body.get("hits", [])]
+    t.check(langs.count("ru") > len(langs) / 2, "mostly the same language")
+
+
 def main():
     t = Checks()
     with Harness() as h:
@@ -170,6 +181,7 @@ def main():
         test_forgiving_and_limits(t, q)
         test_relaxed_suggestion_synonyms(t, q)
         test_sorting(t, q)
+        test_similar(t, q)
     t.done()
 
 
