@@ -72,8 +72,10 @@ def timed(cmd, timeout, ok_codes=(0,), stdout=None, env=None):
                           ((p.stdout or "")[-1500:] + p.stderr[-1500:])))
     m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr)
     rss = int(m.group(1)) / 1024.0 if m else None
-    return {"wall_s": wall, "peak_rss_mb": rss, "code": p.returncode,
-            "stderr": p.stderr}
+    m = re.search(r"Percent of CPU this job got: (\d+)%", p.stderr)
+    cpu = int(m.group(1)) if m else None  # 200 = both cores busy
+    return {"wall_s": wall, "peak_rss_mb": rss, "cpu_percent": cpu,
+            "code": p.returncode, "stderr": p.stderr}
 
 
 def du_bytes(path):

@@ -20,7 +20,7 @@ import time
 import urllib.parse
 
 from common import (BenchError, du_bytes, evict_page_cache, http_get, log,
-                    proc_rss_anon_mb, proc_rss_mb, run, timed)
+                    percentile, proc_rss_anon_mb, proc_rss_mb, run, timed)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -57,7 +57,7 @@ def index(cxsearch, db, corpus, timeout):
     r = timed([cxsearch, "index", "--db", db, "--quiet", corpus], timeout,
               ok_codes=(0, 3))
     out = {"wall_s": r["wall_s"], "peak_rss_mb": r["peak_rss_mb"],
-           "exit_code": r["code"]}
+           "cpu_percent": r["cpu_percent"], "exit_code": r["code"]}
     if r["code"] == 3:
         out["note"] = "some records were skipped: " + r["stderr"][-500:]
     return out
@@ -144,27 +144,52 @@ class Daemon:
         return {"vmrss_mb": proc_rss_mb(self.proc.pid),
                 "rss_anon_mb": proc_rss_anon_mb(self.proc.pid)}
 
-    def hit_rate(self, queries_txt, timeout_s=120):
-        """Share of the queries with at least one hit (a sanity check that
-        the systems answer the same questions), bounded in time."""
-        with open(queries_txt, encoding="utf-8") as f:
-            qs = [q.strip() for q in f if q.strip()]
+    def probe_all(self, queries_tsv, timeout_s=180):
+        """Asks every query once, one at a time: the share with at least
+        one hit (a sanity check that the systems answer the same
+        questions), and latency per query kind (freq, rare, multi, phrase)
+        with how many answers were relaxed to OR or carried a spelling
+        suggestion, which shows where the time goes. Bounded in time."""
+        rows = []
+        with open(queries_tsv, encoding="utf-8") as f:
+            for line in f:
+                parts = line.rstrip("\n").split("\t")
+                if len(parts) >= 3 and parts[2].strip():
+                    rows.append((parts[1], parts[2].strip()))
         hits = asked = bad = 0
+        kinds = {}
         deadline = time.monotonic() + timeout_s
-        for q in qs:
+        for kind, q in rows:
             if time.monotonic() > deadline:
                 break
-            status, body = http_get(self.search_url(q), timeout=10)
+            t0 = time.monotonic()
+            status, body = http_get(self.search_url(q), timeout=30)
+            ms = (time.monotonic() - t0) * 1000.0
             asked += 1
-            if status != 200:
+            k = kinds.setdefault(kind, {"lat": [], "relaxed": 0,
+                                        "suggestion": 0, "with_hits": 0})
+            k["lat"].append(ms)
+            try:
+                doc = json.loads(body) if status == 200 else None
+            except ValueError:
+                doc = None
+            if doc is None:
                 bad += 1
                 continue
-            try:
-                if json.loads(body).get("total", 0) > 0:
-                    hits += 1
-            except ValueError:
-                bad += 1
-        return {"asked": asked, "with_hits": hits, "errors": bad}
+            if doc.get("total", 0) > 0:
+                hits += 1
+                k["with_hits"] += 1
+            k["relaxed"] += 1 if doc.get("relaxed") else 0
+            k["suggestion"] += 1 if doc.get("suggestion") else 0
+        per_kind = {}
+        for kind, k in sorted(kinds.items()):
+            lat = sorted(k.pop("lat"))
+            k.update({"queries": len(lat), "p50_ms": percentile(lat, 50),
+                      "p99_ms": percentile(lat, 99),
+                      "mean_ms": sum(lat) / len(lat)})
+            per_kind[kind] = k
+        return ({"asked": asked, "with_hits": hits, "errors": bad},
+                per_kind)
 
 
 def wrk(port, queries_txt, connections, duration):

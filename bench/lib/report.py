@@ -141,6 +141,8 @@ def table(res):
         if bw(x) else "—")
     row("indexer peak RSS, MB", lambda x: _f(_get(x, "build",
                                                   "peak_rss_mb"), "%.0f"))
+    row("indexer CPU use (200% = 2 cores)", lambda x: _f(_get(
+        x, "build", "cpu_percent"), "%.0f%%"))
     row("index size, MB", lambda x: _f(_get(x, "size", "bytes") / MB
                                        if _get(x, "size", "bytes") else None,
                                        "%.0f"))
@@ -156,7 +158,7 @@ def table(res):
     for c in res["config"]["connections"]:
         row("q/s at %d conn." % c, lambda x: _f(_get(load_at(x, c), "qps"),
                                                 "%.0f"), "qps_%d" % c)
-        row("p50 / p95 / p99 ms at %d" % c, lambda x: " / ".join(
+        row("p50 / p95 / p99 ms at %d (ratio: p99)" % c, lambda x: " / ".join(
             _f(_get(load_at(x, c), k), "%.2f")
             for k in ("p50_ms", "p95_ms", "p99_ms"))
             if load_at(x, c) else "—", "p99_%d" % c)
@@ -173,6 +175,23 @@ def table(res):
     row("queries with hits", lambda x: "%d / %d" % (
         x["hit_rate"]["with_hits"], x["hit_rate"]["asked"])
         if x.get("hit_rate") else "—")
+    return "\n".join(lines)
+
+
+def kinds_table(res):
+    """cxsearch's sequential pass by query kind (where the time goes)."""
+    bk = _get(res, "systems", "cxsearch", "by_kind")
+    if not bk:
+        return ""
+    lines = ["cxsearch, one query at a time, by query kind:", "",
+             "| kind | queries | with hits | relaxed to OR | with spelling "
+             "suggestion | p50 ms | p99 ms | mean ms |",
+             "|---|---|---|---|---|---|---|---|"]
+    for kind, k in bk.items():
+        lines.append("| %s | %d | %d | %d | %d | %s | %s | %s |" % (
+            kind, k["queries"], k["with_hits"], k["relaxed"],
+            k["suggestion"], _f(k["p50_ms"], "%.1f"), _f(k["p99_ms"], "%.1f"),
+            _f(k["mean_ms"], "%.1f")))
     return "\n".join(lines)
 
 
@@ -213,7 +232,7 @@ def markdown(res, json_rel):
         "wrk %s." % (v.get("cxsearch_git"), v.get("xapian"),
                      v.get("postgresql"), v.get("sphinxsearch"),
                      v.get("wrk")),
-        "", table(res), "", targets_table(res)]
+        "", table(res), "", kinds_table(res), "", targets_table(res)]
     if res.get("notes"):
         parts += [""] + ["- " + n for n in res["notes"]]
     return "\n".join(parts)

@@ -76,7 +76,8 @@ class Sphinx:
         self._write_conf()
         log("Sphinx: indexer --all")
         r = timed(["indexer", "--config", self.conf, "--all"], timeout)
-        return {"wall_s": r["wall_s"], "peak_rss_mb": r["peak_rss_mb"]}
+        return {"wall_s": r["wall_s"], "peak_rss_mb": r["peak_rss_mb"],
+                "cpu_percent": r["cpu_percent"]}
 
     def size_bytes(self):
         return sum(du_bytes(os.path.join(self.dir, f)) if os.path.isdir(
