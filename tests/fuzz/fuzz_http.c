@@ -23,11 +23,13 @@
  *
  * Invariants (besides ASan/UBSan in the daemon's threads): an answer
  * comes within 10 s (else abort: a hang); its status is never 5xx; a JSON
- * answer parses (jansson also checks it is valid UTF-8).
+ * answer parses (jansson also checks it is valid UTF-8). libFuzzer's
+ * -timeout runs a SIGALRM timer: socket calls here retry on EINTR.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -86,7 +88,15 @@ static void start_daemon(void) {
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc;
     (void)argv;
+    /* The daemon's threads inherit a mask without SIGALRM, so libFuzzer's
+     * timer only ever interrupts this thread (a real cxsearchd never gets
+     * SIGALRM). */
+    sigset_t alrm, old;
+    sigemptyset(&alrm);
+    sigaddset(&alrm, SIGALRM);
+    pthread_sigmask(SIG_BLOCK, &alrm, &old);
     start_daemon();
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     return 0;
 }
 
@@ -157,10 +167,19 @@ static int connect_daemon(void) {
     sa.sin_family = AF_INET;
     sa.sin_port = htons((unsigned short)g_port);
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    FUZZ_ASSERT(connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0,
-                "connect to the daemon");
+    /* SIGALRM (libFuzzer's -timeout check) would interrupt connect. */
+    sigset_t alrm, old;
+    sigemptyset(&alrm);
+    sigaddset(&alrm, SIGALRM);
+    pthread_sigmask(SIG_BLOCK, &alrm, &old);
+    int rc = connect(fd, (struct sockaddr *)&sa, sizeof sa);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    FUZZ_ASSERT(rc == 0, "connect to the daemon");
     return fd;
 }
+
+/* Why the last exchange ended: 0 (orderly close) or recv's errno. */
+static int g_recv_errno;
 
 /* Sends req and reads the answer until the daemon closes. */
 static void exchange(const cxs_buf *req, cxs_buf *ans) {
@@ -168,6 +187,8 @@ static void exchange(const cxs_buf *req, cxs_buf *ans) {
     size_t off = 0;
     while (off < req->len) {
         ssize_t w = send(fd, req->data + off, req->len - off, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
         if (w <= 0)
             break; /* the daemon may answer (413) and close early */
         off += (size_t)w;
@@ -175,18 +196,26 @@ static void exchange(const cxs_buf *req, cxs_buf *ans) {
     char chunk[16384];
     for (;;) {
         ssize_t r = recv(fd, chunk, sizeof chunk, 0);
+        if (r < 0 && errno == EINTR)
+            continue; /* libFuzzer's -timeout alarm (SIGALRM) */
         if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             FUZZ_ASSERT(0, "the daemon answers within 10 s");
-        if (r <= 0)
+        if (r <= 0) {
+            g_recv_errno = r < 0 ? errno : 0;
             break;
+        }
         FUZZ_ASSERT(ans->len + (size_t)r <= MAX_ANSWER, "answer size");
         append(ans, chunk, (size_t)r);
     }
     close(fd);
 }
 
-static void check_answer(const cxs_buf *ans, int head) {
+static void check_answer(const cxs_buf *req, const cxs_buf *ans, int head) {
     const char *a = ans->data ? ans->data : "";
+    if (ans->len < 12)
+        fprintf(stderr, "no answer (%zu bytes; %s) to:\n%.*s\n", ans->len,
+                g_recv_errno ? strerror(g_recv_errno) : "closed",
+                (int)(req->len < 2000 ? req->len : 2000), req->data);
     FUZZ_ASSERT(ans->len >= 12 && strncmp(a, "HTTP/1.", 7) == 0,
                 "an HTTP answer");
     int status = atoi(a + 9);
@@ -254,7 +283,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     cxs_buf_init(&ans, 0);
     build_request(&req, opt, t, tn, body, bn);
     exchange(&req, &ans);
-    check_answer(&ans, strcmp(METHODS[opt & 7], "HEAD") == 0);
+    check_answer(&req, &ans, strcmp(METHODS[opt & 7], "HEAD") == 0);
     cxs_buf_release(&req);
     cxs_buf_release(&ans);
     return 0;

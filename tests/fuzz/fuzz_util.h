@@ -15,10 +15,12 @@
 #ifndef CXS_FUZZ_UTIL_H
 #define CXS_FUZZ_UTIL_H
 
+#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "analyzer.h"
@@ -75,18 +77,40 @@ static inline cxs_analyzer *fuzz_analyzer(void) {
     return a;
 }
 
-/* A fresh private folder for this process's temporary files. */
+static inline int fuzz_rm_entry(const char *path, const struct stat *sb,
+                                int flag, struct FTW *ftw) {
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    remove(path); /* best effort: a leftover file is harmless */
+    return 0;
+}
+
+/* The folder of this process, removed at a normal exit (libFuzzer exits
+ * normally at -max_total_time; after a crash scripts/fuzz removes the
+ * folder it gave in CXS_FUZZ_TMP). */
+static char fuzz_dir_[256];
+
+static inline void fuzz_cleanup(void) {
+    if (fuzz_dir_[0])
+        nftw(fuzz_dir_, fuzz_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* A fresh private folder for this process's temporary files, under
+ * $CXS_FUZZ_TMP, else /dev/shm, else /tmp. */
 static inline const char *fuzz_tmpdir(void) {
-    static char dir[64];
-    if (!dir[0]) {
-        const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-        snprintf(dir, sizeof dir, "%s/cxs-fuzz-XXXXXX", base);
-        if (!mkdtemp(dir)) {
+    if (!fuzz_dir_[0]) {
+        const char *base = getenv("CXS_FUZZ_TMP");
+        if (!base || !*base)
+            base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+        snprintf(fuzz_dir_, sizeof fuzz_dir_, "%s/cxs-fuzz-XXXXXX", base);
+        if (!mkdtemp(fuzz_dir_)) {
             perror("fuzz: mkdtemp");
             abort();
         }
+        atexit(fuzz_cleanup);
     }
-    return dir;
+    return fuzz_dir_;
 }
 
 /* Writes data to path (created or truncated). */
