@@ -692,11 +692,8 @@ static void test_jsonl_speed(void) {
     CHECK_INT(n, lines);
     fprintf(stderr, "jsonl: %.1f MB in %.3f s = %.0f MB/s\n",
             (double)sb.st_size / 1e6, s, mbs);
-    /* The bar (well over 50 MB/s) holds for optimized builds; Debug and
-     * sanitizer builds only report the figure. */
-#if defined(__OPTIMIZE__) && !defined(__SANITIZE_ADDRESS__)
-    CHECK_MSG(mbs > 50, "%.0f MB/s", mbs);
-#endif
+    /* Only reported: tests make no timed assertions (a loaded machine
+     * would fail them); speed is measured by bench/. */
     unlink(path);
 }
 
