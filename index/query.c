@@ -54,6 +54,9 @@ typedef struct group {
 enum { C_EXACT, C_ASCII, C_LEMMA, C_STEM, NCLASSES };
 enum { FV_CHANNEL, FV_AUTHOR, FV_LANG, FV_TAG, NFV };
 
+/* Words considered for the proximity boost: the first few carry it. */
+#define PROX_MAX 8
+
 typedef struct builder {
     double w[NCLASSES], wsyn;
     int keep_stop; /* the query is only stopwords: keep them */
@@ -68,6 +71,9 @@ typedef struct builder {
     /* Top-level clauses that are synonym spans: their words are relaxed
      * too, as they would be without the synonym table. */
     unsigned char span_clause[CXS_QMAX_LEXEMES];
+    /* The positive free words, in order, for the proximity boost. */
+    const cxs_qtok *prox[PROX_MAX];
+    size_t nprox;
 } builder;
 
 static void sv_free(strvec *s) {
@@ -279,8 +285,12 @@ static cxs_qnode *word_node(builder *b, const cxs_qlexeme *x) {
     cxs_qnode *all = nnew(b, CXS_Q_AND);
     for (size_t i = 0; all && i < x->text.n; i++) {
         const cxs_qtok *k = &x->text.toks[i];
-        if (cxs_qtok_is_key(k) && !dropped(b, k))
-            nadd(b, all, unit_node(b, &x->text, k));
+        if (!cxs_qtok_is_key(k) || dropped(b, k))
+            continue;
+        nadd(b, all, unit_node(b, &x->text, k));
+        if (b->collect && !(k->flags & CXS_TOKF_COMPOUND) &&
+            b->nprox < PROX_MAX)
+            b->prox[b->nprox++] = k;
     }
     cxs_qnode *n = collapse(all);
     if (n && b->collect)
@@ -632,6 +642,42 @@ static size_t relax(const builder *b, cxs_qnode *rel) {
     return units;
 }
 
+/* Ranks posts up where the query's words stand together: in order and
+ * adjacent (weight 1), or within a few words of each other (0.5). NULL
+ * for fewer than two words. */
+static cxs_qnode *proximity(builder *b) {
+    if (b->nprox < 2)
+        return NULL;
+    int collect = b->collect;
+    b->collect = 0; /* the words' terms are recorded already */
+    cxs_qnode *ph = nnew(b, CXS_Q_PHRASE), *near = nnew(b, CXS_Q_NEAR);
+    for (size_t i = 0; i < b->nprox; i++) {
+        nadd(b, ph, pos_or(b, b->prox[i]));
+        nadd(b, near, pos_or(b, b->prox[i]));
+    }
+    b->collect = collect;
+    if (ph)
+        ph->window = (unsigned)b->nprox;
+    if (near)
+        near->window = 2 * (unsigned)b->nprox + 2;
+    cxs_qnode *any = nnew(b, CXS_Q_OR);
+    nadd(b, any, nscale(b, ph, 1.0));
+    nadd(b, any, nscale(b, near, 0.5));
+    return any;
+}
+
+/* q ranked up by boost (both taken over; boost may be NULL). */
+static cxs_qnode *boosted(builder *b, cxs_qnode *q, cxs_qnode *boost) {
+    if (!q || !boost) {
+        cxs_qnode_free(boost);
+        return q;
+    }
+    cxs_qnode *m = nnew(b, CXS_Q_AND_MAYBE);
+    nadd(b, m, q);
+    nadd(b, m, boost);
+    return m;
+}
+
 /* Builds strict and relaxed from the top group and the filters. */
 static void finish(builder *b, group *top, cxs_query *out) {
     cxs_qnode *f = filters_node(b), *rel = NULL;
@@ -649,7 +695,15 @@ static void finish(builder *b, group *top, cxs_query *out) {
     cxs_qnode *f2 = rel && f ? cxs_qnode_clone(f) : NULL;
     if ((rel && top->excl && !ex2) || (rel && f && !f2))
         b->st = CXS_ERR_NOMEM;
-    cxs_qnode *strict = with_excl(b, collapse(top->clauses), top->excl);
+    cxs_qnode *prox = proximity(b);
+    if (rel && prox) {
+        cxs_qnode *p2 = cxs_qnode_clone(prox);
+        if (!p2)
+            b->st = CXS_ERR_NOMEM;
+        rel = boosted(b, rel, p2);
+    }
+    cxs_qnode *strict =
+        with_excl(b, boosted(b, collapse(top->clauses), prox), top->excl);
     top->clauses = top->excl = NULL;
     if (f && strict) {
         cxs_qnode *fl = nnew(b, CXS_Q_FILTER);
