@@ -155,6 +155,9 @@ static cxs_status compare_stored(cxs_index *ix, const cxs_prepared *p,
 
 static cxs_status commit_now(cxs_index *ix, cxs_err *err);
 
+/* Commits of at least this many posts add only repeated spelling words. */
+#define SPELLING_BATCH 100
+
 /* Adds the prepared document's spelling words (NUL-separated). */
 static cxs_status add_spellings(cxs_index *ix, const cxs_prepared *p,
                                 cxs_err *err) {
@@ -255,6 +258,9 @@ static cxs_status commit_now(cxs_index *ix, cxs_err *err) {
     cxs_status rc = CXS_OK;
     if (ix->pending)
         rc = cxs_xwdb_set_metadata(ix->wr, "cxs.last_update", now, err);
+    /* A batch of many posts (an import) keeps only repeated words for
+     * spelling; a few posts (the API) keep every word. */
+    cxs_xwdb_set_spelling_min(ix->wr, ix->pending >= SPELLING_BATCH ? 2 : 1);
     if (rc == CXS_OK)
         rc = cxs_xwdb_commit(ix->wr, err);
     if (rc == CXS_OK)

@@ -231,7 +231,12 @@ static cxs_status suggest_spelling(cxs_index *ix, const cxs_query *q,
         cxs_buf_reset(&word);
         cxs_buf_reset(&fix);
         rc = cxs_terms_field("", q->words[i], &word);
+        unsigned long long freq = 0;
         if (rc == CXS_OK && word.len >= 3)
+            rc = cxs_xdb_termfreq(ix->rd, word.data, word.len, &freq, err);
+        /* A word the index holds is not misspelled; looking a correction
+         * up costs far more than the search itself. */
+        if (rc == CXS_OK && word.len >= 3 && freq == 0)
             rc = cxs_xdb_spelling(ix->rd, word.data, word.len, &fix, err);
         if (rc == CXS_OK && i)
             rc = cxs_buf_appendc(&sugg, ' ');
@@ -266,8 +271,6 @@ static cxs_status run(cxs_index *ix, const cxs_search_req *req,
     return rc;
 }
 
-/* Few matches make a spelling suggestion worth its lookups. */
-#define SUGGEST_BELOW 3
 
 static cxs_status search_parsed(cxs_index *ix, const cxs_search_req *req,
                                 const cxs_query *q, cxs_search_res *res,
@@ -289,7 +292,8 @@ static cxs_status search_parsed(cxs_index *ix, const cxs_search_req *req,
         take_facets(req, &xr, res);
         rc = make_hits(ix, req, q, &xr, res, err);
     }
-    if (rc == CXS_OK && (res->relaxed || res->total < SUGGEST_BELOW))
+    /* Only a query that matched nothing whole gets a did-you-mean. */
+    if (rc == CXS_OK && (res->relaxed || res->total == 0))
         rc = suggest_spelling(ix, q, &res->suggestion, err);
     cxs_xresult_release(&xr);
     return rc;

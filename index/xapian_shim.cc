@@ -22,12 +22,22 @@
 struct cxs_xdb {
     Xapian::Database db;                 /* all shards, searched as one */
     std::vector<Xapian::Database> shards; /* each alone, for revisions */
+    /* Spelling corrections already looked up: Xapian's lookup reads the
+     * word lists of every fragment of the word, tens of milliseconds for
+     * a long word in a large table, while users and search-as-you-type
+     * boxes send the same words again. Emptied on a new revision. */
+    std::unordered_map<std::string, std::string> spell_cache;
 };
+
+namespace {
+const size_t SPELL_CACHE_MAX = 4096;
+}
 
 struct cxs_xwdb {
     Xapian::WritableDatabase db;
     bool in_txn = false;
     std::unordered_map<std::string, unsigned> spelling; /* pending counts */
+    unsigned spelling_min = 1; /* occurrences in a commit to be added */
 };
 
 struct cxs_xdoc {
@@ -310,6 +320,8 @@ cxs_status cxs_xdb_reopen(cxs_xdb *db, int *changed, cxs_err *err) {
         bool c = db->db.reopen();
         for (auto &s : db->shards)
             s.reopen();
+        if (c)
+            db->spell_cache.clear();
         if (changed)
             *changed = c;
         return CXS_OK;
@@ -337,6 +349,14 @@ cxs_status cxs_xdb_find(cxs_xdb *db, const char *term, size_t len,
         if (it == db->db.postlist_end(t))
             return cxs_err_set(err, CXS_ERR_NOT_FOUND, "no such document");
         *docid = *it;
+        return CXS_OK;
+    });
+}
+
+cxs_status cxs_xdb_termfreq(cxs_xdb *db, const char *term, size_t len,
+                            unsigned long long *freq, cxs_err *err) {
+    return guard_read(db, err, [&]() -> cxs_status {
+        *freq = db->db.get_termfreq(std::string(term, len));
         return CXS_OK;
     });
 }
@@ -385,8 +405,16 @@ void cxs_xresult_release(cxs_xresult *res) {
 cxs_status cxs_xdb_spelling(cxs_xdb *db, const char *word, size_t len,
                             cxs_buf *out, cxs_err *err) {
     return guard_read(db, err, [&]() -> cxs_status {
-        std::string s = db->db.get_spelling_suggestion(std::string(word, len));
-        return cxs_buf_append(out, s.data(), s.size());
+        std::string w(word, len);
+        auto hit = db->spell_cache.find(w);
+        if (hit == db->spell_cache.end()) {
+            if (db->spell_cache.size() >= SPELL_CACHE_MAX)
+                db->spell_cache.clear();
+            hit = db->spell_cache
+                      .emplace(w, db->db.get_spelling_suggestion(w))
+                      .first;
+        }
+        return cxs_buf_append(out, hit->second.data(), hit->second.size());
     });
 }
 
@@ -602,6 +630,10 @@ cxs_status cxs_xwdb_set_metadata(cxs_xwdb *w, const char *key,
     });
 }
 
+void cxs_xwdb_set_spelling_min(cxs_xwdb *w, unsigned min) {
+    w->spelling_min = min ? min : 1;
+}
+
 cxs_status cxs_xwdb_commit(cxs_xwdb *w, cxs_err *err) {
     return guard(err, [&]() -> cxs_status {
         /* Spelling counts are batched: one table update per word per
@@ -609,7 +641,8 @@ cxs_status cxs_xwdb_commit(cxs_xwdb *w, cxs_err *err) {
         if (!w->spelling.empty()) {
             begin(w);
             for (const auto &kv : w->spelling)
-                w->db.add_spelling(kv.first, kv.second);
+                if (kv.second >= w->spelling_min)
+                    w->db.add_spelling(kv.first, kv.second);
             w->spelling.clear();
         }
         if (w->in_txn) {

@@ -56,6 +56,10 @@ cxs_status cxs_xdb_info_get(cxs_xdb *db, cxs_xdb_info *info, cxs_err *err);
 cxs_status cxs_xdb_find(cxs_xdb *db, const char *term, size_t len,
                         unsigned *docid, cxs_err *err);
 
+/* The number of documents holding term (0 when none). */
+cxs_status cxs_xdb_termfreq(cxs_xdb *db, const char *term, size_t len,
+                            unsigned long long *freq, cxs_err *err);
+
 /* Appends the document's data to out. */
 cxs_status cxs_xdb_data(cxs_xdb *db, unsigned docid, cxs_buf *out,
                         cxs_err *err);
@@ -172,6 +176,12 @@ cxs_status cxs_xwdb_add_spelling(cxs_xwdb *w, const char *word, size_t len,
 
 cxs_status cxs_xwdb_set_metadata(cxs_xwdb *w, const char *key,
                                  const char *value, cxs_err *err);
+
+/* Words seen fewer than min times in a commit are not added to the
+ * spelling table (1 by default). A large import sets 2: words seen once in
+ * thousands of posts are mostly typos and names, and they make every
+ * correction lookup slower. */
+void cxs_xwdb_set_spelling_min(cxs_xwdb *w, unsigned min);
 
 /* Commits all changes since the last commit atomically. */
 cxs_status cxs_xwdb_commit(cxs_xwdb *w, cxs_err *err);
