@@ -317,9 +317,17 @@ void cxs_xdb_close(cxs_xdb *db) {
 
 cxs_status cxs_xdb_reopen(cxs_xdb *db, int *changed, cxs_err *err) {
     return guard(err, [&]() -> cxs_status {
-        bool c = db->db.reopen();
+        /* The shards' revisions tell a real change; reopen()'s own answer
+         * may be true without one. */
+        Xapian::rev before = 0, after = 0;
         for (auto &s : db->shards)
+            before += s.get_revision();
+        db->db.reopen();
+        for (auto &s : db->shards) {
             s.reopen();
+            after += s.get_revision();
+        }
+        bool c = after != before;
         if (c)
             db->spell_cache.clear();
         if (changed)
