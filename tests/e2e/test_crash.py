@@ -12,7 +12,7 @@ them), each equal to its source.
 
 Scale: CI runs 3000 posts and 8 kills (1500 and 5 in a sanitizer build);
 CXS_CRASH_POSTS, CXS_CRASH_KILLS, CXS_CRASH_BATCH (150) and CXS_CRASH_SEED
-change them. The full run of the issue (about 5 minutes):
+change them. The full run of the issue (about 10 minutes on 2 cores):
     CXS_BUILD_DIR=build CXS_CRASH_POSTS=30000 CXS_CRASH_KILLS=20 \
         python3 tests/e2e/test_crash.py
 """
