@@ -168,7 +168,8 @@ static const char *body_after_title(const cxs_post *p) {
 
 static cxs_status make_hit(cxs_index *ix, const cxs_search_req *req,
                            const cxs_query *q, const cxs_xmatch *m,
-                           cxs_hit *hit, cxs_err *err) {
+                           cxs_snippet_cache *cache, cxs_hit *hit,
+                           cxs_err *err) {
     cxs_status rc = cxs_index_decode_post(m->data, m->data_len, &hit->post, err);
     if (rc != CXS_OK)
         return rc;
@@ -177,7 +178,7 @@ static cxs_status make_hit(cxs_index *ix, const cxs_search_req *req,
                         q ? q->hl_prefixes : NULL, q ? q->nhl_prefixes : 0,
                         req->hl_pre ? req->hl_pre : "<mark>",
                         req->hl_post ? req->hl_post : "</mark>",
-                        req->hl_no_escape};
+                        req->hl_no_escape, cache};
     cxs_lang lang = cxs_lang_from_code(hit->post.lang);
     cxs_buf b = CXS_BUF_INIT;
     const char *text = hit->post.text ? hit->post.text : "";
@@ -210,13 +211,15 @@ static cxs_status make_hits(cxs_index *ix, const cxs_search_req *req,
     res->hits = calloc(xr->n ? xr->n : 1, sizeof *res->hits);
     if (!res->hits)
         return cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < xr->n; i++) {
-        cxs_status rc = make_hit(ix, req, q, &xr->m[i], &res->hits[i], err);
+    /* Without a cache (out of memory) snippets are only slower. */
+    cxs_snippet_cache *cache = xr->n > 1 ? cxs_snippet_cache_new() : NULL;
+    cxs_status rc = CXS_OK;
+    for (size_t i = 0; i < xr->n && rc == CXS_OK; i++) {
+        rc = make_hit(ix, req, q, &xr->m[i], cache, &res->hits[i], err);
         res->nhits = i + 1;
-        if (rc != CXS_OK)
-            return rc;
     }
-    return CXS_OK;
+    cxs_snippet_cache_free(cache);
+    return rc;
 }
 
 /* "Did you mean": each free word replaced by the spelling table's best

@@ -17,6 +17,55 @@
 #define MAX_TOKENS 20000
 #define TERM_MAX 300
 
+/* A direct-mapped table of recent word forms: a collision simply replaces
+ * the older entry, so lookups stay O(1) and memory fixed. */
+#define CACHE_SLOTS 1024
+#define CACHE_FORM_MAX 48
+
+typedef struct cache_slot {
+    unsigned char used, lang, len;
+    int match;
+    char form[CACHE_FORM_MAX];
+} cache_slot;
+
+struct cxs_snippet_cache {
+    cache_slot slot[CACHE_SLOTS];
+};
+
+cxs_snippet_cache *cxs_snippet_cache_new(void) {
+    return calloc(1, sizeof(cxs_snippet_cache));
+}
+
+void cxs_snippet_cache_free(cxs_snippet_cache *c) {
+    free(c);
+}
+
+static cache_slot *cache_find(cxs_snippet_cache *c, const cxs_token *tok,
+                              cxs_lang lang, int *hit) {
+    *hit = 0;
+    if (!c || tok->form_len >= CACHE_FORM_MAX)
+        return NULL;
+    unsigned long long h = 1469598103934665603ULL ^ (unsigned)lang;
+    for (size_t i = 0; i < tok->form_len; i++)
+        h = (h ^ (unsigned char)tok->form[i]) * 1099511628211ULL;
+    cache_slot *s = &c->slot[h % CACHE_SLOTS];
+    *hit = s->used && s->lang == (unsigned char)lang &&
+           s->len == tok->form_len &&
+           memcmp(s->form, tok->form, tok->form_len) == 0;
+    return s;
+}
+
+static void cache_put(cache_slot *s, const cxs_token *tok, cxs_lang lang,
+                      int match) {
+    if (!s)
+        return;
+    s->used = 1;
+    s->lang = (unsigned char)lang;
+    s->len = (unsigned char)tok->form_len;
+    memcpy(s->form, tok->form, tok->form_len);
+    s->match = match;
+}
+
 typedef struct span {
     size_t start, end;
     int match; /* index+1 of the matched query term, 0 for none */
@@ -86,11 +135,18 @@ static int token_cb(void *ud, const cxs_token *tok) {
         c->v = v;
         c->cap = cap;
     }
-    c->cur_match = 0;
-    if (c->hl->nterms)
-        cxs_analyzer_expand(c->a, tok, c->lang, term_cb, c);
-    if (!c->cur_match)
-        c->cur_match = prefix_match(c->hl, tok);
+    int cached;
+    cache_slot *slot = cache_find(c->hl->cache, tok, c->lang, &cached);
+    if (cached) {
+        c->cur_match = slot->match;
+    } else {
+        c->cur_match = 0;
+        if (c->hl->nterms)
+            cxs_analyzer_expand(c->a, tok, c->lang, term_cb, c);
+        if (!c->cur_match)
+            c->cur_match = prefix_match(c->hl, tok);
+        cache_put(slot, tok, c->lang, c->cur_match);
+    }
     c->v[c->n++] = (span){tok->start, tok->end, c->cur_match};
     return 0;
 }

@@ -21,6 +21,14 @@
 #include "cxs_buf.h"
 #include "cxs_err.h"
 
+/* Remembers, for one query, whether a word form matched it, so that the
+ * forms repeating across the hits of a page are expanded once. Not
+ * thread-safe; one per search. */
+typedef struct cxs_snippet_cache cxs_snippet_cache;
+
+cxs_snippet_cache *cxs_snippet_cache_new(void); /* NULL on OOM */
+void cxs_snippet_cache_free(cxs_snippet_cache *c); /* NULL allowed */
+
 typedef struct cxs_highlight {
     char *const *terms; /* sorted (strcmp), prefixes included */
     size_t nterms;
@@ -28,6 +36,7 @@ typedef struct cxs_highlight {
     size_t nprefixes;
     const char *pre, *post; /* markers */
     int no_escape;
+    cxs_snippet_cache *cache; /* may be NULL */
 } cxs_highlight;
 
 /* Appends the best passage of about `words` words of text to out, with
