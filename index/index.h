@@ -109,7 +109,7 @@ typedef enum cxs_sort {
 
 typedef struct cxs_search_req {
     const char *q; /* UTF-8; NULL or empty: all posts */
-    size_t q_len;
+    size_t q_len;  /* bytes of q; 0: q is NUL-terminated (strlen) */
     size_t offset, limit;
     cxs_sort sort;
     /* Filters from parameters, each OR-ed within, AND-ed across. */
