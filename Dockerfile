@@ -15,7 +15,7 @@ COPY . .
 RUN BUILD_DIR=/build scripts/build -DCXS_DATA_DIR=/usr/share/cxsearch \
         -DCXS_WEB_DIR=/usr/share/cxsearch/web -DCXS_CONFIG_DIR=/etc/cxsearch \
         -DBUILD_TESTING=OFF \
-    && /build/cxsearch index --db /seed-index data/sample
+    && CXSEARCH_DATA_DIR=/src/stemmers /build/cxsearch index --db /seed-index data/sample
 
 FROM debian:12
 RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
