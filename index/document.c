@@ -7,7 +7,8 @@
  * only: phrases match inflected forms through lemmas. A lemma, stem or
  * accent-free form equal to the word's exact form is not stored at all:
  * the query side also looks such variants up as exact terms, so the exact
- * term stands for them. Boolean terms for id, channel, author, language,
+ * term stands for them. Stems are kept only for words without a lemma.
+ * Boolean terms for id, channel, author, language,
  * year, tags and text hash; values for sorting and facets; the post's JSON
  * as document data, so a hit is returned without a second lookup.
  *
@@ -36,7 +37,26 @@ typedef struct doc_build {
     unsigned pos_base;
     unsigned max_pos;
     cxs_status rc;
+    /* The token (by start and position) that last reported a lemma. */
+    size_t lemma_start;
+    unsigned lemma_pos;
+    int lemma_seen;
 } doc_build;
+
+/* Snowball stems are the fallback for words the dictionary does not know
+ * (issue 3, rule 9): a word with a lemma keeps no stem. The analyzer
+ * reports a word's lemmas before its stem. */
+static int stem_not_needed(doc_build *b, cxs_term_kind kind,
+                           const cxs_token *tok) {
+    if (kind == CXS_TERM_LEMMA) {
+        b->lemma_seen = 1;
+        b->lemma_start = tok->start;
+        b->lemma_pos = tok->pos;
+        return 0;
+    }
+    return kind == CXS_TERM_STEM && b->lemma_seen &&
+           b->lemma_start == tok->start && b->lemma_pos == tok->pos;
+}
 
 /* A word worth a spelling entry: a plain word of 3+ letters, no digits. */
 static int spelling_worthy(const cxs_token *tok) {
@@ -53,6 +73,8 @@ static int doc_term_cb(void *ud, cxs_term_kind kind, const char *term,
                        size_t len, const cxs_token *tok) {
     doc_build *b = ud;
     cxs_buf *t = &b->m->term;
+    if (stem_not_needed(b, kind, tok))
+        return 0;
     if (kind != CXS_TERM_EXACT && kind != CXS_TERM_TAG && len == tok->form_len &&
         memcmp(term, tok->form, len) == 0)
         return 0; /* the exact term stands for it (see layout above) */
@@ -164,7 +186,7 @@ static int title_in_text(const cxs_post *p) {
 static cxs_status add_text(cxs_doc_maker *m, cxs_xdoc *doc, const cxs_post *p,
                            cxs_err *err) {
     cxs_lang lang = cxs_lang_from_code(p->lang);
-    doc_build b = {m, doc, 0, 0, CXS_OK};
+    doc_build b = {m, doc, 0, 0, CXS_OK, 0, 0, 0};
     cxs_status rc = cxs_analyzer_terms(m->an, p->text, strlen(p->text), lang,
                                        doc_term_cb, &b, err);
     if (rc == CXS_OK && b.rc == CXS_OK && !title_in_text(p)) {
