@@ -211,8 +211,12 @@ static cxs_qnode *tok_group(builder *b, const cxs_qtok *t) {
  * position must be a term or an OR of terms). */
 static cxs_qnode *pos_or(builder *b, const cxs_qtok *t) {
     cxs_qnode *any = nnew(b, CXS_Q_OR);
+    /* Only exact forms and lemmas carry positions in the index (index/
+     * document.c): stems and accent-free forms could never satisfy a
+     * phrase, and each extra term costs the matcher a posting list. */
     for (size_t i = 0; any && i < t->nterms; i++)
-        if (t->terms[i].kind != CXS_TERM_TAG)
+        if (t->terms[i].kind == CXS_TERM_EXACT ||
+            t->terms[i].kind == CXS_TERM_LEMMA)
             nadd(b, any, nterm(b, CXS_Q_TERM, t->terms[i].s, t->terms[i].len));
     collect_terms(b, t);
     return collapse(any);
