@@ -61,6 +61,10 @@ typedef struct import_run {
     int dry_run, quiet, tty;
     size_t added, updated, unchanged;
     unsigned long long total_bytes;
+    /* Within a large file the importer reports bytes only at its end: the
+     * posts' own sizes stand in for the bytes read so far. */
+    unsigned long long done_bytes;
+    const cxs_import_stats *st;
     double started, last_draw;
 } import_run;
 
@@ -81,21 +85,33 @@ static void warn_cb(void *ud, const char *file, long line, const char *msg) {
         fprintf(stderr, "%s: %s\n", file, msg);
 }
 
-static void progress_cb(void *ud, const char *file,
-                        const cxs_import_stats *st) {
-    (void)file;
-    import_run *r = ud;
+static void draw(import_run *r, const cxs_import_stats *st) {
     double t = now_s();
     if (!r->tty || r->quiet || t - r->last_draw < 0.2)
         return;
     r->last_draw = t;
     double el = t - r->started > 1e-3 ? t - r->started : 1e-3;
-    double mbs = (double)st->bytes / el / 1e6;
+    unsigned long long done =
+        st->bytes > r->done_bytes ? st->bytes : r->done_bytes;
     fprintf(stderr, "\r\033[K%zu files, %zu posts, %.0f posts/s, %.1f MB/s",
-            st->files_read, st->posts, (double)st->posts / el, mbs);
-    if (r->total_bytes > st->bytes && st->bytes > 0)
+            st->files_read, st->posts, (double)st->posts / el,
+            (double)done / el / 1e6);
+    if (r->total_bytes > done && done > 0)
         fprintf(stderr, ", ETA %.0fs",
-                (double)(r->total_bytes - st->bytes) / ((double)st->bytes / el));
+                (double)(r->total_bytes - done) / ((double)done / el));
+}
+
+static void progress_cb(void *ud, const char *file,
+                        const cxs_import_stats *st) {
+    (void)file;
+    import_run *r = ud;
+    r->done_bytes = st->bytes; /* exact again at each file's end */
+    draw(r, st);
+}
+
+/* Roughly what a post took in its source file, for progress in a file. */
+static unsigned long long post_bytes(const cxs_post *p) {
+    return (p->text ? strlen(p->text) : 0) + 160; /* + the JSON around it */
 }
 
 static cxs_status sink(void *ud, cxs_post *post, cxs_err *err) {
@@ -110,6 +126,9 @@ static cxs_status sink(void *ud, cxs_post *post, cxs_err *err) {
         free(s);
         return CXS_OK;
     }
+    r->done_bytes += post_bytes(post);
+    if (r->st && r->st->posts % 256 == 0)
+        draw(r, r->st);
     return cxs_index_put_async(r->ix, post, err);
 }
 
@@ -192,6 +211,7 @@ static int cmd_index(const char *db, int argc, char **argv) {
     opts.progress = progress_cb;
     opts.progress_ud = &r;
     cxs_import_stats st = {0};
+    r.st = &st;
     int rc = import_paths(&r, &opts, argv + optind, argc - optind, &st);
     if (r.ix)
         cxs_index_put_counts(r.ix, &r.added, &r.updated, &r.unchanged);
