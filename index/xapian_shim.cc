@@ -191,6 +191,10 @@ class RecencySource : public Xapian::ValuePostingSource {
           halflife_(halflife), now_(now) {
         set_maxweight(boost);
     }
+    void init(const Xapian::Database &db) override {
+        Xapian::ValuePostingSource::init(db);
+        set_maxweight(boost_); /* an upper bound lets the matcher skip */
+    }
     double get_weight() const override {
         double t = Xapian::sortable_unserialise(get_value());
         double age = now_ > t ? now_ - t : 0;

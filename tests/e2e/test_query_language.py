@@ -168,6 +168,23 @@ def test_similar(t, q):
     t.check(langs.count("ru") > len(langs) / 2, "mostly the same language")
 
 
+def test_recency_boost(t, h):
+    """recency_boost in the config ranks newer posts up (off by default).
+    The half-life is long because the sample posts are years old."""
+    def first_dates(body):
+        return [utc(x["date"]) for x in body["hits"] if x.get("date")]
+    s, plain = h.get("/search", q="nps", limit=20)
+    h.stop_daemon()
+    h.start_daemon("[search]\nrecency_boost = 1000\nrecency_halflife_days = 3650\n")
+    s, boosted = h.get("/search", q="nps", limit=20)
+    t.check(set(ids(plain)) == set(ids(boosted)),
+            "the boost ranks, it does not filter")
+    dates = first_dates(boosted)
+    t.check(dates and dates[0] == max(dates),
+            "with a strong recency boost the newest match comes first")
+    t.check(first_dates(plain) != dates, "off by default: order differs")
+
+
 def main():
     t = Checks()
     with Harness() as h:
@@ -182,6 +199,7 @@ def main():
         test_relaxed_suggestion_synonyms(t, q)
         test_sorting(t, q)
         test_similar(t, q)
+        test_recency_boost(t, h)
     t.done()
 
 
