@@ -74,6 +74,11 @@ cxs_status cxs_index_open_reader(const char *const *paths, size_t npaths,
             rc = cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
     if (rc == CXS_OK)
         rc = cxs_xdb_open(paths, npaths, &ix->rd, err);
+    if (rc == CXS_ERR_NOT_FOUND && npaths == 1)
+        cxs_err_set(err, rc,
+                    "no index at %s (build one with: cxsearch index --db %s "
+                    "PATH...)",
+                    paths[0], paths[0]);
     if (rc != CXS_OK) {
         cxs_index_close(ix);
         return rc;
