@@ -947,6 +947,31 @@ typedef struct ptable {
     size_t cap;
 } ptable;
 
+/* A table for n keys, at most half full. */
+static cxs_status pt_init(ptable *t, size_t n) {
+    memset(t, 0, sizeof *t);
+    t->cap = 64;
+    while (t->cap < n * 2)
+        t->cap *= 2;
+    t->hash = calloc(t->cap, sizeof *t->hash);
+    t->last = calloc(t->cap, sizeof *t->last);
+    t->count = calloc(t->cap, sizeof *t->count);
+    t->used = calloc(t->cap, 1);
+    t->non = calloc(t->cap, 1);
+    return t->hash && t->last && t->count && t->used && t->non
+               ? CXS_OK
+               : CXS_ERR_NOMEM;
+}
+
+static void pt_release(ptable *t) {
+    free(t->hash);
+    free(t->last);
+    free(t->count);
+    free(t->used);
+    free(t->non);
+    memset(t, 0, sizeof *t);
+}
+
 static size_t pt_slot(const ptable *t, unsigned long long h) {
     size_t i = (size_t)(h ^ (h >> 29)) & (t->cap - 1);
     while (t->used[i] && t->hash[i] != h)
@@ -1025,17 +1050,8 @@ static cxs_status drop_boilerplate(scrape *sc) {
     size_t lines = sc->nnon;
     for (size_t i = 0; i < sc->nposts; i++)
         lines += sc->posts[i].nl;
-    ptable t = {0};
-    t.cap = 64;
-    while (t.cap < lines * 2)
-        t.cap *= 2;
-    t.hash = calloc(t.cap, sizeof *t.hash);
-    t.last = calloc(t.cap, sizeof *t.last);
-    t.count = calloc(t.cap, sizeof *t.count);
-    t.used = calloc(t.cap, 1);
-    t.non = calloc(t.cap, 1);
-    cxs_status rc =
-        t.hash && t.last && t.count && t.used && t.non ? CXS_OK : CXS_ERR_NOMEM;
+    ptable t;
+    cxs_status rc = pt_init(&t, lines);
     para_ud u = {&t, -1, sc};
     if (rc == CXS_OK)
         each_para(sc->nonpost, sc->nnon, count_para, &u);
@@ -1052,28 +1068,15 @@ static cxs_status drop_boilerplate(scrape *sc) {
         if (!has_text(p) && !p->poll)
             p->dropped = true;
     }
-    free(t.hash);
-    free(t.last);
-    free(t.count);
-    free(t.used);
-    free(t.non);
+    pt_release(&t);
     return rc;
 }
 
 /* The same post reached twice in the set (two pages showing it): the
  * later copy is dropped. Keyed by channel/number, else by text. */
 static cxs_status dedupe(scrape *sc) {
-    ptable t = {0};
-    t.cap = 64;
-    while (t.cap < sc->nposts * 2)
-        t.cap *= 2;
-    t.hash = calloc(t.cap, sizeof *t.hash);
-    t.last = calloc(t.cap, sizeof *t.last);
-    t.count = calloc(t.cap, sizeof *t.count);
-    t.used = calloc(t.cap, 1);
-    t.non = calloc(t.cap, 1);
-    cxs_status rc =
-        t.hash && t.last && t.count && t.used && t.non ? CXS_OK : CXS_ERR_NOMEM;
+    ptable t;
+    cxs_status rc = pt_init(&t, sc->nposts);
     cxs_buf b;
     cxs_buf_init(&b, 0);
     for (size_t i = 0; rc == CXS_OK && i < sc->nposts; i++) {
@@ -1106,11 +1109,7 @@ static cxs_status dedupe(scrape *sc) {
         t.hash[s] = h;
     }
     cxs_buf_release(&b);
-    free(t.hash);
-    free(t.last);
-    free(t.count);
-    free(t.used);
-    free(t.non);
+    pt_release(&t);
     return rc;
 }
 

@@ -682,6 +682,19 @@ static cxs_qnode *boosted(builder *b, cxs_qnode *q, cxs_qnode *boost) {
     return m;
 }
 
+/* q restricted by the filter f, which adds no weight (both taken over;
+ * f may be NULL). */
+static cxs_qnode *filtered(builder *b, cxs_qnode *q, cxs_qnode *f) {
+    if (!f || !q) {
+        cxs_qnode_free(f);
+        return q;
+    }
+    cxs_qnode *fl = nnew(b, CXS_Q_FILTER);
+    nadd(b, fl, q);
+    nadd(b, fl, f);
+    return fl;
+}
+
 /* Builds strict and relaxed from the top group and the filters. */
 static void finish(builder *b, group *top, cxs_query *out) {
     cxs_qnode *f = filters_node(b), *rel = NULL;
@@ -709,27 +722,11 @@ static void finish(builder *b, group *top, cxs_query *out) {
     cxs_qnode *strict =
         with_excl(b, boosted(b, collapse(top->clauses), prox), top->excl);
     top->clauses = top->excl = NULL;
-    if (f && strict) {
-        cxs_qnode *fl = nnew(b, CXS_Q_FILTER);
-        nadd(b, fl, strict);
-        nadd(b, fl, f);
-        strict = fl;
-        f = NULL;
-    }
-    cxs_qnode_free(f);
-    out->strict = strict;
-    if (rel) {
-        cxs_qnode *r = with_excl(b, rel, ex2);
-        if (f2 && r) {
-            cxs_qnode *fl = nnew(b, CXS_Q_FILTER);
-            nadd(b, fl, r);
-            nadd(b, fl, f2);
-            r = fl;
-            f2 = NULL;
-        }
+    out->strict = filtered(b, strict, f);
+    if (rel)
+        out->relaxed = filtered(b, with_excl(b, rel, ex2), f2);
+    else
         cxs_qnode_free(f2);
-        out->relaxed = r;
-    }
 }
 
 static void move_vec(strvec *s, char ***v, size_t *n) {
