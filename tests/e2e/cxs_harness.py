@@ -120,6 +120,21 @@ class Harness:
             time.sleep(0.1)
         raise RuntimeError("cxsearchd did not answer /health in 30 s")
 
+    def stop_checked(self, t, what):
+        """SIGTERM; the daemon must exit 0 with no sanitizer report."""
+        if not self.proc:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            rc = None
+        log = self.daemon_log()
+        t.check(rc == 0, "%s: exit status %r" % (what, rc))
+        t.check("Sanitizer" not in log and "runtime error" not in log,
+                "%s: no sanitizer report: %s" % (what, log[-2000:]))
+        self.stop_daemon()
+
     def daemon_log(self):
         with open(self.log_path, encoding="utf-8", errors="replace") as f:
             return f.read()

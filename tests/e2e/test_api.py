@@ -176,20 +176,6 @@ def doc_path(post_id):
     return "/documents/" + urllib.parse.quote(post_id, safe="")
 
 
-def stop_checked(h, what):
-    """SIGTERM; the daemon must exit 0 with no sanitizer report."""
-    if not h.proc:
-        return
-    h.proc.send_signal(signal.SIGTERM)
-    try:
-        rc = h.proc.wait(20)
-    except Exception:  # noqa: BLE001
-        rc = None
-    log = h.daemon_log()
-    t.check(rc == 0, "%s: exit status %r" % (what, rc))
-    t.check("Sanitizer" not in log and "runtime error" not in log,
-            "%s: no sanitizer report: %s" % (what, log[-2000:]))
-    h.stop_daemon()
 
 
 # ---- sections ----
@@ -846,7 +832,7 @@ def check_read_key_mode(h):
         found = "cxweekly/2024-07" in ids(rk.search(q="отток"))
         time.sleep(0.2)
     t.check(found, "SIGHUP: a new synonym takes effect without re-indexing")
-    stop_checked(h, "read-key daemon")
+    h.stop_checked(t, "read-key daemon")
 
 
 def check_reload_and_stop(h, conf_body):
@@ -931,7 +917,7 @@ def check_shards(h):
     r = api.get(doc_path(sid))
     t.check(r.status == 200 and r.body.get("id") == sid,
             "shards: a post of the second shard")
-    stop_checked(h, "shards daemon")
+    h.stop_checked(t, "shards daemon")
 
 
 def check_limits(h):
@@ -962,7 +948,7 @@ def check_limits(h):
     t.check(data in (b"",) or data.startswith(b"HTTP/1.1 4"),
             "slow client dropped: %r" % data[:40])
     t.check(time.time() - t0 < 8, "dropped after connection_timeout")
-    stop_checked(h, "limits daemon")
+    h.stop_checked(t, "limits daemon")
 
 
 def check_seeds(h):
@@ -1009,7 +995,7 @@ def check_seeds(h):
         t.check(sim.status == 200 and pid not in ids(sim),
                 "seeds: similar to %s" % pid)
     t.check(checked > 0, "seeds: some posts checked")
-    stop_checked(h, "seeds daemon")
+    h.stop_checked(t, "seeds daemon")
 
 
 def main():

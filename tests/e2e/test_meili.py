@@ -170,7 +170,7 @@ def test_limits(h):
     s, b = api.search({"hitsPerPage": 1000})
     t.check(len(b["hits"]) == 25 and b["totalPages"] == math.ceil(ALL / 25),
             "hitsPerPage over max_limit is clamped")
-    stop_checked(h, "limits daemon")
+    h.stop_checked(t, "limits daemon")
 
 
 FILTERS = [
@@ -633,7 +633,7 @@ def test_keys_and_uid(h):
     s, b = api.search({}, {"Authorization": "Bearer " + key}, uid="posts")
     t.check(is_meili_error(b, "index_not_found", 404, s),
             "meili_index_uid renames the index: posts is 404")
-    stop_checked(h, "read-key daemon")
+    h.stop_checked(t, "read-key daemon")
 
 
 def test_bad_uid_config(h):
@@ -645,19 +645,6 @@ def test_bad_uid_config(h):
             "a bad meili_index_uid stops the daemon: %r" % r.stderr[-200:])
 
 
-def stop_checked(h, what):
-    if not h.proc:
-        return
-    h.proc.send_signal(signal.SIGTERM)
-    try:
-        rc = h.proc.wait(20)
-    except Exception:  # noqa: BLE001
-        rc = None
-    log = h.daemon_log()
-    t.check(rc == 0, "%s: exit status %r" % (what, rc))
-    t.check("Sanitizer" not in log and "runtime error" not in log,
-            "%s: no sanitizer report: %s" % (what, log[-2000:]))
-    h.stop_daemon()
 
 
 def main():
@@ -674,7 +661,7 @@ def main():
                 fn(api)
             except Exception as e:  # noqa: BLE001
                 t.check(False, "%s raised %r" % (fn.__name__, e))
-        stop_checked(h, "main daemon")
+        h.stop_checked(t, "main daemon")
         for fn in (test_limits, test_keys_and_uid, test_bad_uid_config):
             try:
                 fn(h)
