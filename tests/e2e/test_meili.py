@@ -15,7 +15,6 @@ import datetime
 import json
 import math
 import os
-import signal
 import subprocess
 import sys
 
