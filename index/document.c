@@ -3,8 +3,12 @@
  *
  * Layout of a post in Xapian (terms.h): its text analyzed into terms of
  * four classes (exact, accent-free, lemma, stem). Positions, the costliest
- * part of an index to write and store, are kept for exact forms and lemmas
- * only: phrases match inflected forms through lemmas. A lemma, stem or
+ * part of an index to write and store, are kept for one form per word: its
+ * lemmas when the dictionary knows it under another form, else its exact
+ * form. Phrases match through either (the query side ORs both), so
+ * "путь клиента" finds "пути клиентов" as in PostgreSQL; a second copy of
+ * every position on the inflected form would buy nothing. Stopwords keep
+ * none: phrases check the order of the other words. A lemma, stem or
  * accent-free form equal to the word's exact form is not stored at all:
  * the query side also looks such variants up as exact terms, so the exact
  * term stands for them. Stems are kept only for words without a lemma.
@@ -41,7 +45,40 @@ typedef struct doc_build {
     size_t lemma_start;
     unsigned lemma_pos;
     int lemma_seen;
+    /* The current word's exact form, held back until its lemmas are known:
+     * it takes positions only if no lemma stands in for it. */
+    char pend[256]; /* terms are at most 240 bytes (doc_term_cb) */
+    size_t pend_len;
+    unsigned pend_pos;
+    /* the held word's token, by start and position */
+    size_t pend_tok_start;
+    unsigned pend_tok_pos;
+    int pend_lemma_other; /* a lemma other than the form was stored */
+    int pend_lemma_same;  /* a lemma equal to the form: exact stands for it */
 } doc_build;
+
+/* Adds the held-back exact form, with its position unless a lemma of the
+ * word carries it. */
+static void flush_exact(doc_build *b) {
+    if (!b->pend_len || b->rc != CXS_OK)
+        return;
+    if (b->pend_lemma_other && !b->pend_lemma_same)
+        b->rc = cxs_xdoc_term(b->doc, b->pend, b->pend_len, 1);
+    else
+        b->rc = cxs_xdoc_posting(b->doc, b->pend, b->pend_len, b->pend_pos, 1);
+    b->pend_len = 0;
+}
+
+static void hold_exact(doc_build *b, const char *t, size_t len, unsigned pos,
+                       const cxs_token *tok) {
+    flush_exact(b);
+    memcpy(b->pend, t, len);
+    b->pend_len = len;
+    b->pend_pos = pos;
+    b->pend_tok_start = tok->start;
+    b->pend_tok_pos = tok->pos;
+    b->pend_lemma_other = b->pend_lemma_same = 0;
+}
 
 /* Snowball stems are the fallback for words the dictionary does not know
  * (issue 3, rule 9): a word with a lemma keeps no stem. The analyzer
@@ -69,15 +106,26 @@ static int spelling_worthy(const cxs_token *tok) {
     return 1;
 }
 
+static int held(const doc_build *b, const cxs_token *tok) {
+    return b->pend_len && b->pend_tok_start == tok->start &&
+           b->pend_tok_pos == tok->pos;
+}
+
 static int doc_term_cb(void *ud, cxs_term_kind kind, const char *term,
                        size_t len, const cxs_token *tok) {
     doc_build *b = ud;
     cxs_buf *t = &b->m->term;
     if (stem_not_needed(b, kind, tok))
         return 0;
-    if (kind != CXS_TERM_EXACT && kind != CXS_TERM_TAG && len == tok->form_len &&
-        memcmp(term, tok->form, len) == 0)
+    int is_form = len == tok->form_len && memcmp(term, tok->form, len) == 0;
+    /* Stopwords keep no positions: a fifth of all positions, and phrases
+     * only check the order of the other words (index/query.c). */
+    int positional = !(tok->flags & CXS_TOKF_STOPWORD);
+    if (kind != CXS_TERM_EXACT && kind != CXS_TERM_TAG && is_form) {
+        if (kind == CXS_TERM_LEMMA && held(b, tok))
+            b->pend_lemma_same = 1;
         return 0; /* the exact term stands for it (see layout above) */
+    }
     cxs_buf_reset(t);
     b->rc = cxs_buf_appends(t, cxs_terms_prefix(kind));
     if (b->rc == CXS_OK)
@@ -87,15 +135,18 @@ static int doc_term_cb(void *ud, cxs_term_kind kind, const char *term,
     unsigned pos = b->pos_base + tok->pos + 1; /* Xapian positions from 1 */
     if (pos > b->max_pos)
         b->max_pos = pos;
-    if (kind == CXS_TERM_TAG)
+    if (kind == CXS_TERM_EXACT && is_form && positional)
+        hold_exact(b, t->data, t->len, pos, tok);
+    else if (kind == CXS_TERM_TAG)
         b->rc = cxs_xdoc_term(b->doc, t->data, t->len, 0);
-    else if (kind == CXS_TERM_STEM || kind == CXS_TERM_ASCII)
+    else if (kind == CXS_TERM_STEM || kind == CXS_TERM_ASCII || !positional)
         b->rc = cxs_xdoc_term(b->doc, t->data, t->len, 1);
     else
         b->rc = cxs_xdoc_posting(b->doc, t->data, t->len, pos, 1);
-    if (b->rc == CXS_OK && kind == CXS_TERM_EXACT && len == tok->form_len &&
-        memcmp(term, tok->form, len) == 0 && spelling_worthy(tok) &&
-        b->pos_base == 0)
+    if (b->rc == CXS_OK && kind == CXS_TERM_LEMMA && held(b, tok))
+        b->pend_lemma_other = 1;
+    if (b->rc == CXS_OK && kind == CXS_TERM_EXACT && is_form &&
+        spelling_worthy(tok) && b->pos_base == 0)
         b->rc = add_spelling(b->m, term, len);
     return b->rc != CXS_OK;
 }
@@ -186,13 +237,19 @@ static int title_in_text(const cxs_post *p) {
 static cxs_status add_text(cxs_doc_maker *m, cxs_xdoc *doc, const cxs_post *p,
                            cxs_err *err) {
     cxs_lang lang = cxs_lang_from_code(p->lang);
-    doc_build b = {m, doc, 0, 0, CXS_OK, 0, 0, 0};
+    doc_build b;
+    memset(&b, 0, sizeof b);
+    b.m = m;
+    b.doc = doc;
+    b.rc = CXS_OK;
     cxs_status rc = cxs_analyzer_terms(m->an, p->text, strlen(p->text), lang,
                                        doc_term_cb, &b, err);
+    flush_exact(&b);
     if (rc == CXS_OK && b.rc == CXS_OK && !title_in_text(p)) {
         b.pos_base = b.max_pos + TITLE_POS_GAP;
         rc = cxs_analyzer_terms(m->an, p->title, strlen(p->title), lang,
                                 doc_term_cb, &b, err);
+        flush_exact(&b);
     }
     if (rc == CXS_OK && b.rc != CXS_OK)
         rc = cxs_err_set(err, b.rc, "cannot add terms of post %s", p->id);

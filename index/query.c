@@ -212,8 +212,9 @@ static cxs_qnode *tok_group(builder *b, const cxs_qtok *t) {
 static cxs_qnode *pos_or(builder *b, const cxs_qtok *t) {
     cxs_qnode *any = nnew(b, CXS_Q_OR);
     /* Only exact forms and lemmas carry positions in the index (index/
-     * document.c): stems and accent-free forms could never satisfy a
-     * phrase, and each extra term costs the matcher a posting list. */
+     * document.c; a word's lemmas when it has others, else its exact
+     * form): stems and accent-free forms could never satisfy a phrase,
+     * and each extra term costs the matcher a posting list. */
     for (size_t i = 0; any && i < t->nterms; i++)
         if (t->terms[i].kind == CXS_TERM_EXACT ||
             t->terms[i].kind == CXS_TERM_LEMMA)
@@ -222,17 +223,43 @@ static cxs_qnode *pos_or(builder *b, const cxs_qtok *t) {
     return collapse(any);
 }
 
+/* A phrase of stopwords only ("to be or not to be"): the index keeps no
+ * positions for stopwords (index/document.c), so all of its words, in any
+ * order, highlighted as typed. */
+static cxs_qnode *stopword_phrase(builder *b, const cxs_qtok *const *toks,
+                                  size_t n) {
+    int keep = b->keep_stop;
+    b->keep_stop = 1;
+    cxs_qnode *all = nnew(b, CXS_Q_AND);
+    for (size_t i = 0; all && i < n; i++)
+        nadd(b, all, tok_group(b, toks[i]));
+    b->keep_stop = keep;
+    return collapse(all);
+}
+
+/* Stopwords hold no positions in the index: a phrase checks the order of
+ * its other words, and the stopwords between them widen the window, as
+ * PostgreSQL's phraseto_tsquery turns "путь к клиенту" into
+ * путь <2> клиент. Fewer and shorter posting lists also make phrases
+ * cheaper: a stopword's list covers most posts. */
 static cxs_qnode *phrase_of(builder *b, const cxs_qtok *const *toks, size_t n) {
+    const cxs_qtok *keep[CXS_QMAX_TEXT_TOKS];
+    size_t m = 0;
+    for (size_t i = 0; i < n && m < CXS_QMAX_TEXT_TOKS; i++)
+        if (!(toks[i]->flags & CXS_TOKF_STOPWORD))
+            keep[m++] = toks[i];
     if (n == 0)
         return NULL;
-    if (n == 1)
-        return tok_group(b, toks[0]);
+    if (m == 0)
+        return stopword_phrase(b, toks, n);
+    if (m == 1)
+        return tok_group(b, keep[0]);
     cxs_qnode *ph = nnew(b, CXS_Q_PHRASE);
-    for (size_t i = 0; ph && i < n; i++)
-        nadd(b, ph, pos_or(b, toks[i]));
-    /* Positions the analyzer skipped widen the window, never narrow it. */
-    unsigned span = toks[n - 1]->pos - toks[0]->pos + 1;
-    if (ph && toks[n - 1]->pos >= toks[0]->pos && span > ph->nkids)
+    for (size_t i = 0; ph && i < m; i++)
+        nadd(b, ph, pos_or(b, keep[i]));
+    /* Positions of dropped stopwords widen the window, never narrow it. */
+    unsigned span = keep[m - 1]->pos - keep[0]->pos + 1;
+    if (ph && keep[m - 1]->pos >= keep[0]->pos && span > ph->nkids)
         ph->window = span;
     return collapse(ph);
 }
@@ -292,7 +319,8 @@ static cxs_qnode *word_node(builder *b, const cxs_qlexeme *x) {
         if (!cxs_qtok_is_key(k) || dropped(b, k))
             continue;
         nadd(b, all, unit_node(b, &x->text, k));
-        if (b->collect && !(k->flags & CXS_TOKF_COMPOUND) &&
+        if (b->collect &&
+            !(k->flags & (CXS_TOKF_COMPOUND | CXS_TOKF_STOPWORD)) &&
             b->nprox < PROX_MAX)
             b->prox[b->nprox++] = k;
     }

@@ -58,7 +58,16 @@ def test_words_and_phrases(t, q):
     # A phrase goes through the analyzer: inflected forms match, in order.
     q.finds('"клиентский опыт"', ["cx_notes_ru/101", "cx_notes_ru/102",
                                   "cx_notes_ru/103"])
-    got = q.finds('"qualità del servizio"', [])
+    # Stopwords hold no positions in the index: inside a phrase they widen
+    # the window, and the other words must still come in order.
+    got = q.finds('"qualità del servizio"', ["servizio_clienti_it/204"])
+    back = set(ids(q.search('"servizio del qualità"')))
+    t.check("servizio_clienti_it/204" not in back,
+            "a phrase keeps its order (got %s)" % sorted(back))
+    q.finds('"звонки в поддержку"', ["cx_notes_ru/101"])
+    far = set(ids(q.search('"звонок поддержку доставка"')))
+    t.check("cx_notes_ru/101" not in far,
+            "a phrase needs its words adjacent (got %s)" % sorted(far))
     for pid in got:
         t.check("qualit" in next(p["text"] for p in POSTS if p["id"] == pid)
                 .lower() or pid.startswith("h/"), "phrase hit mentions it")

@@ -168,16 +168,29 @@ static void test_stopwords(void) {
     CHECK(parse_opts("per la", NULL, &r) == CXS_OK);
     CHECK(has_term(r.strict, "per") && has_term(r.strict, "la"));
     cxs_query_release(&r);
-    /* ... and inside phrases, where they hold a position. */
+    /* ... and inside phrases they hold their place: the index keeps no
+     * positions for them, so they widen the window instead. */
     CHECK(parse_opts("\"опыт и клиент\"", NULL, &r) == CXS_OK);
-    CHECK(core(r.strict)->op == CXS_Q_PHRASE && core(r.strict)->nkids == 3);
-    CHECK(has_term(r.strict, "и"));
-    /* but not highlighted alone */
+    CHECK(core(r.strict)->op == CXS_Q_PHRASE && core(r.strict)->nkids == 2);
+    CHECK_INT(core(r.strict)->window, 3);
+    CHECK(!has_term(r.strict, "и"));
+    /* and are not highlighted alone */
     CHECK(!in_list(r.hl_terms, r.nhl_terms, "и"));
     CHECK(in_list(r.hl_terms, r.nhl_terms, "клиент"));
     cxs_query_release(&r);
     CHECK(parse_opts("и в на", NULL, &r) == CXS_OK);
     CHECK(in_list(r.hl_terms, r.nhl_terms, "и"));
+    cxs_query_release(&r);
+    /* A phrase of stopwords only needs all of them, in any order. */
+    CHECK(parse_opts("\"to be or not\"", NULL, &r) == CXS_OK);
+    CHECK(core(r.strict)->op == CXS_Q_AND);
+    CHECK(has_term(r.strict, "to") && has_term(r.strict, "not"));
+    CHECK(in_list(r.hl_terms, r.nhl_terms, "be"));
+    cxs_query_release(&r);
+    /* A stopword at a phrase's edge just drops out. */
+    CHECK(parse_opts("\"в офисе\"", NULL, &r) == CXS_OK);
+    CHECK(core(r.strict)->op != CXS_Q_PHRASE && !has_term(r.strict, "в"));
+    CHECK(has_term(r.strict, "офисе"));
     cxs_query_release(&r);
 }
 
