@@ -134,6 +134,9 @@ typedef struct cxs_search_req {
     const cxs_qnode *filter;
     int snippet_full; /* 1: snippet is the whole text with every match
                          marked (no window, no "…") */
+    int snippet_analyze; /* 1: match every word of a hit through the
+                            analyzer, never through the index's positions
+                            (same snippets, slower; tests compare both) */
 } cxs_search_req;
 
 typedef struct cxs_hit {

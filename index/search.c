@@ -166,6 +166,48 @@ static const char *body_after_title(const cxs_post *p) {
     return *rest ? rest : text;
 }
 
+/* Sets up the snippet fast path (snippet.h) for one hit: asks the index
+ * which query terms the post holds and where. It applies when every lemma
+ * or stem term the post holds has positions in it (stems and stopwords
+ * have none: their tokens need the analyzer). Returns the positions for
+ * hl (caller frees); any failure just leaves the analyzer's path. */
+static cxs_snippet_pos *index_positions(cxs_index *ix, const cxs_query *q,
+                                        unsigned docid, cxs_highlight *hl) {
+    size_t n = q ? q->nhl_terms : 0, nx = 0;
+    unsigned char *present = malloc(n ? n : 1), *has_pos = calloc(n ? n : 1, 1);
+    cxs_xpos *xp = NULL;
+    cxs_snippet_pos *sp = NULL;
+    cxs_err err = {0};
+    int ok = present && has_pos &&
+             cxs_xdb_doc_positions(ix->rd, docid, q ? q->hl_terms : NULL, n,
+                                   present, &xp, &nx, &err) == CXS_OK;
+    for (size_t i = 0; ok && i < nx; i++)
+        has_pos[xp[i].term] = 1;
+    for (size_t i = 0; ok && i < n; i++) {
+        const char *t = q->hl_terms[i];
+        if (present[i] && !has_pos[i] &&
+            (t[0] == 'Z' || (t[0] == 'X' && t[1] == 'L')))
+            ok = 0;
+    }
+    if (ok && nx && !(sp = malloc(nx * sizeof *sp)))
+        ok = 0;
+    for (size_t i = 0; ok && i < nx; i++)
+        sp[i] = (cxs_snippet_pos){xp[i].pos, xp[i].term};
+    if (ok) {
+        hl->by_index = 1;
+        hl->pos = sp;
+        hl->npos = nx;
+    }
+    free(present);
+    free(has_pos);
+    free(xp);
+    if (!ok) {
+        free(sp);
+        sp = NULL;
+    }
+    return sp;
+}
+
 static cxs_status make_hit(cxs_index *ix, const cxs_search_req *req,
                            const cxs_query *q, const cxs_xmatch *m,
                            cxs_snippet_cache *cache, cxs_hit *hit,
@@ -178,19 +220,27 @@ static cxs_status make_hit(cxs_index *ix, const cxs_search_req *req,
                         q ? q->hl_prefixes : NULL, q ? q->nhl_prefixes : 0,
                         req->hl_pre ? req->hl_pre : "<mark>",
                         req->hl_post ? req->hl_post : "</mark>",
-                        req->hl_no_escape, cache};
+                        req->hl_no_escape, cache, 0, NULL, 0};
     cxs_lang lang = cxs_lang_from_code(hit->post.lang);
     cxs_buf b = CXS_BUF_INIT;
     const char *text = hit->post.text ? hit->post.text : "";
     const char *body = body_after_title(&hit->post);
+    cxs_snippet_pos *pos =
+        req->snippet_analyze ? NULL : index_positions(ix, q, m->docid, &hl);
     rc = req->snippet_full
              ? cxs_snippet_mark_all(ix->an, text, strlen(text), lang, &hl, &b,
                                     err)
-             : cxs_snippet_make(ix->an, body, strlen(body), lang, &hl,
+             : cxs_snippet_make(ix->an, text, strlen(text),
+                                (size_t)(body - text), lang, &hl,
                                 req->snippet_words, &b, err);
+    free(pos);
+    hl.pos = NULL;
     hit->snippet = rc == CXS_OK ? cxs_buf_detach(&b) : NULL;
     cxs_buf_release(&b);
+    /* The title goes through the analyzer: when it is not the text's
+     * first line, its positions in the index are offset (document.c). */
     const char *title = hit->post.title ? hit->post.title : "";
+    hl.by_index = 0;
     if (rc == CXS_OK)
         rc = cxs_snippet_mark_all(ix->an, title, strlen(title), lang, &hl, &b,
                                   err);

@@ -3,9 +3,14 @@
  *
  * One pass of the analyzer's tokenizer over the post collects the tokens
  * (byte spans) and whether each matched; a sliding window then picks the
- * passage. Posts are short (a few KB), so tokenizing the whole post is
- * cheap next to the search itself; tokens beyond MAX_TOKENS are ignored
- * so a huge post cannot make a snippet slow.
+ * passage. Tokens beyond MAX_TOKENS are ignored so a huge post cannot
+ * make a snippet slow.
+ *
+ * Whether a token matches is the costly part: its lemmas come from
+ * Hunspell. Two things spare that work: when the index says where the
+ * query's lemmas stand in the post (cxs_highlight.by_index), a token
+ * matches by position or by its dictionary-free forms; otherwise a
+ * per-search cache remembers each word form's answer across the hits.
  */
 #include "snippet.h"
 
@@ -73,11 +78,13 @@ typedef struct span {
 
 typedef struct collect {
     cxs_analyzer *a;
+    size_t from; /* tokens starting before this byte are not kept */
     cxs_lang lang;
     const cxs_highlight *hl;
     span *v;
     size_t n, cap;
     int cur_match; /* set by term_cb for the token being expanded */
+    int had_lemma; /* the token being expanded reported a lemma */
     int oom;
 } collect;
 
@@ -89,6 +96,13 @@ static int term_cb(void *ud, cxs_term_kind kind, const char *term, size_t len,
                    const cxs_token *tok) {
     (void)tok;
     collect *c = ud;
+    /* As in the index (document.c), a word the dictionary knows keeps no
+     * stem: "experiments" must not light up for "experience" through
+     * their common stem when search did not match it that way. */
+    if (kind == CXS_TERM_LEMMA)
+        c->had_lemma = 1;
+    if (kind == CXS_TERM_STEM && c->had_lemma)
+        return 0;
     char buf[TERM_MAX];
     const char *pfx = cxs_terms_prefix(kind);
     size_t plen = strlen(pfx);
@@ -115,11 +129,51 @@ static int prefix_match(const cxs_highlight *hl, const cxs_token *tok) {
     return 0;
 }
 
+/* The query term the index puts at position pos, as index+1, or 0. */
+static int pos_match(const cxs_highlight *hl, unsigned pos) {
+    size_t lo = 0, hi = hl->npos;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (hl->pos[mid].pos < pos)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < hl->npos && hl->pos[lo].pos == pos ? (int)hl->pos[lo].term + 1
+                                                   : 0;
+}
+
+/* The fast path (see the top of the file): no dictionary lookups. */
+static int match_by_index(collect *c, const cxs_token *tok) {
+    int m = pos_match(c->hl, tok->pos + 1);
+    if (m)
+        return m;
+    c->cur_match = 0;
+    if (c->hl->nterms)
+        cxs_analyzer_expand_forms(c->a, tok, c->lang, term_cb, c);
+    return c->cur_match ? c->cur_match : prefix_match(c->hl, tok);
+}
+
+static int match_by_analysis(collect *c, const cxs_token *tok) {
+    int cached;
+    cache_slot *slot = cache_find(c->hl->cache, tok, c->lang, &cached);
+    if (cached)
+        return slot->match;
+    c->cur_match = 0;
+    c->had_lemma = 0;
+    if (c->hl->nterms)
+        cxs_analyzer_expand(c->a, tok, c->lang, term_cb, c);
+    if (!c->cur_match)
+        c->cur_match = prefix_match(c->hl, tok);
+    cache_put(slot, tok, c->lang, c->cur_match);
+    return c->cur_match;
+}
+
 static int token_cb(void *ud, const cxs_token *tok) {
     collect *c = ud;
     /* A compound's whole form overlaps its parts; the parts carry the
      * highlight. */
-    if (tok->flags & CXS_TOKF_COMPOUND)
+    if ((tok->flags & CXS_TOKF_COMPOUND) || tok->start < c->from)
         return 0;
     if (c->n && tok->start < c->v[c->n - 1].end)
         return 0;
@@ -135,27 +189,19 @@ static int token_cb(void *ud, const cxs_token *tok) {
         c->v = v;
         c->cap = cap;
     }
-    int cached;
-    cache_slot *slot = cache_find(c->hl->cache, tok, c->lang, &cached);
-    if (cached) {
-        c->cur_match = slot->match;
-    } else {
-        c->cur_match = 0;
-        if (c->hl->nterms)
-            cxs_analyzer_expand(c->a, tok, c->lang, term_cb, c);
-        if (!c->cur_match)
-            c->cur_match = prefix_match(c->hl, tok);
-        cache_put(slot, tok, c->lang, c->cur_match);
-    }
-    c->v[c->n++] = (span){tok->start, tok->end, c->cur_match};
+    int match = c->hl->by_index ? match_by_index(c, tok)
+                                : match_by_analysis(c, tok);
+    c->v[c->n++] = (span){tok->start, tok->end, match};
     return 0;
 }
 
 static cxs_status collect_spans(cxs_analyzer *a, const char *text, size_t len,
-                                cxs_lang lang, const cxs_highlight *hl,
-                                collect *c, cxs_err *err) {
+                                size_t from, cxs_lang lang,
+                                const cxs_highlight *hl, collect *c,
+                                cxs_err *err) {
     memset(c, 0, sizeof *c);
     c->a = a;
+    c->from = from;
     c->lang = lang;
     c->hl = hl;
     cxs_status rc = cxs_analyzer_tokenize(a, text, len, token_cb, c, err);
@@ -253,10 +299,11 @@ static size_t best_window(const span *v, size_t n, size_t w) {
 }
 
 cxs_status cxs_snippet_make(cxs_analyzer *a, const char *text, size_t len,
-                            cxs_lang lang, const cxs_highlight *hl,
-                            unsigned words, cxs_buf *out, cxs_err *err) {
+                            size_t from, cxs_lang lang,
+                            const cxs_highlight *hl, unsigned words,
+                            cxs_buf *out, cxs_err *err) {
     collect c;
-    cxs_status rc = collect_spans(a, text, len, lang, hl, &c, err);
+    cxs_status rc = collect_spans(a, text, len, from, lang, hl, &c, err);
     if (rc == CXS_OK && c.n) {
         size_t w = words ? words : 30;
         size_t first = best_window(c.v, c.n, w);
@@ -277,7 +324,7 @@ cxs_status cxs_snippet_mark_all(cxs_analyzer *a, const char *text, size_t len,
                                 cxs_lang lang, const cxs_highlight *hl,
                                 cxs_buf *out, cxs_err *err) {
     collect c;
-    cxs_status rc = collect_spans(a, text, len, lang, hl, &c, err);
+    cxs_status rc = collect_spans(a, text, len, 0, lang, hl, &c, err);
     if (rc == CXS_OK && c.n) {
         rc = put_text(out, text, 0, c.v[0].start, hl->no_escape);
         if (rc == CXS_OK)

@@ -29,6 +29,13 @@ typedef struct cxs_snippet_cache cxs_snippet_cache;
 cxs_snippet_cache *cxs_snippet_cache_new(void); /* NULL on OOM */
 void cxs_snippet_cache_free(cxs_snippet_cache *c); /* NULL allowed */
 
+/* A position (token position + 1, counted from the start of the text)
+ * where the index says terms[term] stands in this post. */
+typedef struct cxs_snippet_pos {
+    unsigned pos;
+    unsigned term;
+} cxs_snippet_pos;
+
 typedef struct cxs_highlight {
     char *const *terms; /* sorted (strcmp), prefixes included */
     size_t nterms;
@@ -37,13 +44,25 @@ typedef struct cxs_highlight {
     const char *pre, *post; /* markers */
     int no_escape;
     cxs_snippet_cache *cache; /* may be NULL */
+    /* The fast path, when the index knows where the query's lemmas stand
+     * in this post (every lemma term of the query the post holds has
+     * positions in it): by_index set, pos[0..npos) sorted by pos. A token
+     * then matches by its forms that need no dictionary
+     * (cxs_analyzer_expand_forms) or by its position, and no word is
+     * looked up in Hunspell or Snowball: the costliest part of a snippet
+     * otherwise. */
+    int by_index;
+    const cxs_snippet_pos *pos;
+    size_t npos;
 } cxs_highlight;
 
-/* Appends the best passage of about `words` words of text to out, with
- * "…" where text was cut. */
+/* Appends the best passage of about `words` words of text[from..len) to
+ * out, with "…" where text was cut. The text before `from` (a title shown
+ * elsewhere) is tokenized only so that positions count as in the index. */
 cxs_status cxs_snippet_make(cxs_analyzer *a, const char *text, size_t len,
-                            cxs_lang lang, const cxs_highlight *hl,
-                            unsigned words, cxs_buf *out, cxs_err *err);
+                            size_t from, cxs_lang lang,
+                            const cxs_highlight *hl, unsigned words,
+                            cxs_buf *out, cxs_err *err);
 
 /* Appends all of text to out with every match marked (for titles). */
 cxs_status cxs_snippet_mark_all(cxs_analyzer *a, const char *text, size_t len,

@@ -10,6 +10,7 @@
 
 #include <xapian.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -453,6 +454,40 @@ cxs_status cxs_xdb_doc_terms(cxs_xdb *db, unsigned docid, cxs_xterm_fn fn,
             if (fn(ud, term.data(), term.size(), t.get_wdf()))
                 break;
         }
+        return CXS_OK;
+    });
+}
+
+cxs_status cxs_xdb_doc_positions(cxs_xdb *db, unsigned docid,
+                                 char *const *terms, size_t n,
+                                 unsigned char *present, cxs_xpos **pos,
+                                 size_t *npos, cxs_err *err) {
+    *pos = nullptr;
+    *npos = 0;
+    std::memset(present, 0, n);
+    return guard_read(db, err, [&]() -> cxs_status {
+        std::vector<cxs_xpos> v;
+        Xapian::TermIterator t = db->db.termlist_begin(docid);
+        Xapian::TermIterator end = db->db.termlist_end(docid);
+        for (size_t i = 0; i < n && t != end; i++) {
+            t.skip_to(terms[i]);
+            if (t == end || *t != terms[i])
+                continue;
+            present[i] = 1;
+            for (Xapian::PositionIterator p = t.positionlist_begin();
+                 p != t.positionlist_end(); ++p)
+                v.push_back(cxs_xpos{*p, (unsigned)i});
+        }
+        if (v.empty())
+            return CXS_OK;
+        std::sort(v.begin(), v.end(), [](const cxs_xpos &a, const cxs_xpos &b) {
+            return a.pos < b.pos;
+        });
+        *pos = static_cast<cxs_xpos *>(std::malloc(v.size() * sizeof(cxs_xpos)));
+        if (!*pos)
+            throw std::bad_alloc();
+        std::memcpy(*pos, v.data(), v.size() * sizeof(cxs_xpos));
+        *npos = v.size();
         return CXS_OK;
     });
 }

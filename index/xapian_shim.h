@@ -130,6 +130,23 @@ cxs_status cxs_xdb_terms(cxs_xdb *db, const char *prefix, size_t len,
 cxs_status cxs_xdb_doc_terms(cxs_xdb *db, unsigned docid, cxs_xterm_fn fn,
                              void *ud, cxs_err *err);
 
+/* A position (as indexed: token position + 1) where a term stands. */
+typedef struct cxs_xpos {
+    unsigned pos;
+    unsigned term; /* index into the caller's terms */
+} cxs_xpos;
+
+/* Which of terms[0..n) (sorted by strcmp, distinct) document docid holds,
+ * and where: present[i] is set to 1 when it holds terms[i], else 0; the
+ * positions of every present term go to *pos, sorted by position (malloc'd,
+ * caller frees; NULL when none). One read of the document's term list plus
+ * one of each present term's positions: far cheaper than analyzing the
+ * post's text again. */
+cxs_status cxs_xdb_doc_positions(cxs_xdb *db, unsigned docid,
+                                 char *const *terms, size_t n,
+                                 unsigned char *present, cxs_xpos **pos,
+                                 size_t *npos, cxs_err *err);
+
 /* Relevance feedback: the best nterms expansion terms of the document
  * (Xapian ESet), skipping terms for which skip(term) returns nonzero. fn
  * gets the terms best first (freq = weight * 1000). */

@@ -42,6 +42,7 @@ typedef struct em {
     } seen[SEEN_MAX];
     size_t used;   /* bytes of a->terms in use */
     int no_lemmas; /* acronyms: Hunspell reads "CX" as the numeral "x" */
+    int no_dict;   /* no lemmas or stems at all (cxs_analyzer_expand_forms) */
 } em;
 
 static char *scratch(em *e, size_t n) {
@@ -133,7 +134,7 @@ static void expand_word(em *e, const cxs_token *t, cxs_lang lang) {
     if (c.lat && c.cyr && !c.other && !c.digit && (cyr = scratch(e, SLOT)))
         cyrn = cxs_an_fold_to_cyrillic(&e->a->look, w, n, cyr);
     put(e, CXS_TERM_EXACT, cyr, cyrn);
-    if (c.digit || c.dot || c.other || (!c.lat && !c.cyr))
+    if (e->no_dict || c.digit || c.dot || c.other || (!c.lat && !c.cyr))
         return;
     if (c.lat && c.cyr) { /* mixed: stem in the main script */
         int use_cyr = cyrn && (c.cyr >= c.lat || !latn);
@@ -207,13 +208,14 @@ static void expand_compound(em *e, const cxs_token *t, cxs_lang lang) {
 }
 
 int cxs_an_expand(cxs_analyzer *a, const cxs_token *tok, cxs_lang lang,
-                  cxs_term_fn fn, void *ud) {
+                  int no_dict, cxs_term_fn fn, void *ud) {
     em e;
     if (!tok || !tok->form || tok->form_len == 0)
         return 0;
     e.a = a, e.fn = fn, e.ud = ud, e.tok = tok;
     e.stop = 0, e.nseen = 0, e.used = 0;
     e.no_lemmas = (tok->flags & CXS_TOKF_CAPS) != 0;
+    e.no_dict = no_dict;
     put(&e, CXS_TERM_EXACT, tok->form, tok->form_len);
     switch (tok->kind) {
     case CXS_TOK_URL:

@@ -220,8 +220,9 @@ int cxs_an_is_stopword(const cxs_analyzer *a, const char *form, size_t n,
 
 /* ---- an_expand.c ---- */
 
-/* Reports the terms of tok; returns nonzero when fn asked to stop. */
+/* Reports the terms of tok (without lemmas and stems when no_dict is
+ * set); returns nonzero when fn asked to stop. */
 int cxs_an_expand(cxs_analyzer *a, const cxs_token *tok, cxs_lang lang,
-                  cxs_term_fn fn, void *ud);
+                  int no_dict, cxs_term_fn fn, void *ud);
 
 #endif /* CXS_AN_INTERNAL_H */

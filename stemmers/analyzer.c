@@ -106,7 +106,7 @@ typedef struct terms_ctx {
 
 static int on_token(void *ud, const cxs_token *tok) {
     terms_ctx *c = ud;
-    return cxs_an_expand(c->a, tok, c->lang, c->fn, c->ud);
+    return cxs_an_expand(c->a, tok, c->lang, 0, c->fn, c->ud);
 }
 
 static cxs_lang clamp_lang(cxs_lang l) {
@@ -127,7 +127,14 @@ void cxs_analyzer_expand(cxs_analyzer *a, const cxs_token *tok, cxs_lang lang,
                          cxs_term_fn fn, void *ud) {
     if (!a || !tok || !fn)
         return;
-    cxs_an_expand(a, tok, clamp_lang(lang), fn, ud);
+    cxs_an_expand(a, tok, clamp_lang(lang), 0, fn, ud);
+}
+
+void cxs_analyzer_expand_forms(cxs_analyzer *a, const cxs_token *tok,
+                               cxs_lang lang, cxs_term_fn fn, void *ud) {
+    if (!a || !tok || !fn)
+        return;
+    cxs_an_expand(a, tok, clamp_lang(lang), 1, fn, ud);
 }
 
 /* Copies text with invalid UTF-8 and NUL replaced by spaces: CLD2 must

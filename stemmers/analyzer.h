@@ -135,6 +135,13 @@ cxs_status cxs_analyzer_terms(cxs_analyzer *a, const char *text, size_t len,
 void cxs_analyzer_expand(cxs_analyzer *a, const cxs_token *tok, cxs_lang lang,
                          cxs_term_fn fn, void *ud);
 
+/* The terms of one token that need no dictionary: the exact form, the
+ * hashtag, the accent-free form and look-alike folds, but no lemmas or
+ * stems (no Hunspell, no Snowball: a fraction of the cost). The
+ * highlighter uses it when the index already says where lemmas stand. */
+void cxs_analyzer_expand_forms(cxs_analyzer *a, const cxs_token *tok,
+                               cxs_lang lang, cxs_term_fn fn, void *ud);
+
 /* Detects the language of a text (CLD2). Returns CXS_LANG_UNKNOWN when the
  * text is too short or in another language; the caller picks a default. */
 cxs_lang cxs_analyzer_detect_lang(cxs_analyzer *a, const char *text,

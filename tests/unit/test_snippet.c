@@ -1,0 +1,150 @@
+/*
+ * test_snippet.c - snippets against a real index: the fast path (matches
+ * taken from the index's positions, no dictionary lookups) must give the
+ * very snippets and titles the analyzer's path gives, for inflected forms,
+ * stopwords, accents, look-alike letters, compounds, words the dictionary
+ * does not know, wildcards, synonyms and titles that are not the text's
+ * first line. Both are run over data/sample/posts.jsonl plus posts written
+ * here for those cases.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cxs_test.h"
+#include "index.h"
+
+static const char *const extra_posts[] = {
+    "{\"id\":\"t/1\",\"lang\":\"ru\",\"text\":\"Команда СХ провела опрос. "
+    "Клиентского опыта стало больше, а опросы — короче. NPS-CSI в одном "
+    "опросе.\"}",
+    "{\"id\":\"t/2\",\"lang\":\"it\",\"text\":\"Perché la qualità del "
+    "servizio conta: il percorso del cliente e l'esperienza del cliente "
+    "migliorano insieme.\"}",
+    "{\"id\":\"t/3\",\"lang\":\"ru\",\"title\":\"Заголовок про ретеншн\","
+    "\"text\":\"Ретеншн и ретеншна: слово, которого нет в словаре. "
+    "Клиентский путь, путь клиента, пути клиентов.\"}",
+    "{\"id\":\"t/4\",\"lang\":\"en\",\"text\":\"Customer journeys and the "
+    "customer journey map: journeys mapped, touchpoints counted, "
+    "customer experience measured.\"}",
+};
+
+static const char *const queries[] = {
+    "клиентский опыт", "опыт", "опрос", "опрос*", "nps", "NPS-CSI", "csi",
+    "сх", "cx", "perche", "perché qualità", "\"qualità del servizio\"",
+    "percorso cliente", "ретеншн", "\"путь клиента\"", "клиентов",
+    "customer journey", "journeys", "touchpoint", "измерять качество",
+    "servizio OR отзывы", "лояльность -nps", "и в на", "esperienza",
+};
+
+static cxs_status put_json(cxs_index *ix, const char *line, cxs_err *err) {
+    json_error_t jerr;
+    json_t *obj = json_loads(line, 0, &jerr);
+    if (!obj)
+        return cxs_err_set(err, CXS_ERR_PARSE, "%s", jerr.text);
+    cxs_post p = CXS_POST_INIT;
+    cxs_status rc = cxs_post_from_json(obj, &p, err);
+    json_decref(obj);
+    if (rc == CXS_OK)
+        rc = cxs_post_finish(&p, err);
+    if (rc == CXS_OK)
+        rc = cxs_index_put(ix, &p, NULL, err);
+    cxs_post_release(&p);
+    return rc;
+}
+
+static int build(const char *db, const char *src) {
+    char path[1024], *line = NULL;
+    size_t cap = 0;
+    cxs_err err = {0};
+    cxs_index_config cfg;
+    cxs_index_config_init(&cfg);
+    cxs_index *ix = NULL;
+    if (cxs_index_open_writer(db, &cfg, &ix, &err) != CXS_OK)
+        return fprintf(stderr, "open: %s\n", err.msg), 0;
+    snprintf(path, sizeof path, "%s/data/sample/posts.jsonl", src);
+    FILE *f = fopen(path, "r");
+    int ok = f != NULL, n = 0;
+    while (ok && getline(&line, &cap, f) > 0)
+        if ((ok = put_json(ix, line, &err) == CXS_OK))
+            n++;
+    for (size_t i = 0; ok && i < sizeof extra_posts / sizeof *extra_posts; i++)
+        ok = put_json(ix, extra_posts[i], &err) == CXS_OK;
+    ok = ok && cxs_index_commit(ix, &err) == CXS_OK;
+    if (!ok)
+        fprintf(stderr, "build: %s\n", err.msg);
+    free(line);
+    if (f)
+        fclose(f);
+    cxs_index_close(ix);
+    CHECK(n >= 40);
+    return ok;
+}
+
+static void compare(cxs_index *ix, const char *q, int full, size_t *marks) {
+    cxs_search_req req;
+    memset(&req, 0, sizeof req);
+    req.q = q;
+    req.limit = 100;
+    req.snippet_full = full;
+    cxs_search_res fast, slow;
+    cxs_err err = {0};
+    CHECK_MSG(cxs_index_search(ix, &req, &fast, &err) == CXS_OK, "%s: %s", q,
+              err.msg);
+    req.snippet_analyze = 1;
+    CHECK_MSG(cxs_index_search(ix, &req, &slow, &err) == CXS_OK, "%s: %s", q,
+              err.msg);
+    CHECK_MSG(fast.nhits == slow.nhits, "%s", q);
+    for (size_t i = 0; i < fast.nhits && i < slow.nhits; i++) {
+        const cxs_hit *a = &fast.hits[i], *b = &slow.hits[i];
+        CHECK_MSG(strcmp(a->snippet, b->snippet) == 0,
+                  "%s, %s:\n fast: %s\n slow: %s", q, a->post.id, a->snippet,
+                  b->snippet);
+        CHECK_MSG(strcmp(a->title_hl, b->title_hl) == 0, "%s, %s title", q,
+                  a->post.id);
+        *marks += strstr(a->snippet, "<mark>") != NULL;
+    }
+    cxs_search_res_release(&fast);
+    cxs_search_res_release(&slow);
+}
+
+static void test_fast_equals_analyzer(const char *src) {
+    char db[] = "/tmp/cxs-test-snippet-XXXXXX";
+    if (!mkdtemp(db)) {
+        CHECK(!"mkdtemp");
+        return;
+    }
+    if (build(db, src)) {
+        cxs_index_config cfg;
+        cxs_index_config_init(&cfg);
+        char syn[1024];
+        snprintf(syn, sizeof syn, "%s/config/synonyms.txt", src);
+        cfg.synonyms_path = syn;
+        const char *paths[] = {db};
+        cxs_index *ix = NULL;
+        cxs_err err = {0};
+        CHECK_MSG(cxs_index_open_reader(paths, 1, &cfg, &ix, &err) == CXS_OK,
+                  "%s", err.msg);
+        size_t marks = 0;
+        for (size_t i = 0; ix && i < sizeof queries / sizeof *queries; i++) {
+            compare(ix, queries[i], 0, &marks);
+            compare(ix, queries[i], 1, &marks);
+        }
+        /* The comparison is worth something only if words lit up. */
+        CHECK_MSG(marks > 100, "%zu snippets with a highlight", marks);
+        cxs_index_close(ix);
+    }
+    char cmd[1100];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", db);
+    CHECK(system(cmd) == 0);
+}
+
+int main(void) {
+    const char *src = getenv("CXS_SOURCE_DIR");
+    if (!src)
+        src = ".";
+    test_fast_equals_analyzer(src);
+    return cxs_test_done();
+}
