@@ -57,6 +57,15 @@ typedef struct doc_build {
     int pend_lemma_same;  /* a lemma equal to the form: exact stands for it */
 } doc_build;
 
+/* Adds a term with its position, and tells the phrase finder. */
+static cxs_status positioned(doc_build *b, const char *t, size_t len,
+                             unsigned pos) {
+    cxs_status rc = cxs_xdoc_posting(b->doc, t, len, pos, 1);
+    if (rc == CXS_OK && b->m->phrases)
+        rc = cxs_phrase_doc_add(&b->m->pdoc, pos, t, len);
+    return rc;
+}
+
 /* Adds the held-back exact form, with its position unless a lemma of the
  * word carries it. */
 static void flush_exact(doc_build *b) {
@@ -65,7 +74,7 @@ static void flush_exact(doc_build *b) {
     if (b->pend_lemma_other && !b->pend_lemma_same)
         b->rc = cxs_xdoc_term(b->doc, b->pend, b->pend_len, 1);
     else
-        b->rc = cxs_xdoc_posting(b->doc, b->pend, b->pend_len, b->pend_pos, 1);
+        b->rc = positioned(b, b->pend, b->pend_len, b->pend_pos);
     b->pend_len = 0;
 }
 
@@ -142,7 +151,7 @@ static int doc_term_cb(void *ud, cxs_term_kind kind, const char *term,
     else if (kind == CXS_TERM_STEM || kind == CXS_TERM_ASCII || !positional)
         b->rc = cxs_xdoc_term(b->doc, t->data, t->len, 1);
     else
-        b->rc = cxs_xdoc_posting(b->doc, t->data, t->len, pos, 1);
+        b->rc = positioned(b, t->data, t->len, pos);
     if (b->rc == CXS_OK && kind == CXS_TERM_LEMMA && held(b, tok))
         b->pend_lemma_other = 1;
     if (b->rc == CXS_OK && kind == CXS_TERM_EXACT && is_form &&
@@ -256,6 +265,20 @@ static cxs_status add_text(cxs_doc_maker *m, cxs_xdoc *doc, const cxs_post *p,
     return rc;
 }
 
+static cxs_status add_phrase(void *ud, const char *term, size_t len) {
+    return cxs_xdoc_term(ud, term, len, 1);
+}
+
+/* One term per glossary phrase the post holds (phrases.h). */
+static cxs_status add_phrases(cxs_doc_maker *m, cxs_xdoc *doc,
+                              const cxs_post *p, cxs_err *err) {
+    cxs_status rc = cxs_phrases_find(m->phrases, &m->pdoc, add_phrase, doc);
+    cxs_phrase_doc_reset(&m->pdoc);
+    return rc == CXS_OK ? rc
+                        : cxs_err_set(err, rc, "cannot add phrases of post %s",
+                                      p->id);
+}
+
 static cxs_status detect_lang(cxs_doc_maker *m, cxs_post *p) {
     if (cxs_lang_from_code(p->lang) != CXS_LANG_UNKNOWN)
         return CXS_OK;
@@ -281,7 +304,10 @@ static cxs_status serialize(cxs_doc_maker *m, const cxs_post *p, cxs_err *err) {
 
 static cxs_status build_doc(cxs_doc_maker *m, const cxs_post *p, cxs_xdoc *doc,
                             cxs_err *err) {
+    cxs_phrase_doc_reset(&m->pdoc);
     cxs_status rc = add_text(m, doc, p, err);
+    if (rc == CXS_OK)
+        rc = add_phrases(m, doc, p, err);
     if (rc == CXS_OK && (rc = add_fields(m, doc, p)) != CXS_OK)
         cxs_err_set(err, rc, "cannot add fields of post %s", p->id);
     if (rc == CXS_OK &&
@@ -295,6 +321,7 @@ void cxs_doc_maker_release(cxs_doc_maker *m) {
     cxs_buf_release(&m->term);
     cxs_buf_release(&m->data);
     cxs_buf_release(&m->spell);
+    cxs_phrase_doc_release(&m->pdoc);
 }
 
 void cxs_prepared_release(cxs_prepared *p) {

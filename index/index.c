@@ -59,6 +59,83 @@ static cxs_status index_new(const cxs_index_config *cfg, cxs_index **out,
     return CXS_OK;
 }
 
+/* Compiles the index's phrase list src (CXS_META_PHRASES) unless it is
+ * the one compiled already. */
+static cxs_status use_phrases(cxs_index *ix, const cxs_buf *src,
+                              cxs_err *err) {
+    if (src->len == ix->phrases_src.len &&
+        (!src->len || memcmp(src->data, ix->phrases_src.data, src->len) == 0))
+        return CXS_OK;
+    cxs_phrases *p = NULL;
+    cxs_status rc =
+        src->len ? cxs_phrases_new(ix->an, src->data, src->len, &p, err) : CXS_OK;
+    cxs_buf_reset(&ix->phrases_src);
+    if (rc == CXS_OK)
+        rc = cxs_buf_append(&ix->phrases_src, src->data, src->len);
+    if (rc != CXS_OK) {
+        cxs_phrases_free(p);
+        return rc;
+    }
+    cxs_phrases_free(ix->phrases);
+    ix->phrases = p;
+    ix->maker.phrases = p;
+    return CXS_OK;
+}
+
+/* A reader looks glossary phrases up as terms only when the index says
+ * which it recognized. Shards searched as one may disagree (each got its
+ * list when it was created): they are searched by positions. */
+static cxs_status reader_phrases(cxs_index *ix, cxs_err *err) {
+    if (ix->npaths != 1)
+        return CXS_OK;
+    cxs_buf src = CXS_BUF_INIT;
+    cxs_status rc = cxs_xdb_metadata(ix->rd, CXS_META_PHRASES, &src, err);
+    if (rc == CXS_OK)
+        rc = use_phrases(ix, &src, err);
+    cxs_buf_release(&src);
+    return rc;
+}
+
+/* The glossary's phrases, one per line, for a new index. */
+static cxs_status glossary_phrases(const cxs_synonyms *syn, cxs_buf *out) {
+    cxs_buf key = CXS_BUF_INIT;
+    cxs_status rc = CXS_OK;
+    for (size_t g = 0; g < cxs_synonyms_ngroups(syn) && rc == CXS_OK; g++)
+        for (size_t m = 0; m < cxs_synonyms_group_size(syn, g) && rc == CXS_OK;
+             m++) {
+            cxs_buf_reset(&key);
+            int k = cxs_phrases_key(cxs_synonyms_member(syn, g, m), &key);
+            if (k < 0)
+                rc = CXS_ERR_NOMEM;
+            if (k > 0)
+                rc = cxs_buf_appends(out, cxs_synonyms_member_text(syn, g, m));
+            if (k > 0 && rc == CXS_OK)
+                rc = cxs_buf_appendc(out, '\n');
+        }
+    cxs_buf_release(&key);
+    return rc;
+}
+
+/* A writer recognizes the phrases the index was created with; an index
+ * getting its first post takes the writer's glossary's (phrases.h). */
+static cxs_status writer_phrases(cxs_index *ix, cxs_err *err) {
+    cxs_buf src = CXS_BUF_INIT;
+    cxs_status rc = cxs_xwdb_metadata(ix->wr, CXS_META_PHRASES, &src, err);
+    if (rc == CXS_OK && !src.len && ix->syn && cxs_xwdb_doccount(ix->wr) == 0) {
+        if (glossary_phrases(ix->syn, &src) != CXS_OK)
+            rc = cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
+        if (rc == CXS_OK && src.len) {
+            cxs_buf_appendc(&src, '\0');
+            rc = cxs_xwdb_set_metadata(ix->wr, CXS_META_PHRASES, src.data, err);
+            src.len--;
+        }
+    }
+    if (rc == CXS_OK)
+        rc = use_phrases(ix, &src, err);
+    cxs_buf_release(&src);
+    return rc;
+}
+
 cxs_status cxs_index_open_reader(const char *const *paths, size_t npaths,
                                  const cxs_index_config *cfg, cxs_index **out,
                                  cxs_err *err) {
@@ -74,6 +151,8 @@ cxs_status cxs_index_open_reader(const char *const *paths, size_t npaths,
             rc = cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
     if (rc == CXS_OK)
         rc = cxs_xdb_open(paths, npaths, &ix->rd, err);
+    if (rc == CXS_OK)
+        rc = reader_phrases(ix, err);
     if (rc == CXS_ERR_NOT_FOUND && npaths == 1)
         cxs_err_set(err, rc,
                     "no index at %s (build one with: cxsearch index --db %s "
@@ -97,6 +176,8 @@ cxs_status cxs_index_open_writer(const char *path, const cxs_index_config *cfg,
     ix->path = strdup(path);
     rc = ix->path ? cxs_xwdb_open(path, &ix->wr, err)
                   : cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
+    if (rc == CXS_OK)
+        rc = writer_phrases(ix, err);
     if (rc == CXS_ERR_LOCKED)
         cxs_err_set(err, rc,
                     "the index %s is being written by another process "
@@ -118,6 +199,8 @@ void cxs_index_close(cxs_index *ix) {
     cxs_xdb_close(ix->rd);
     cxs_xwdb_close(ix->wr);
     cxs_synonyms_free(ix->syn);
+    cxs_phrases_free(ix->phrases);
+    cxs_buf_release(&ix->phrases_src);
     cxs_analyzer_free(ix->an);
     cxs_buf_release(&ix->term);
     cxs_doc_maker_release(&ix->maker);
@@ -131,7 +214,13 @@ void cxs_index_close(cxs_index *ix) {
 cxs_status cxs_index_reopen(cxs_index *ix, int *changed, cxs_err *err) {
     if (!ix->rd)
         return cxs_err_set(err, CXS_ERR_INVALID, "not a reader");
-    return cxs_xdb_reopen(ix->rd, changed, err);
+    int moved = 0;
+    cxs_status rc = cxs_xdb_reopen(ix->rd, &moved, err);
+    if (rc == CXS_OK && moved)
+        rc = reader_phrases(ix, err);
+    if (changed)
+        *changed = moved;
+    return rc;
 }
 
 cxs_analyzer *cxs_index_analyzer(cxs_index *ix) {

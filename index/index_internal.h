@@ -8,12 +8,15 @@
 
 #include "cxs_buf.h"
 #include "index.h"
+#include "phrases.h"
 #include "xapian_shim.h"
 
 /* Per-thread state for turning posts into Xapian documents (document.c):
  * an analyzer and scratch buffers reused from post to post. */
 typedef struct cxs_doc_maker {
     cxs_analyzer *an; /* borrowed */
+    const cxs_phrases *phrases; /* borrowed; NULL: none recognized */
+    cxs_phrase_doc pdoc;        /* positioned terms of the post */
     cxs_buf term;     /* prefix + term */
     cxs_buf data;     /* stored JSON */
     cxs_buf spell;    /* spelling words, NUL-separated */
@@ -52,6 +55,8 @@ struct cxs_index {
     cxs_doc_maker maker;      /* for puts on the caller's thread */
     size_t counts[3];         /* by cxs_put_result */
     cxs_pipeline *pipe;       /* writer with workers > 1, else NULL */
+    cxs_phrases *phrases;     /* glossary phrases the index recognizes */
+    cxs_buf phrases_src;      /* the metadata they were compiled from */
 };
 
 /* Writes a prepared post (writer thread only): unchanged posts are

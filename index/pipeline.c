@@ -147,6 +147,7 @@ static cxs_status start_workers(cxs_pipeline *pl, cxs_err *err) {
         if (rc != CXS_OK)
             return rc;
         pl->makers[i].an = pl->ans[i];
+        pl->makers[i].phrases = pl->ix->phrases;
     }
     for (unsigned i = 0; i < pl->nworkers; i++) {
         worker_arg *a = malloc(sizeof *a);

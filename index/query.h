@@ -38,6 +38,10 @@
  * so "клиентского опыта" in a query expands like "клиентский опыт". */
 typedef struct cxs_synonyms cxs_synonyms;
 
+/* Glossary phrases the index recognized when it was written (phrases.h):
+ * a synonym member among them is looked up as one term. */
+typedef struct cxs_phrases cxs_phrases;
+
 /* Loads a synonyms file. A missing file is an error (CXS_ERR_IO); an
  * empty one gives an empty set. Bad lines are reported in err with the
  * line number and fail the load. */
@@ -89,6 +93,9 @@ typedef struct cxs_query {
 typedef struct cxs_query_opts {
     size_t max_len;             /* bytes; 0: 4096 */
     const cxs_synonyms *syn;    /* may be NULL */
+    /* Phrases the index recognized when written (may be NULL): synonym
+     * members among them become one term instead of a phrase. */
+    const cxs_phrases *phrases;
     /* Relative weights of the term classes (0: defaults exact 1.0, accent
      * fold 0.7, lemma 0.8, stem 0.6): exact forms outrank stem-only
      * matches. */

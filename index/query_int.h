@@ -73,6 +73,11 @@ int cxs_qtok_match(const cxs_qtok *a, const cxs_qtok *b);
 size_t cxs_synonyms_match(const cxs_synonyms *s, const cxs_qtok *const *toks,
                           size_t n, size_t *group, size_t *member);
 
+/* Number of groups; a member as written in the file. */
+size_t cxs_synonyms_ngroups(const cxs_synonyms *s); /* s may be NULL */
+const char *cxs_synonyms_member_text(const cxs_synonyms *s, size_t group,
+                                     size_t member);
+
 /* Number of members of a group, and one member's analyzed text. */
 size_t cxs_synonyms_group_size(const cxs_synonyms *s, size_t group);
 const cxs_qtext *cxs_synonyms_member(const cxs_synonyms *s, size_t group,

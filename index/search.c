@@ -361,6 +361,7 @@ cxs_status cxs_index_search(cxs_index *ix, const cxs_search_req *req,
     cxs_query_opts qo = {0};
     qo.max_len = ix->cfg.max_query_len;
     qo.syn = ix->syn;
+    qo.phrases = ix->phrases;
     const char *text = req->q ? req->q : "";
     size_t len = req->q ? (req->q_len ? req->q_len : strlen(req->q)) : 0;
     cxs_status rc = cxs_query_parse(ix->an, text, len, &qo, &q, err);

@@ -31,6 +31,7 @@ typedef struct syn_entry {
 
 typedef struct syn_group {
     cxs_qtext *members;
+    char **texts; /* each member as written (trimmed) */
     size_t n;
 } syn_group;
 
@@ -56,8 +57,11 @@ void cxs_synonyms_free(cxs_synonyms *s) {
     if (!s)
         return;
     for (size_t g = 0; g < s->ngroups; g++) {
-        for (size_t m = 0; m < s->groups[g].n; m++)
+        for (size_t m = 0; m < s->groups[g].n; m++) {
             cxs_qtext_release(&s->groups[g].members[m]);
+            free(s->groups[g].texts[m]);
+        }
+        free(s->groups[g].texts);
         free(s->groups[g].members);
     }
     free(s->groups);
@@ -105,11 +109,17 @@ static cxs_status add_member(syn_group *g, cxs_analyzer *a, const char *text,
                            where, text, keys ? "too many" : "no");
     }
     cxs_qtext *m = realloc(g->members, (g->n + 1) * sizeof *m);
-    if (!m) {
+    if (m)
+        g->members = m;
+    char **tx = m ? realloc(g->texts, (g->n + 1) * sizeof *tx) : NULL;
+    if (tx)
+        g->texts = tx;
+    char *copy = tx ? strdup(text) : NULL;
+    if (!copy) {
         cxs_qtext_release(&t);
         return cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
     }
-    g->members = m;
+    g->texts[g->n] = copy;
     g->members[g->n++] = t;
     return CXS_OK;
 }
@@ -125,6 +135,7 @@ static cxs_status new_group(cxs_synonyms *s, syn_group **out, cxs_err *err) {
     }
     *out = &s->groups[s->ngroups++];
     (*out)->members = NULL;
+    (*out)->texts = NULL;
     (*out)->n = 0;
     return CXS_OK;
 }
@@ -282,4 +293,13 @@ const cxs_qtext *cxs_synonyms_member(const cxs_synonyms *s, size_t group,
     if (!s || group >= s->ngroups || member >= s->groups[group].n)
         return NULL;
     return &s->groups[group].members[member];
+}
+
+size_t cxs_synonyms_ngroups(const cxs_synonyms *s) {
+    return s ? s->ngroups : 0;
+}
+
+const char *cxs_synonyms_member_text(const cxs_synonyms *s, size_t group,
+                                     size_t member) {
+    return s->groups[group].texts[member];
 }

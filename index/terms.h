@@ -23,6 +23,7 @@
 #define CXS_PFX_LANG "XG"   /* language code (boolean) */
 #define CXS_PFX_YEAR "XY"   /* year of date (boolean) */
 #define CXS_PFX_HASH "XH"   /* normalized-text hash, for duplicates */
+#define CXS_PFX_PHRASE "XS" /* a glossary phrase found in the post (phrases.h) */
 
 enum {
     CXS_SLOT_DATE = 0,    /* "YYYYMMDDhhmmss" in UTC: sorts as a string */

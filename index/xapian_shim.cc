@@ -668,6 +668,14 @@ cxs_status cxs_xwdb_add_spelling(cxs_xwdb *w, const char *word, size_t len,
     });
 }
 
+cxs_status cxs_xwdb_metadata(cxs_xwdb *w, const char *key, cxs_buf *out,
+                             cxs_err *err) {
+    return guard(err, [&]() -> cxs_status {
+        std::string v = w->db.get_metadata(key);
+        return cxs_buf_append(out, v.data(), v.size());
+    });
+}
+
 cxs_status cxs_xwdb_set_metadata(cxs_xwdb *w, const char *key,
                                  const char *value, cxs_err *err) {
     return guard(err, [&]() -> cxs_status {

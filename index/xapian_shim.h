@@ -191,6 +191,10 @@ cxs_status cxs_xwdb_find_data(cxs_xwdb *w, const char *idterm, size_t len,
 cxs_status cxs_xwdb_add_spelling(cxs_xwdb *w, const char *word, size_t len,
                                  cxs_err *err);
 
+/* Reads user metadata through the writer (empty when unset). */
+cxs_status cxs_xwdb_metadata(cxs_xwdb *w, const char *key, cxs_buf *out,
+                             cxs_err *err);
+
 cxs_status cxs_xwdb_set_metadata(cxs_xwdb *w, const char *key,
                                  const char *value, cxs_err *err);
 

@@ -14,6 +14,7 @@
 
 #include "analyzer.h"
 #include "cxs_test.h"
+#include "phrases.h"
 #include "qnode.h"
 #include "query.h"
 
@@ -632,6 +633,73 @@ static void test_synonyms_load(void) {
     cxs_synonyms_free(s);
 }
 
+/* Glossary phrases recognized at index time (phrases.h). */
+static cxs_status collect_found(void *ud, const char *term, size_t len) {
+    strncat(ud, term, len);
+    strcat(ud, "|");
+    return CXS_OK;
+}
+
+static const char *find_in(const cxs_phrases *p, const char *const *terms,
+                           const unsigned *pos, size_t n) {
+    static char out[512];
+    cxs_phrase_doc d;
+    memset(&d, 0, sizeof d);
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        CHECK(cxs_phrase_doc_add(&d, pos[i], terms[i], strlen(terms[i])) ==
+              CXS_OK);
+    CHECK(cxs_phrases_find(p, &d, collect_found, out) == CXS_OK);
+    cxs_phrase_doc_release(&d);
+    return out;
+}
+
+static void test_phrases(void) {
+    const char *list = "клиентский опыт\nesperienza del cliente\nsolo\n"
+                       "клиентский опыт\n";
+    cxs_phrases *p = NULL;
+    cxs_err err = {0};
+    CHECK_MSG(cxs_phrases_new(A, list, strlen(list), &p, &err) == CXS_OK, "%s",
+              err.msg);
+    /* Keys: positional forms, one space per position between them. */
+    CHECK(cxs_phrases_has(p, "клиентский опыт", strlen("клиентский опыт")));
+    CHECK(cxs_phrases_has(p, "esperienza  cliente", 19));
+    CHECK(!cxs_phrases_has(p, "esperienza cliente", 18));
+    CHECK(!cxs_phrases_has(p, "solo", 4) && !cxs_phrases_has(NULL, "x", 1));
+    /* In a post: any form by its lemma, in order, within the span. */
+    const char *t1[] = {"XLклиентский", "XLопыт"};
+    CHECK_STR(find_in(p, t1, (const unsigned[]){5, 6}, 2),
+              "XSклиентский опыт|");
+    CHECK_STR(find_in(p, t1, (const unsigned[]){5, 7}, 2), "");
+    const char *t2[] = {"XLопыт", "XLклиентский"};
+    CHECK_STR(find_in(p, t2, (const unsigned[]){5, 6}, 2), "");
+    /* The stopword's place may hold any word, but no more than one. */
+    const char *t3[] = {"esperienza", "nuova", "cliente"};
+    CHECK_STR(find_in(p, t3, (const unsigned[]){1, 2, 3}, 3),
+              "XSesperienza  cliente|");
+    CHECK_STR(find_in(p, t3, (const unsigned[]){1, 2, 4}, 3), "");
+    /* Twice in a post: twice. */
+    const char *t4[] = {"клиентский", "опыт", "клиентский", "XLопыт"};
+    CHECK_STR(find_in(p, t4, (const unsigned[]){1, 2, 9, 10}, 4),
+              "XSклиентский опыт|XSклиентский опыт|");
+
+    /* A query for a synonym reads the phrase's term, not its positions. */
+    cxs_synonyms *s = load("CX, клиентский опыт, customer experience\n",
+                           CXS_OK, NULL);
+    cxs_query_opts o = {0};
+    o.syn = s;
+    o.phrases = p;
+    cxs_query r;
+    CHECK(parse_opts("CX", &o, &r) == CXS_OK);
+    cxs_qnode_describe(r.strict, D, sizeof D);
+    CHECK_MSG(has(D, "XSклиентский опыт") && has(D, "(PHRASE "), "%s", D);
+    /* ... and its words still light up. */
+    CHECK(in_list(r.hl_terms, r.nhl_terms, "XLопыт"));
+    cxs_query_release(&r);
+    cxs_synonyms_free(s);
+    cxs_phrases_free(p);
+}
+
 static void test_synonyms_expand(void) {
     cxs_synonyms *s = load("# test groups\n"
                            "CX, клиентский опыт, customer experience\n"
@@ -741,6 +809,7 @@ int main(void) {
     RUN(test_random_queries);
     RUN(test_synonyms_load);
     RUN(test_synonyms_expand);
+    RUN(test_phrases);
     RUN(test_words_list);
     cxs_analyzer_free(A);
     return cxs_test_done();

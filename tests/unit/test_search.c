@@ -1,11 +1,14 @@
 /*
- * test_snippet.c - snippets against a real index: the fast path (matches
- * taken from the index's positions, no dictionary lookups) must give the
- * very snippets and titles the analyzer's path gives, for inflected forms,
- * stopwords, accents, look-alike letters, compounds, words the dictionary
- * does not know, wildcards, synonyms and titles that are not the text's
- * first line. Both are run over data/sample/posts.jsonl plus posts written
- * here for those cases.
+ * test_search.c - search paths that must agree with each other, against
+ * real indexes built from data/sample/posts.jsonl plus posts written here:
+ * - snippets: the fast path (matches taken from the index's positions, no
+ *   dictionary lookups) gives the very snippets and titles the analyzer's
+ *   path gives, for inflected forms, stopwords, accents, look-alike
+ *   letters, compounds, words the dictionary does not know, wildcards,
+ *   synonyms and titles that are not the text's first line;
+ * - glossary phrases: an index that recognized them at write time (one
+ *   term per phrase) finds exactly the posts that phrase search by
+ *   positions finds in an index without them.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -55,12 +58,17 @@ static cxs_status put_json(cxs_index *ix, const char *line, cxs_err *err) {
     return rc;
 }
 
-static int build(const char *db, const char *src) {
-    char path[1024], *line = NULL;
+/* Builds an index at db; with_glossary: the writer has the shipped
+ * glossary, so the new index recognizes its phrases. */
+static int build(const char *db, const char *src, int with_glossary) {
+    char path[1024], syn[1024], *line = NULL;
     size_t cap = 0;
     cxs_err err = {0};
     cxs_index_config cfg;
     cxs_index_config_init(&cfg);
+    snprintf(syn, sizeof syn, "%s/config/synonyms.txt", src);
+    if (with_glossary)
+        cfg.synonyms_path = syn;
     cxs_index *ix = NULL;
     if (cxs_index_open_writer(db, &cfg, &ix, &err) != CXS_OK)
         return fprintf(stderr, "open: %s\n", err.msg), 0;
@@ -81,6 +89,10 @@ static int build(const char *db, const char *src) {
     cxs_index_close(ix);
     CHECK(n >= 40);
     return ok;
+}
+
+static int cmp_id(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 static void compare(cxs_index *ix, const char *q, int full, size_t *marks) {
@@ -110,35 +122,96 @@ static void compare(cxs_index *ix, const char *q, int full, size_t *marks) {
     cxs_search_res_release(&slow);
 }
 
+/* A reader with the shipped glossary (NULL on failure). */
+static cxs_index *open_reader(const char *db, const char *src) {
+    cxs_index_config cfg;
+    cxs_index_config_init(&cfg);
+    char syn[1024];
+    snprintf(syn, sizeof syn, "%s/config/synonyms.txt", src);
+    cfg.synonyms_path = syn;
+    const char *paths[] = {db};
+    cxs_index *ix = NULL;
+    cxs_err err = {0};
+    CHECK_MSG(cxs_index_open_reader(paths, 1, &cfg, &ix, &err) == CXS_OK,
+              "%s", err.msg);
+    return ix;
+}
+
+static void remove_db(const char *db) {
+    char cmd[1100];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", db);
+    CHECK(system(cmd) == 0);
+}
+
 static void test_fast_equals_analyzer(const char *src) {
     char db[] = "/tmp/cxs-test-snippet-XXXXXX";
     if (!mkdtemp(db)) {
         CHECK(!"mkdtemp");
         return;
     }
-    if (build(db, src)) {
-        cxs_index_config cfg;
-        cxs_index_config_init(&cfg);
-        char syn[1024];
-        snprintf(syn, sizeof syn, "%s/config/synonyms.txt", src);
-        cfg.synonyms_path = syn;
-        const char *paths[] = {db};
-        cxs_index *ix = NULL;
-        cxs_err err = {0};
-        CHECK_MSG(cxs_index_open_reader(paths, 1, &cfg, &ix, &err) == CXS_OK,
-                  "%s", err.msg);
-        size_t marks = 0;
-        for (size_t i = 0; ix && i < sizeof queries / sizeof *queries; i++) {
-            compare(ix, queries[i], 0, &marks);
-            compare(ix, queries[i], 1, &marks);
-        }
-        /* The comparison is worth something only if words lit up. */
-        CHECK_MSG(marks > 100, "%zu snippets with a highlight", marks);
-        cxs_index_close(ix);
+    cxs_index *ix = build(db, src, 1) ? open_reader(db, src) : NULL;
+    size_t marks = 0;
+    for (size_t i = 0; ix && i < sizeof queries / sizeof *queries; i++) {
+        compare(ix, queries[i], 0, &marks);
+        compare(ix, queries[i], 1, &marks);
     }
-    char cmd[1100];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", db);
-    CHECK(system(cmd) == 0);
+    /* The comparison is worth something only if words lit up. */
+    CHECK_MSG(marks > 100, "%zu snippets with a highlight", marks);
+    cxs_index_close(ix);
+    remove_db(db);
+}
+
+/* The ids a query finds (sorted, NUL-separated into out). */
+static size_t found(cxs_index *ix, const char *q, char *out, size_t cap) {
+    cxs_search_req req;
+    memset(&req, 0, sizeof req);
+    req.q = q;
+    req.limit = 1000;
+    cxs_search_res res;
+    cxs_err err = {0};
+    size_t n = 0, at = 0;
+    out[0] = '\0';
+    if (cxs_index_search(ix, &req, &res, &err) != CXS_OK) {
+        CHECK_MSG(0, "%s: %s", q, err.msg);
+        return 0;
+    }
+    const char *ids[1000];
+    for (size_t i = 0; i < res.nhits && i < 1000; i++)
+        ids[n++] = res.hits[i].post.id;
+    qsort(ids, n, sizeof *ids, cmp_id);
+    for (size_t i = 0; i < n && at + strlen(ids[i]) + 2 < cap; i++)
+        at += (size_t)snprintf(out + at, cap - at, "%s ", ids[i]);
+    cxs_search_res_release(&res);
+    return n;
+}
+
+static void test_phrases_as_terms(const char *src) {
+    char with[] = "/tmp/cxs-test-phr-XXXXXX", without[] = "/tmp/cxs-test-pos-XXXXXX";
+    if (!mkdtemp(with) || !mkdtemp(without)) {
+        CHECK(!"mkdtemp");
+        return;
+    }
+    cxs_index *a = build(with, src, 1) ? open_reader(with, src) : NULL;
+    cxs_index *b = build(without, src, 0) ? open_reader(without, src) : NULL;
+    static const char *const syn_queries[] = {
+        "cx", "CX", "nps", "cjm", "customer journey", "клиентский опыт",
+        "touchpoint", "ux", "csat", "esperienza cliente", "voc", "опрос",
+        "ces", "путь клиента", "CX nps", "cx OR csi",
+    };
+    static char ga[65536], gb[65536];
+    size_t total = 0;
+    for (size_t i = 0; a && b && i < sizeof syn_queries / sizeof *syn_queries;
+         i++) {
+        total += found(a, syn_queries[i], ga, sizeof ga);
+        found(b, syn_queries[i], gb, sizeof gb);
+        CHECK_MSG(strcmp(ga, gb) == 0, "%s:\n terms: %s\n positions: %s",
+                  syn_queries[i], ga, gb);
+    }
+    CHECK_MSG(total > 40, "%zu hits", total);
+    cxs_index_close(a);
+    cxs_index_close(b);
+    remove_db(with);
+    remove_db(without);
 }
 
 int main(void) {
@@ -146,5 +219,6 @@ int main(void) {
     if (!src)
         src = ".";
     test_fast_equals_analyzer(src);
+    test_phrases_as_terms(src);
     return cxs_test_done();
 }
