@@ -707,40 +707,28 @@ static size_t relax(const builder *b, cxs_qnode *rel) {
     return units;
 }
 
-/* Ranks posts up where the query's words stand together: in order and
- * adjacent (weight 1), or within a few words of each other (0.5). NULL
- * for fewer than two words. */
-static cxs_qnode *proximity(builder *b) {
+/* The words for proximity rescoring (cxs_query.prox): each word's exact
+ * and lemma terms, what pos_or would accept. */
+static void prox_words(builder *b, cxs_query *out) {
     if (b->nprox < 2)
-        return NULL;
-    int collect = b->collect;
-    b->collect = 0; /* the words' terms are recorded already */
-    cxs_qnode *ph = nnew(b, CXS_Q_PHRASE), *near = nnew(b, CXS_Q_NEAR);
+        return;
+    out->prox = calloc(b->nprox, sizeof *out->prox);
+    if (!out->prox) {
+        b->st = CXS_ERR_NOMEM;
+        return;
+    }
+    out->nprox = b->nprox;
     for (size_t i = 0; i < b->nprox; i++) {
-        nadd(b, ph, pos_or(b, b->prox[i]));
-        nadd(b, near, pos_or(b, b->prox[i]));
+        const cxs_qtok *t = b->prox[i];
+        strvec v = {0};
+        for (size_t k = 0; k < t->nterms; k++)
+            if (t->terms[k].kind == CXS_TERM_EXACT ||
+                t->terms[k].kind == CXS_TERM_LEMMA)
+                sv_push(b, &v, t->terms[k].s, t->terms[k].len);
+        sv_sort_unique(&v);
+        out->prox[i].terms = v.v;
+        out->prox[i].n = v.n;
     }
-    b->collect = collect;
-    if (ph)
-        ph->window = (unsigned)b->nprox;
-    if (near)
-        near->window = 2 * (unsigned)b->nprox + 2;
-    cxs_qnode *any = nnew(b, CXS_Q_OR);
-    nadd(b, any, nscale(b, ph, 1.0));
-    nadd(b, any, nscale(b, near, 0.5));
-    return any;
-}
-
-/* q ranked up by boost (both taken over; boost may be NULL). */
-static cxs_qnode *boosted(builder *b, cxs_qnode *q, cxs_qnode *boost) {
-    if (!q || !boost) {
-        cxs_qnode_free(boost);
-        return q;
-    }
-    cxs_qnode *m = nnew(b, CXS_Q_AND_MAYBE);
-    nadd(b, m, q);
-    nadd(b, m, boost);
-    return m;
 }
 
 /* q restricted by the filter f, which adds no weight (both taken over;
@@ -773,15 +761,8 @@ static void finish(builder *b, group *top, cxs_query *out) {
     cxs_qnode *f2 = rel && f ? cxs_qnode_clone(f) : NULL;
     if ((rel && top->excl && !ex2) || (rel && f && !f2))
         b->st = CXS_ERR_NOMEM;
-    cxs_qnode *prox = proximity(b);
-    if (rel && prox) {
-        cxs_qnode *p2 = cxs_qnode_clone(prox);
-        if (!p2)
-            b->st = CXS_ERR_NOMEM;
-        rel = boosted(b, rel, p2);
-    }
-    cxs_qnode *strict =
-        with_excl(b, boosted(b, collapse(top->clauses), prox), top->excl);
+    prox_words(b, out);
+    cxs_qnode *strict = with_excl(b, collapse(top->clauses), top->excl);
     top->clauses = top->excl = NULL;
     out->strict = filtered(b, strict, f);
     if (rel)
@@ -901,6 +882,9 @@ void cxs_query_release(cxs_query *q) {
     free_vec(q->hl_terms, q->nhl_terms);
     free_vec(q->hl_prefixes, q->nhl_prefixes);
     free_vec(q->words, q->nwords);
+    for (size_t i = 0; i < q->nprox; i++)
+        free_vec(q->prox[i].terms, q->prox[i].n);
+    free(q->prox);
     cxs_query_filters *f = &q->filters;
     free_vec(f->channels, f->nchannels);
     free_vec(f->authors, f->nauthors);

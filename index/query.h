@@ -67,6 +67,13 @@ typedef struct cxs_query_filters {
     char *date_to;
 } cxs_query_filters;
 
+/* A query word as the terms a phrase position accepts (exact forms and
+ * lemmas): what the index stores with positions. */
+typedef struct cxs_qword {
+    char **terms; /* sorted (strcmp), unique, owned */
+    size_t n;
+} cxs_qword;
+
 typedef struct cxs_query {
     /* The query with all words required, filters applied. Never NULL after
      * a successful parse (CXS_Q_ALL for an empty query). */
@@ -87,6 +94,13 @@ typedef struct cxs_query {
     /* The positive free-text words as typed (for spelling suggestions). */
     char **words;
     size_t nwords;
+    /* The positive free words, in query order, when there are two or more
+     * that are not stopwords: posts where they stand together rank up.
+     * Search does that by rescoring its best posts (search.c), not in the
+     * tree: a phrase or NEAR boost in the tree makes Xapian check
+     * positions in every matching post. nprox 0: no proximity. */
+    cxs_qword *prox;
+    size_t nprox;
     cxs_query_filters filters;
 } cxs_query;
 

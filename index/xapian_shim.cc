@@ -232,7 +232,7 @@ void fill_facets(cxs_xresult *res, const std::vector<CountSpy *> &spies,
     }
 }
 
-void fill_matches(cxs_xresult *res, const Xapian::MSet &mset) {
+void fill_matches(cxs_xresult *res, const Xapian::MSet &mset, int no_data) {
     res->estimated = mset.get_matches_estimated();
     res->lower = mset.get_matches_lower_bound();
     res->upper = mset.get_matches_upper_bound();
@@ -242,11 +242,13 @@ void fill_matches(cxs_xresult *res, const Xapian::MSet &mset) {
         throw std::bad_alloc();
     for (Xapian::MSetIterator it = mset.begin(); it != mset.end(); ++it) {
         cxs_xmatch *m = &res->m[res->n];
-        std::string data = it.get_document().get_data();
         m->docid = *it;
         m->weight = it.get_weight();
-        m->data = dup_str(data);
-        m->data_len = data.size();
+        if (!no_data) {
+            std::string data = it.get_document().get_data();
+            m->data = dup_str(data);
+            m->data_len = data.size();
+        }
         res->n++;
     }
 }
@@ -283,7 +285,7 @@ cxs_status search(cxs_xdb *db, const cxs_qnode *q, const cxs_xsearch_opts *o,
         o->nfacets ? db->db.get_doccount()
                    : (Xapian::doccount)(o->offset + o->limit + CHECK_AT_LEAST);
     Xapian::MSet mset = enq.get_mset(o->offset, o->limit, check);
-    fill_matches(res, mset);
+    fill_matches(res, mset, o->no_data);
     fill_facets(res, spies, o);
     return CXS_OK;
 }

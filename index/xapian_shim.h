@@ -80,6 +80,8 @@ typedef struct cxs_xsearch_opts {
     double recency_halflife; /* seconds */
     unsigned time_slot;      /* slot with sortable_serialise(unix time) */
     double now;              /* unix time used for age */
+    int no_data; /* 1: matches come without their data (read the few
+                    needed with cxs_xdb_data) */
 } cxs_xsearch_opts;
 
 typedef struct cxs_xmatch {

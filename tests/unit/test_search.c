@@ -8,7 +8,9 @@
  *   synonyms and titles that are not the text's first line;
  * - glossary phrases: an index that recognized them at write time (one
  *   term per phrase) finds exactly the posts that phrase search by
- *   positions finds in an index without them.
+ *   positions finds in an index without them;
+ * - proximity rescoring: of posts alike for BM25, the one with the words
+ *   together ranks first, then the one with them near, on every page.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -214,11 +216,67 @@ static void test_phrases_as_terms(const char *src) {
     remove_db(without);
 }
 
+static const char *page_id(cxs_index *ix, const char *q, size_t offset) {
+    static char id[64];
+    cxs_search_req req;
+    memset(&req, 0, sizeof req);
+    req.q = q;
+    req.offset = offset;
+    req.limit = 1;
+    cxs_search_res res;
+    cxs_err err = {0};
+    id[0] = '\0';
+    if (cxs_index_search(ix, &req, &res, &err) == CXS_OK && res.nhits)
+        snprintf(id, sizeof id, "%s", res.hits[0].post.id);
+    cxs_search_res_release(&res);
+    return id;
+}
+
+static void test_proximity_rescoring(const char *src) {
+    /* Same words, same length: only where the two words stand differs.
+     * Ids are in the reverse of the expected order, so that the order
+     * BM25 alone leaves (by docid) is the wrong one. */
+    static const char *const posts[] = {
+        "{\"id\":\"p/1\",\"lang\":\"ru\",\"text\":\"опыт один два три "
+        "четыре пять шесть семь восемь девять клиентский\"}",
+        "{\"id\":\"p/2\",\"lang\":\"ru\",\"text\":\"опыт один "
+        "клиентский два три четыре пять шесть семь восемь девять\"}",
+        "{\"id\":\"p/3\",\"lang\":\"ru\",\"text\":\"один два "
+        "клиентский опыт три четыре пять шесть семь восемь девять\"}",
+    };
+    char db[] = "/tmp/cxs-test-prox-XXXXXX";
+    if (!mkdtemp(db)) {
+        CHECK(!"mkdtemp");
+        return;
+    }
+    cxs_index_config cfg;
+    cxs_index_config_init(&cfg);
+    cxs_index *w = NULL;
+    cxs_err err = {0};
+    int ok = cxs_index_open_writer(db, &cfg, &w, &err) == CXS_OK;
+    for (size_t i = 0; ok && i < 3; i++)
+        ok = put_json(w, posts[i], &err) == CXS_OK;
+    ok = ok && cxs_index_commit(w, &err) == CXS_OK;
+    CHECK_MSG(ok, "%s", err.msg);
+    cxs_index_close(w);
+    cxs_index *ix = ok ? open_reader(db, src) : NULL;
+    if (ix) {
+        CHECK_STR(page_id(ix, "клиентский опыт", 0), "p/3"); /* together */
+        CHECK_STR(page_id(ix, "клиентский опыт", 1), "p/2"); /* near */
+        CHECK_STR(page_id(ix, "клиентский опыт", 2), "p/1"); /* apart */
+        /* Inflected forms are together too. */
+        CHECK_STR(page_id(ix, "клиентского опыта", 0), "p/3");
+    }
+    cxs_index_close(ix);
+    remove_db(db);
+}
+
 int main(void) {
     const char *src = getenv("CXS_SOURCE_DIR");
     if (!src)
         src = ".";
     test_fast_equals_analyzer(src);
     test_phrases_as_terms(src);
+    test_proximity_rescoring(src);
     return cxs_test_done();
 }
