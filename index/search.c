@@ -453,19 +453,17 @@ static int near(const prox_terms *pt, const cxs_xpos *v, size_t n,
 
 static double prox_factor(cxs_index *ix, const prox_terms *pt,
                           unsigned docid) {
-    unsigned char *present = malloc(pt->n ? pt->n : 1);
     cxs_xpos *v = NULL;
     size_t n = 0;
     cxs_err err = {0};
     double f = 1.0;
-    if (present && cxs_xdb_doc_positions(ix->rd, docid, pt->terms, pt->n,
-                                         present, &v, &n, &err) == CXS_OK) {
+    if (cxs_xdb_term_positions(ix->rd, docid, pt->terms, pt->n, &v, &n,
+                               &err) == CXS_OK) {
         if (adjacent(pt, v, n))
             f += PROX_ADJACENT;
         if (near(pt, v, n, 2 * (unsigned)pt->nwords + 2))
             f += PROX_NEAR;
     }
-    free(present);
     free(v);
     return f;
 }

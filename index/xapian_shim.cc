@@ -460,6 +460,21 @@ cxs_status cxs_xdb_doc_terms(cxs_xdb *db, unsigned docid, cxs_xterm_fn fn,
     });
 }
 
+static cxs_status sorted_positions(std::vector<cxs_xpos> &v, cxs_xpos **pos,
+                                   size_t *npos) {
+    if (v.empty())
+        return CXS_OK;
+    std::sort(v.begin(), v.end(), [](const cxs_xpos &a, const cxs_xpos &b) {
+        return a.pos < b.pos;
+    });
+    *pos = static_cast<cxs_xpos *>(std::malloc(v.size() * sizeof(cxs_xpos)));
+    if (!*pos)
+        throw std::bad_alloc();
+    std::memcpy(*pos, v.data(), v.size() * sizeof(cxs_xpos));
+    *npos = v.size();
+    return CXS_OK;
+}
+
 cxs_status cxs_xdb_doc_positions(cxs_xdb *db, unsigned docid,
                                  char *const *terms, size_t n,
                                  unsigned char *present, cxs_xpos **pos,
@@ -480,17 +495,23 @@ cxs_status cxs_xdb_doc_positions(cxs_xdb *db, unsigned docid,
                  p != t.positionlist_end(); ++p)
                 v.push_back(cxs_xpos{*p, (unsigned)i});
         }
-        if (v.empty())
-            return CXS_OK;
-        std::sort(v.begin(), v.end(), [](const cxs_xpos &a, const cxs_xpos &b) {
-            return a.pos < b.pos;
-        });
-        *pos = static_cast<cxs_xpos *>(std::malloc(v.size() * sizeof(cxs_xpos)));
-        if (!*pos)
-            throw std::bad_alloc();
-        std::memcpy(*pos, v.data(), v.size() * sizeof(cxs_xpos));
-        *npos = v.size();
-        return CXS_OK;
+        return sorted_positions(v, pos, npos);
+    });
+}
+
+cxs_status cxs_xdb_term_positions(cxs_xdb *db, unsigned docid,
+                                  char *const *terms, size_t n,
+                                  cxs_xpos **pos, size_t *npos, cxs_err *err) {
+    *pos = nullptr;
+    *npos = 0;
+    return guard_read(db, err, [&]() -> cxs_status {
+        std::vector<cxs_xpos> v;
+        for (size_t i = 0; i < n; i++)
+            for (Xapian::PositionIterator p =
+                     db->db.positionlist_begin(docid, terms[i]);
+                 p != db->db.positionlist_end(docid, terms[i]); ++p)
+                v.push_back(cxs_xpos{*p, (unsigned)i});
+        return sorted_positions(v, pos, npos);
     });
 }
 

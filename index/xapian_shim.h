@@ -149,6 +149,13 @@ cxs_status cxs_xdb_doc_positions(cxs_xdb *db, unsigned docid,
                                  unsigned char *present, cxs_xpos **pos,
                                  size_t *npos, cxs_err *err);
 
+/* The positions of terms[0..n) in document docid, each looked up in the
+ * position table directly (no term list read): cheaper than
+ * cxs_xdb_doc_positions when only positions matter. Same output. */
+cxs_status cxs_xdb_term_positions(cxs_xdb *db, unsigned docid,
+                                  char *const *terms, size_t n,
+                                  cxs_xpos **pos, size_t *npos, cxs_err *err);
+
 /* Relevance feedback: the best nterms expansion terms of the document
  * (Xapian ESet), skipping terms for which skip(term) returns nonzero. fn
  * gets the terms best first (freq = weight * 1000). */
