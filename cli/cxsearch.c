@@ -31,7 +31,10 @@ static void usage(FILE *f) {
           "scraped\n"
           "        NAME: the channel's username for Telegram exports "
           "(ids become NAME/<message id>)\n"
-          "        N: threads analyzing posts (default: one per core)\n"
+          "        N: threads analyzing posts (default: one per core); a "
+          "new index\n"
+          "           is built by N threads writing a shard each, merged "
+          "at the end\n"
           "  cxsearch search --db DIR [--json] [--limit N] [--offset N]\n"
           "        [--sort relevance|date|-date] QUERY...\n"
           "  cxsearch dump --db DIR        every post as JSON Lines\n"
@@ -197,6 +200,8 @@ static int cmd_index(const char *db, int argc, char **argv) {
     }
     if (optind >= argc || (!db && !r.dry_run))
         return usage(stderr), EXIT_USAGE;
+    /* A new index is built by every job in its own shard, then merged. */
+    cfg.shards = cfg.workers;
     cxs_err err = {0};
     if (!r.dry_run && cxs_index_open_writer(db, &cfg, &r.ix, &err) != CXS_OK) {
         fprintf(stderr, "cxsearch: %s\n", err.msg);

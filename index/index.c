@@ -196,6 +196,7 @@ void cxs_index_close(cxs_index *ix) {
     if (!ix)
         return;
     cxs_pipeline_stop(ix->pipe); /* prepared posts not applied are dropped */
+    cxs_shards_abort(ix->shards); /* a new index not merged stays empty */
     cxs_xdb_close(ix->rd);
     cxs_xwdb_close(ix->wr);
     cxs_synonyms_free(ix->syn);
@@ -313,9 +314,23 @@ cxs_status cxs_index_delete(cxs_index *ix, const char *id, cxs_err *err) {
     return rc;
 }
 
+/* An empty index with nothing pending is built in shards (shards.c). */
+static cxs_status maybe_shards(cxs_index *ix, cxs_err *err) {
+    if (ix->shards || ix->pipe || ix->cfg.shards < 2 || ix->pending ||
+        cxs_xwdb_doccount(ix->wr) != 0)
+        return CXS_OK;
+    return cxs_shards_start(ix, ix->cfg.shards, &ix->shards, err);
+}
+
 cxs_status cxs_index_put_async(cxs_index *ix, cxs_post *post, cxs_err *err) {
     if (!ix->wr)
         return cxs_err_set(err, CXS_ERR_INVALID, "index opened read-only");
+    cxs_status st = maybe_shards(ix, err);
+    if (st != CXS_OK || ix->shards) {
+        st = st == CXS_OK ? cxs_shards_submit(ix->shards, post, err) : st;
+        cxs_post_release(post);
+        return st;
+    }
     if (!ix->pipe) {
         cxs_status rc = CXS_OK;
         if (ix->cfg.workers > 1)
@@ -338,10 +353,64 @@ void cxs_index_put_counts(const cxs_index *ix, size_t *added, size_t *updated,
     *unchanged = ix->counts[CXS_PUT_UNCHANGED];
 }
 
+/* Commits to the merged index until its revision passes the target's:
+ * readers keep to the newest revision any of them has seen (cxsearchd),
+ * so the index that replaces the target must not look older. */
+static cxs_status outrun_revision(const char *merged, unsigned long long rev,
+                                  cxs_err *err) {
+    cxs_xwdb *w = NULL;
+    cxs_status rc = cxs_xwdb_open(merged, &w, err);
+    char now[21], bump[32];
+    cxs_date_format_utc(time(NULL), now);
+    /* Each commit changes a value, so that it makes a revision. */
+    for (unsigned i = 0; rc == CXS_OK && cxs_xwdb_revision(w) <= rev; i++) {
+        if (i == 1000)
+            rc = cxs_err_set(err, CXS_ERR_INDEX, "cannot advance the revision "
+                                                 "of the merged index");
+        snprintf(bump, sizeof bump, "%u", i);
+        if (rc == CXS_OK)
+            rc = cxs_xwdb_set_metadata(w, "cxs.merge_commits", bump, err);
+        if (rc == CXS_OK)
+            rc = cxs_xwdb_commit(w, err);
+    }
+    if (rc == CXS_OK)
+        rc = cxs_xwdb_set_metadata(w, "cxs.last_update", now, err);
+    if (rc == CXS_OK)
+        rc = cxs_xwdb_commit(w, err);
+    cxs_xwdb_close(w);
+    return rc;
+}
+
+/* Merges the shards of a new index over the (empty) target, whose writer
+ * is closed only for the two renames and then reopened. */
+static cxs_status merge_shards(cxs_index *ix, cxs_err *err) {
+    cxs_shards *ss = ix->shards;
+    ix->shards = NULL;
+    char *merged = cxs_shards_path(ix->path, "merged");
+    if (!merged) {
+        cxs_shards_abort(ss);
+        return cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
+    }
+    cxs_status rc = cxs_shards_finish(ss, merged, ix->counts, err);
+    if (rc == CXS_OK)
+        rc = outrun_revision(merged, cxs_xwdb_revision(ix->wr), err);
+    if (rc == CXS_OK) {
+        cxs_xwdb_close(ix->wr);
+        ix->wr = NULL;
+        rc = cxs_shards_install(ix->path, merged, err);
+        cxs_status ro = cxs_xwdb_open(ix->path, &ix->wr, rc ? NULL : err);
+        rc = rc != CXS_OK ? rc : ro;
+    }
+    free(merged);
+    return rc;
+}
+
 cxs_status cxs_index_commit(cxs_index *ix, cxs_err *err) {
     if (!ix->wr)
         return cxs_err_set(err, CXS_ERR_INVALID, "index opened read-only");
     cxs_status rc = ix->pipe ? cxs_pipeline_drain(ix->pipe, err) : CXS_OK;
+    if (rc == CXS_OK && ix->shards)
+        rc = merge_shards(ix, err);
     return rc == CXS_OK ? commit_now(ix, err) : rc;
 }
 

@@ -38,6 +38,11 @@ typedef struct cxs_index_config {
     size_t batch_size;       /* writer: posts per commit; 0: 5000 */
     unsigned workers;        /* writer: threads preparing posts for
                                 cxs_index_put_async; 0 or 1: none */
+    unsigned shards;         /* writer: an empty index is built by this
+                                many threads, each writing its own shard,
+                                merged at cxs_index_commit (faster on
+                                several cores; an import that fails
+                                leaves the index empty); 0 or 1: no */
 } cxs_index_config;
 
 /* Fills cfg with the defaults. */

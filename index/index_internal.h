@@ -55,6 +55,7 @@ struct cxs_index {
     cxs_doc_maker maker;      /* for puts on the caller's thread */
     size_t counts[3];         /* by cxs_put_result */
     cxs_pipeline *pipe;       /* writer with workers > 1, else NULL */
+    struct cxs_shards *shards; /* a new index being built in shards */
     cxs_phrases *phrases;     /* glossary phrases the index recognizes */
     cxs_buf phrases_src;      /* the metadata they were compiled from */
 };
@@ -79,5 +80,28 @@ cxs_status cxs_index_decode_post(const char *data, size_t len, cxs_post *p,
 /* Finds a post by id: its docid and (when p is not NULL) the post. */
 cxs_status cxs_index_get_docid(cxs_index *ix, const char *id, unsigned *docid,
                                cxs_post *p, cxs_err *err);
+
+/* A new index built on every core (shards.c): posts are routed by id to
+ * n shard writers beside the target (one thread each, analyzing and
+ * writing), then merged with Xapian's compactor. Used by
+ * cxs_index_put_async while the target is empty; cxs_index_commit merges
+ * (cxs_shards_finish into a folder, cxs_shards_install over the target);
+ * cxs_index_close without a commit discards (cxs_shards_abort). The
+ * caller's thread submits; errors of a shard come back from a later
+ * submit or from finish. */
+typedef struct cxs_shards cxs_shards;
+cxs_status cxs_shards_start(cxs_index *ix, unsigned n, cxs_shards **out,
+                            cxs_err *err);
+cxs_status cxs_shards_submit(cxs_shards *ss, cxs_post *post, cxs_err *err);
+/* Waits for every post, merges the shards into the new folder merged and
+ * adds the posts' counts to counts; frees ss in every case. */
+cxs_status cxs_shards_finish(cxs_shards *ss, const char *merged,
+                             size_t counts[3], cxs_err *err);
+void cxs_shards_abort(cxs_shards *ss); /* NULL allowed */
+/* "<target>.build-<pid>-<what>" (malloc'd; NULL on OOM). */
+char *cxs_shards_path(const char *target, const char *what);
+/* Puts the folder merged in place of target (whose writer is closed). */
+cxs_status cxs_shards_install(const char *target, const char *merged,
+                              cxs_err *err);
 
 #endif /* CXS_INDEX_INTERNAL_H */

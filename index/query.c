@@ -55,7 +55,7 @@ typedef struct group {
 enum { C_EXACT, C_ASCII, C_LEMMA, C_STEM, NCLASSES };
 enum { FV_CHANNEL, FV_AUTHOR, FV_LANG, FV_TAG, NFV };
 
-/* Words considered for the proximity boost: the first few carry it. */
+/* Words considered for proximity rescoring: the first few count. */
 #define PROX_MAX 8
 
 typedef struct builder {
@@ -73,7 +73,7 @@ typedef struct builder {
     /* Top-level clauses that are synonym spans: their words are relaxed
      * too, as they would be without the synonym table. */
     unsigned char span_clause[CXS_QMAX_LEXEMES];
-    /* The positive free words, in order, for the proximity boost. */
+    /* The positive free words, in order, for proximity rescoring. */
     const cxs_qtok *prox[PROX_MAX];
     size_t nprox;
 } builder;

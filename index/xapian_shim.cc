@@ -8,6 +8,8 @@
  */
 #include "xapian_shim.h"
 
+#include <sys/stat.h>
+
 #include <xapian.h>
 
 #include <algorithm>
@@ -23,6 +25,12 @@
 struct cxs_xdb {
     Xapian::Database db;                 /* all shards, searched as one */
     std::vector<Xapian::Database> shards; /* each alone, for revisions */
+    /* Each shard's folder and its identity when opened: a folder swapped
+     * for another (a new index built in shards and merged, index/shards.c)
+     * must be opened afresh, as reopen() would read the new revision
+     * through the old files. */
+    std::vector<std::string> paths;
+    std::vector<std::pair<dev_t, ino_t>> ids;
     /* Spelling corrections already looked up: Xapian's lookup reads the
      * word lists of every fragment of the word, tens of milliseconds for
      * a long word in a large table, while users and search-as-you-type
@@ -290,6 +298,35 @@ cxs_status search(cxs_xdb *db, const cxs_qnode *q, const cxs_xsearch_opts *o,
     return CXS_OK;
 }
 
+std::pair<dev_t, ino_t> folder_id(const std::string &path) {
+    struct stat st;
+    if (stat(path.c_str(), &st) != 0)
+        return {0, 0};
+    return {st.st_dev, st.st_ino};
+}
+
+/* (Re)opens every shard from its folder. */
+void open_shards(cxs_xdb *db) {
+    Xapian::Database all;
+    std::vector<Xapian::Database> shards;
+    std::vector<std::pair<dev_t, ino_t>> ids;
+    for (const std::string &p : db->paths) {
+        ids.push_back(folder_id(p));
+        shards.emplace_back(p);
+        all.add_database(shards.back());
+    }
+    db->db = all;
+    db->shards = shards;
+    db->ids = ids;
+}
+
+bool folders_swapped(const cxs_xdb *db) {
+    for (size_t i = 0; i < db->paths.size(); i++)
+        if (folder_id(db->paths[i]) != db->ids[i])
+            return true;
+    return false;
+}
+
 } // namespace
 
 extern "C" {
@@ -302,10 +339,9 @@ cxs_status cxs_xdb_open(const char *const *paths, size_t npaths,
     return guard(err, [&]() -> cxs_status {
         cxs_xdb *db = new cxs_xdb;
         try {
-            for (size_t i = 0; i < npaths; i++) {
-                db->shards.emplace_back(paths[i]);
-                db->db.add_database(db->shards.back());
-            }
+            for (size_t i = 0; i < npaths; i++)
+                db->paths.emplace_back(paths[i]);
+            open_shards(db);
         } catch (...) {
             delete db;
             throw;
@@ -326,6 +362,13 @@ cxs_status cxs_xdb_reopen(cxs_xdb *db, int *changed, cxs_err *err) {
     return guard(err, [&]() -> cxs_status {
         /* The shards' revisions tell a real change; reopen()'s own answer
          * may be true without one. */
+        if (folders_swapped(db)) {
+            open_shards(db);
+            db->spell_cache.clear();
+            if (changed)
+                *changed = 1;
+            return CXS_OK;
+        }
         Xapian::rev before = 0, after = 0;
         for (auto &s : db->shards)
             before += s.get_revision();
@@ -691,6 +734,17 @@ cxs_status cxs_xwdb_add_spelling(cxs_xwdb *w, const char *word, size_t len,
     });
 }
 
+cxs_status cxs_xdb_compact(const char *const *paths, size_t n,
+                           const char *dest, cxs_err *err) {
+    return guard(err, [&]() -> cxs_status {
+        Xapian::Database db;
+        for (size_t i = 0; i < n; i++)
+            db.add_database(Xapian::Database(paths[i]));
+        db.compact(dest);
+        return CXS_OK;
+    });
+}
+
 cxs_status cxs_xwdb_metadata(cxs_xwdb *w, const char *key, cxs_buf *out,
                              cxs_err *err) {
     return guard(err, [&]() -> cxs_status {
@@ -729,6 +783,14 @@ cxs_status cxs_xwdb_commit(cxs_xwdb *w, cxs_err *err) {
         }
         return CXS_OK;
     });
+}
+
+unsigned long long cxs_xwdb_revision(cxs_xwdb *w) {
+    try {
+        return w->db.get_revision();
+    } catch (...) {
+        return 0;
+    }
 }
 
 unsigned long long cxs_xwdb_doccount(cxs_xwdb *w) {

@@ -163,6 +163,12 @@ cxs_status cxs_xdb_expand(cxs_xdb *db, unsigned docid, size_t nterms,
                           int (*skip)(const char *term, size_t len),
                           cxs_xterm_fn fn, void *ud, cxs_err *err);
 
+/* Merges the databases paths[0..n) into a new database at dest (Xapian's
+ * compactor: documents renumbered one database after another, spelling
+ * and metadata merged). dest must not exist. */
+cxs_status cxs_xdb_compact(const char *const *paths, size_t n,
+                           const char *dest, cxs_err *err);
+
 /* ---- writing ---- */
 
 /* Opens or creates the database at path for writing. A database held by
@@ -218,6 +224,9 @@ cxs_status cxs_xwdb_commit(cxs_xwdb *w, cxs_err *err);
 
 /* Documents in the database (committed and pending). */
 unsigned long long cxs_xwdb_doccount(cxs_xwdb *w);
+
+/* The writer's database revision (0 on error). */
+unsigned long long cxs_xwdb_revision(cxs_xwdb *w);
 
 #ifdef __cplusplus
 }
