@@ -81,6 +81,9 @@ cxs_status cxs_index_put(cxs_index *ix, cxs_post *post, cxs_put_result *res,
 
 /* Like cxs_index_put, but the post is analyzed on one of cfg.workers
  * threads while the caller goes on; posts are written in the order given.
+ * Into an empty index with cfg.shards > 1, posts go to shard writers
+ * instead (one thread each; copies of an id to the same shard, in order)
+ * and nothing is visible or committed until cxs_index_commit merges them.
  * Takes the post's contents over (the post is left empty). An error of an
  * earlier post may be returned by a later call or by cxs_index_commit,
  * which first waits for every submitted post. Counts of added, updated
@@ -94,7 +97,9 @@ void cxs_index_put_counts(const cxs_index *ix, size_t *added, size_t *updated,
 /* Deletes a post by id; CXS_ERR_NOT_FOUND when there is none. */
 cxs_status cxs_index_delete(cxs_index *ix, const char *id, cxs_err *err);
 
-/* Commits everything put since the last commit, atomically. */
+/* Commits everything put since the last commit, atomically. A new index
+ * built in shards is merged here and swapped in for the empty one
+ * (readers see it whole at once). */
 cxs_status cxs_index_commit(cxs_index *ix, cxs_err *err);
 
 /* ---- reading ---- */

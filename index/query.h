@@ -17,7 +17,8 @@
  * fails, with CXS_ERR_TOO_LARGE.
  *
  * Stopwords are dropped from free-text parts unless the query has nothing
- * else; inside phrases they are kept (positions are indexed).
+ * else; inside phrases they only keep their place (the index stores no
+ * positions for them, so they widen the phrase's window).
  *
  * Thread-safety: cxs_query_parse uses the caller's analyzer (one per
  * thread); a cxs_synonyms is immutable after loading and may be shared by
