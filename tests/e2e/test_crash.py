@@ -107,6 +107,18 @@ def check_index(t, h, db, posts, what):
     return n
 
 
+def seed(h, db, posts):
+    """The first batch, imported whole: the rounds then write into an index
+    that is not empty, through the one writer that commits every batch (a
+    first import into an empty index is built in shards and committed
+    once, at the end; tests/e2e/test_bulk_build.py kills those)."""
+    head = os.path.join(h.tmp, "head.jsonl")
+    with open(head, "w", encoding="utf-8") as f:
+        for p in posts[:BATCH]:
+            f.write(json.dumps(p, ensure_ascii=False) + "\n")
+    h.cli("index", "--db", db, "--batch", str(BATCH), "--quiet", head)
+
+
 def kill_rounds(t, h, src, posts, full_secs):
     """SIGKILL at random moments; the index is kept between rounds, so
     most rounds kill a re-run that resumes a killed import."""
@@ -116,6 +128,8 @@ def kill_rounds(t, h, src, posts, full_secs):
     counts = []
     while kills < KILLS and rounds < 4 * KILLS:
         rounds += 1
+        if not os.path.exists(db):
+            seed(h, db, posts)
         proc = start_import(db, src)
         time.sleep(rng.uniform(0.0, full_secs))
         if proc.poll() is None:
