@@ -258,7 +258,10 @@ static cxs_status run_reader(cxs_import_ctx *cx, cxs_format f, const char *path,
     cxs_status rc;
     unsigned long long size = file_size(path);
     cx->err_line = 0;
-    if (size > cx->max_bytes) {
+    /* JSON Lines are streamed in bounded memory and given up after a run
+     * of bad lines (import_jsonl.c): an export of millions of posts is
+     * gigabytes and must not be refused. Other formats are read whole. */
+    if (size > cx->max_bytes && f != CXS_FMT_JSONL) {
         rc = cxs_err_set(&ferr, CXS_ERR_TOO_LARGE,
                          "%llu bytes is over the %llu-byte limit for a "
                          "source file (not a source?)",

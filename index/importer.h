@@ -68,7 +68,8 @@ typedef struct cxs_import_opts {
     cxs_import_warn_fn warn; /* may be NULL */
     void *warn_ud;
     /* Files larger than this are skipped as "not a source" (0: 256 MiB).
-     * Keeps a 2 GB binary given by mistake from being read. */
+     * Keeps a 2 GB binary given by mistake from being read whole. JSON
+     * Lines are exempt: streamed line by line, they can be any size. */
     unsigned long long max_file_bytes;
     /* Called after each file with running stats (progress bar); may be
      * NULL. */

@@ -644,6 +644,13 @@ static void test_errors_and_limits(void) {
         CXS_OK);
     CHECK_INT(st.files_skipped, 1);
     CHECK(strstr(g.warnings, "limit") != NULL);
+    /* ... but JSON Lines are streamed: any size is read. */
+    memset(&st, 0, sizeof st);
+    CHECK_INT(cxs_import_path(fixture("mixed/a_posts.jsonl"), &o, sink, &g,
+                              &st, &err),
+              CXS_OK);
+    CHECK_MSG(st.files_skipped == 0 && st.posts > 0, "%zu skipped, %zu posts",
+              st.files_skipped, st.posts);
     /* An unknown format forced on a file still never crashes. */
     CHECK_INT(run(fixture("mixed/f_binary.txt"), CXS_FMT_JSONL, NULL, &g, &st),
               CXS_OK);
