@@ -159,8 +159,8 @@ static int has_term(const cxs_phrases *s, const char *term) {
 static cxs_status add_line(cxs_phrases *s, cxs_analyzer *a, const char *line,
                            size_t len, cxs_buf *key, cxs_err *err) {
     cxs_qtext t = {0};
-    cxs_status rc = cxs_qtext_analyze(a, line, len, 4 * PHRASE_MAX_WORDS, &t,
-                                      err);
+    cxs_status rc =
+        cxs_qtext_analyze(a, line, len, 4 * PHRASE_MAX_WORDS, &t, err);
     if (rc != CXS_OK)
         return rc;
     phrase *v = realloc(s->v, (s->n + 1) * sizeof *v);
@@ -176,8 +176,7 @@ static cxs_status add_line(cxs_phrases *s, cxs_analyzer *a, const char *line,
         return CXS_OK;
     }
     phrase_release(&s->v[s->n]);
-    return rc == CXS_ERR_NOMEM ? cxs_err_set(err, rc, "out of memory")
-                               : CXS_OK;
+    return rc == CXS_ERR_NOMEM ? cxs_err_set(err, rc, "out of memory") : CXS_OK;
 }
 
 static cxs_status index_first_words(cxs_phrases *s) {
@@ -242,8 +241,8 @@ void cxs_phrase_doc_release(cxs_phrase_doc *d) {
     memset(d, 0, sizeof *d);
 }
 
-cxs_status cxs_phrase_doc_add(cxs_phrase_doc *d, unsigned pos,
-                              const char *term, size_t len) {
+cxs_status cxs_phrase_doc_add(cxs_phrase_doc *d, unsigned pos, const char *term,
+                              size_t len) {
     if (d->nslots && pos < d->slots[d->nslots - 1].pos)
         return CXS_OK;
     if (!d->nslots || pos > d->slots[d->nslots - 1].pos) {

@@ -71,8 +71,8 @@ void cxs_phrase_doc_release(cxs_phrase_doc *d);
 /* Records that the index stores term at position pos. Positions must not
  * decrease (the analyzer reports them in order); a term for an earlier
  * position is ignored. */
-cxs_status cxs_phrase_doc_add(cxs_phrase_doc *d, unsigned pos,
-                              const char *term, size_t len);
+cxs_status cxs_phrase_doc_add(cxs_phrase_doc *d, unsigned pos, const char *term,
+                              size_t len);
 
 /* Calls fn with CXS_PFX_PHRASE + key for each occurrence of a phrase of
  * p in d; fn returns a status, and the first failure stops the scan. */

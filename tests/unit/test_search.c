@@ -37,11 +37,30 @@ static const char *const extra_posts[] = {
 };
 
 static const char *const queries[] = {
-    "клиентский опыт", "опыт", "опрос", "опрос*", "nps", "NPS-CSI", "csi",
-    "сх", "cx", "perche", "perché qualità", "\"qualità del servizio\"",
-    "percorso cliente", "ретеншн", "\"путь клиента\"", "клиентов",
-    "customer journey", "journeys", "touchpoint", "измерять качество",
-    "servizio OR отзывы", "лояльность -nps", "и в на", "esperienza",
+    "клиентский опыт",
+    "опыт",
+    "опрос",
+    "опрос*",
+    "nps",
+    "NPS-CSI",
+    "csi",
+    "сх",
+    "cx",
+    "perche",
+    "perché qualità",
+    "\"qualità del servizio\"",
+    "percorso cliente",
+    "ретеншн",
+    "\"путь клиента\"",
+    "клиентов",
+    "customer journey",
+    "journeys",
+    "touchpoint",
+    "измерять качество",
+    "servizio OR отзывы",
+    "лояльность -nps",
+    "и в на",
+    "esperienza",
 };
 
 static cxs_status put_json(cxs_index *ix, const char *line, cxs_err *err) {
@@ -134,8 +153,8 @@ static cxs_index *open_reader(const char *db, const char *src) {
     const char *paths[] = {db};
     cxs_index *ix = NULL;
     cxs_err err = {0};
-    CHECK_MSG(cxs_index_open_reader(paths, 1, &cfg, &ix, &err) == CXS_OK,
-              "%s", err.msg);
+    CHECK_MSG(cxs_index_open_reader(paths, 1, &cfg, &ix, &err) == CXS_OK, "%s",
+              err.msg);
     return ix;
 }
 
@@ -188,7 +207,8 @@ static size_t found(cxs_index *ix, const char *q, char *out, size_t cap) {
 }
 
 static void test_phrases_as_terms(const char *src) {
-    char with[] = "/tmp/cxs-test-phr-XXXXXX", without[] = "/tmp/cxs-test-pos-XXXXXX";
+    char with[] = "/tmp/cxs-test-phr-XXXXXX",
+         without[] = "/tmp/cxs-test-pos-XXXXXX";
     if (!mkdtemp(with) || !mkdtemp(without)) {
         CHECK(!"mkdtemp");
         return;
@@ -196,9 +216,22 @@ static void test_phrases_as_terms(const char *src) {
     cxs_index *a = build(with, src, 1) ? open_reader(with, src) : NULL;
     cxs_index *b = build(without, src, 0) ? open_reader(without, src) : NULL;
     static const char *const syn_queries[] = {
-        "cx", "CX", "nps", "cjm", "customer journey", "клиентский опыт",
-        "touchpoint", "ux", "csat", "esperienza cliente", "voc", "опрос",
-        "ces", "путь клиента", "CX nps", "cx OR csi",
+        "cx",
+        "CX",
+        "nps",
+        "cjm",
+        "customer journey",
+        "клиентский опыт",
+        "touchpoint",
+        "ux",
+        "csat",
+        "esperienza cliente",
+        "voc",
+        "опрос",
+        "ces",
+        "путь клиента",
+        "CX nps",
+        "cx OR csi",
     };
     static char ga[65536], gb[65536];
     size_t total = 0;
