@@ -354,43 +354,40 @@ typedef struct prox_terms {
     size_t n, nwords;
 } prox_terms;
 
-static int cmp_prox(const void *a, const void *b) {
-    return strcmp(**(char **const *)a, **(char **const *)b);
+typedef struct prox_pair {
+    char *term;
+    unsigned word; /* a bit */
+} prox_pair;
+
+static int cmp_pair(const void *a, const void *b) {
+    return strcmp(((const prox_pair *)a)->term, ((const prox_pair *)b)->term);
 }
 
+/* Every (term, word) of the query, sorted by term; equal terms merged. */
 static cxs_status prox_terms_init(const cxs_query *q, prox_terms *pt) {
     size_t n = 0;
     memset(pt, 0, sizeof *pt);
-    for (size_t i = 0; i < q->nprox; i++)
+    pt->nwords = q->nprox < 8 ? q->nprox : 8;
+    for (size_t i = 0; i < pt->nwords; i++)
         n += q->prox[i].n;
-    char ***refs = malloc((n ? n : 1) * sizeof *refs);
+    prox_pair *v = malloc((n ? n : 1) * sizeof *v);
     pt->terms = malloc((n ? n : 1) * sizeof *pt->terms);
     pt->words = calloc(n ? n : 1, sizeof *pt->words);
-    if (!refs || !pt->terms || !pt->words) {
-        free(refs);
+    if (!v || !pt->terms || !pt->words) {
+        free(v);
         return CXS_ERR_NOMEM;
     }
     size_t k = 0;
-    for (size_t i = 0; i < q->nprox && i < 8; i++)
+    for (size_t i = 0; i < pt->nwords; i++)
         for (size_t j = 0; j < q->prox[i].n; j++)
-            refs[k++] = &q->prox[i].terms[j];
-    qsort(refs, k, sizeof *refs, cmp_prox);
+            v[k++] = (prox_pair){q->prox[i].terms[j], 1u << i};
+    qsort(v, k, sizeof *v, cmp_pair);
     for (size_t r = 0; r < k; r++) {
-        /* which word: refs point into one word's array */
-        unsigned w = 0;
-        for (size_t i = 0; i < q->nprox && i < 8; i++)
-            if (refs[r] >= q->prox[i].terms &&
-                refs[r] < q->prox[i].terms + q->prox[i].n)
-                w = 1u << i;
-        if (pt->n && strcmp(pt->terms[pt->n - 1], *refs[r]) == 0) {
-            pt->words[pt->n - 1] |= w;
-            continue;
-        }
-        pt->terms[pt->n] = *refs[r];
-        pt->words[pt->n++] = w;
+        if (!pt->n || strcmp(pt->terms[pt->n - 1], v[r].term) != 0)
+            pt->terms[pt->n++] = v[r].term;
+        pt->words[pt->n - 1] |= v[r].word;
     }
-    pt->nwords = q->nprox < 8 ? q->nprox : 8;
-    free(refs);
+    free(v);
     return CXS_OK;
 }
 
