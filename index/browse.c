@@ -8,18 +8,12 @@
 #include <sys/stat.h>
 
 #include "index_internal.h"
+#include "stored.h"
 #include "terms.h"
 
 cxs_status cxs_index_decode_post(const char *data, size_t len, cxs_post *p,
                                  cxs_err *err) {
-    json_error_t jerr;
-    json_t *obj = json_loadb(data, len, 0, &jerr);
-    if (!obj)
-        return cxs_err_set(err, CXS_ERR_INDEX, "stored post is not JSON: %s",
-                           jerr.text);
-    cxs_status rc = cxs_post_from_json(obj, p, err);
-    json_decref(obj);
-    return rc;
+    return cxs_stored_decode(data, len, p, err);
 }
 
 cxs_status cxs_index_get_docid(cxs_index *ix, const char *id, unsigned *docid,
@@ -37,8 +31,8 @@ cxs_status cxs_index_get_docid(cxs_index *ix, const char *id, unsigned *docid,
     if (rc == CXS_OK && p)
         rc = cxs_xdb_data(ix->rd, *docid, &data, err);
     if (rc == CXS_OK && p)
-        rc = cxs_index_decode_post(data.data ? data.data : "", data.len, p,
-                                   err);
+        rc =
+            cxs_index_decode_post(data.data ? data.data : "", data.len, p, err);
     cxs_buf_release(&t);
     cxs_buf_release(&data);
     return rc;

@@ -13,8 +13,9 @@
  * the query side also looks such variants up as exact terms, so the exact
  * term stands for them. Stems are kept only for words without a lemma.
  * Boolean terms for id, channel, author, language,
- * year, tags and text hash; values for sorting and facets; the post's JSON
- * as document data, so a hit is returned without a second lookup.
+ * year, tags and text hash; values for sorting and facets; the post itself
+ * as document data (stored.h), so a hit is returned without a second
+ * lookup.
  *
  * Preparing needs no database, only an analyzer, so it runs on any thread
  * (pipeline.c); the writer then applies prepared documents in order.
@@ -25,6 +26,7 @@
 
 #include "dates.h"
 #include "index_internal.h"
+#include "stored.h"
 #include "terms.h"
 
 #define TITLE_POS_GAP 100 /* title terms sit after the text's positions */
@@ -213,7 +215,8 @@ static cxs_status add_tags(cxs_doc_maker *m, cxs_xdoc *doc, const cxs_post *p) {
     return rc;
 }
 
-static cxs_status add_fields(cxs_doc_maker *m, cxs_xdoc *doc, const cxs_post *p) {
+static cxs_status add_fields(cxs_doc_maker *m, cxs_xdoc *doc,
+                             const cxs_post *p) {
     char hash[2 + 17];
     snprintf(hash, sizeof hash, "%s%016llx", CXS_PFX_HASH,
              cxs_post_text_hash(p->text, strlen(p->text)));
@@ -274,9 +277,9 @@ static cxs_status add_phrases(cxs_doc_maker *m, cxs_xdoc *doc,
                               const cxs_post *p, cxs_err *err) {
     cxs_status rc = cxs_phrases_find(m->phrases, &m->pdoc, add_phrase, doc);
     cxs_phrase_doc_reset(&m->pdoc);
-    return rc == CXS_OK ? rc
-                        : cxs_err_set(err, rc, "cannot add phrases of post %s",
-                                      p->id);
+    return rc == CXS_OK
+               ? rc
+               : cxs_err_set(err, rc, "cannot add phrases of post %s", p->id);
 }
 
 static cxs_status detect_lang(cxs_doc_maker *m, cxs_post *p) {
@@ -290,16 +293,11 @@ static cxs_status detect_lang(cxs_doc_maker *m, cxs_post *p) {
 }
 
 static cxs_status serialize(cxs_doc_maker *m, const cxs_post *p, cxs_err *err) {
-    json_t *obj = cxs_post_to_json(p);
-    char *s = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
-    json_decref(obj);
-    if (!s)
-        return cxs_err_set(err, CXS_ERR_NOMEM, "cannot serialize post %s",
-                           p->id);
     cxs_buf_reset(&m->data);
-    cxs_status rc = cxs_buf_appends(&m->data, s);
-    free(s);
-    return rc;
+    cxs_status rc = cxs_stored_encode(p, &m->data);
+    return rc == CXS_OK
+               ? rc
+               : cxs_err_set(err, rc, "cannot serialize post %s", p->id);
 }
 
 static cxs_status build_doc(cxs_doc_maker *m, const cxs_post *p, cxs_xdoc *doc,
@@ -315,7 +313,6 @@ static cxs_status build_doc(cxs_doc_maker *m, const cxs_post *p, cxs_xdoc *doc,
         cxs_err_set(err, rc, "cannot store post %s", p->id);
     return rc;
 }
-
 
 void cxs_doc_maker_release(cxs_doc_maker *m) {
     cxs_buf_release(&m->term);
@@ -360,8 +357,8 @@ static cxs_status prepare(cxs_doc_maker *m, cxs_post *post, cxs_prepared *out,
                : cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
 }
 
-cxs_status cxs_doc_prepare(cxs_doc_maker *m, cxs_post *post,
-                           cxs_prepared *out, cxs_err *err) {
+cxs_status cxs_doc_prepare(cxs_doc_maker *m, cxs_post *post, cxs_prepared *out,
+                           cxs_err *err) {
     memset(out, 0, sizeof *out);
     if (!post->id || !post->text)
         return cxs_err_set(err, CXS_ERR_INVALID, "post without id or text");

@@ -26,8 +26,8 @@ static cxs_status field_filter(const char *prefix, const char *const *values,
                                size_t n, cxs_qnode *and_node) {
     if (!n)
         return CXS_OK;
-    cxs_qnode *or = cxs_qnode_new(CXS_Q_OR);
-    if (!or)
+    cxs_qnode * or = cxs_qnode_new(CXS_Q_OR);
+    if (! or)
         return CXS_ERR_NOMEM;
     cxs_buf t = CXS_BUF_INIT;
     cxs_status rc = CXS_OK;
@@ -35,8 +35,8 @@ static cxs_status field_filter(const char *prefix, const char *const *values,
         cxs_buf_reset(&t);
         rc = cxs_terms_field(prefix, values[i], &t);
         if (rc == CXS_OK)
-            rc = cxs_qnode_add(or, cxs_qnode_term(CXS_Q_TERM, "", t.data,
-                                                  t.len));
+            rc = cxs_qnode_add(or,
+                               cxs_qnode_term(CXS_Q_TERM, "", t.data, t.len));
     }
     cxs_buf_release(&t);
     if (rc != CXS_OK) {
@@ -49,21 +49,24 @@ static cxs_status field_filter(const char *prefix, const char *const *values,
 static cxs_status date_filter(const cxs_search_req *req, cxs_qnode *and_node,
                               cxs_err *err) {
     char lo[15], hi[15];
-    const char *from = req->date_from && *req->date_from ? req->date_from : NULL;
+    const char *from =
+        req->date_from && *req->date_from ? req->date_from : NULL;
     const char *to = req->date_to && *req->date_to ? req->date_to : NULL;
     if (!from && !to)
         return CXS_OK;
     if (from && cxs_date_bound(from, 0, lo) < 0)
         return cxs_err_set(err, CXS_ERR_INVALID,
                            "from: '%s' is not a date (use YYYY, YYYY-MM or "
-                           "YYYY-MM-DD)", from);
+                           "YYYY-MM-DD)",
+                           from);
     if (to && cxs_date_bound(to, 1, hi) < 0)
         return cxs_err_set(err, CXS_ERR_INVALID,
                            "to: '%s' is not a date (use YYYY, YYYY-MM or "
-                           "YYYY-MM-DD)", to);
-    return cxs_qnode_add(and_node, cxs_qnode_range(CXS_SLOT_DATE,
-                                                   from ? lo : NULL,
-                                                   to ? hi : NULL));
+                           "YYYY-MM-DD)",
+                           to);
+    return cxs_qnode_add(
+        and_node,
+        cxs_qnode_range(CXS_SLOT_DATE, from ? lo : NULL, to ? hi : NULL));
 }
 
 /* Wraps q in a FILTER by the request's parameters; takes q over. */
@@ -72,8 +75,8 @@ static cxs_status apply_filters(const cxs_search_req *req, cxs_qnode **q,
     cxs_qnode *and = cxs_qnode_new(CXS_Q_AND);
     if (!and)
         return cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
-    cxs_status rc = field_filter(CXS_PFX_CHANNEL, req->channels,
-                                 req->nchannels, and);
+    cxs_status rc =
+        field_filter(CXS_PFX_CHANNEL, req->channels, req->nchannels, and);
     if (rc == CXS_OK)
         rc = field_filter(CXS_PFX_AUTHOR, req->authors, req->nauthors, and);
     if (rc == CXS_OK)
@@ -121,9 +124,10 @@ static void search_opts(const cxs_index *ix, const cxs_search_req *req,
             slots[o->nfacets++] = facet_slots[i];
     o->facet_slots = slots;
     o->recency_boost = ix->cfg.recency_boost;
-    o->recency_halflife = (ix->cfg.recency_halflife_days > 0
-                               ? ix->cfg.recency_halflife_days
-                               : 365) * 86400.0;
+    o->recency_halflife =
+        (ix->cfg.recency_halflife_days > 0 ? ix->cfg.recency_halflife_days
+                                           : 365) *
+        86400.0;
     o->time_slot = CXS_SLOT_TIME;
     o->now = (double)time(NULL);
 }
@@ -164,6 +168,15 @@ static const char *body_after_title(const cxs_post *p) {
     while (*rest == '\n' || *rest == '\r' || *rest == ' ' || *rest == '\t')
         rest++;
     return *rest ? rest : text;
+}
+
+/* Whether the text begins with the title as a whole line (or is it). */
+static int title_opens_text(const cxs_post *p) {
+    size_t tl = p->title ? strlen(p->title) : 0;
+    const char *text = p->text ? p->text : "";
+    return tl && strncmp(text, p->title, tl) == 0 &&
+           (text[tl] == '\0' || text[tl] == '\n' || text[tl] == '\r' ||
+            text[tl] == ' ' || text[tl] == '\t');
 }
 
 /* Sets up the snippet fast path (snippet.h) for one hit: asks the index
@@ -212,38 +225,41 @@ static cxs_status make_hit(cxs_index *ix, const cxs_search_req *req,
                            const cxs_query *q, const cxs_xmatch *m,
                            cxs_snippet_cache *cache, cxs_hit *hit,
                            cxs_err *err) {
-    cxs_status rc = cxs_index_decode_post(m->data, m->data_len, &hit->post, err);
+    cxs_status rc =
+        cxs_index_decode_post(m->data, m->data_len, &hit->post, err);
     if (rc != CXS_OK)
         return rc;
     hit->score = m->weight;
-    cxs_highlight hl = {q ? q->hl_terms : NULL, q ? q->nhl_terms : 0,
-                        q ? q->hl_prefixes : NULL, q ? q->nhl_prefixes : 0,
-                        req->hl_pre ? req->hl_pre : "<mark>",
-                        req->hl_post ? req->hl_post : "</mark>",
-                        req->hl_no_escape, cache, 0, NULL, 0};
+    cxs_highlight hl = {.pre = req->hl_pre ? req->hl_pre : "<mark>",
+                        .post = req->hl_post ? req->hl_post : "</mark>",
+                        .no_escape = req->hl_no_escape,
+                        .cache = cache};
+    if (q) {
+        hl.terms = q->hl_terms, hl.nterms = q->nhl_terms;
+        hl.prefixes = q->hl_prefixes, hl.nprefixes = q->nhl_prefixes;
+    }
     cxs_lang lang = cxs_lang_from_code(hit->post.lang);
     cxs_buf b = CXS_BUF_INIT;
     const char *text = hit->post.text ? hit->post.text : "";
     const char *body = body_after_title(&hit->post);
     cxs_snippet_pos *pos =
         req->snippet_analyze ? NULL : index_positions(ix, q, m->docid, &hl);
-    rc = req->snippet_full
-             ? cxs_snippet_mark_all(ix->an, text, strlen(text), lang, &hl, &b,
-                                    err)
-             : cxs_snippet_make(ix->an, text, strlen(text),
-                                (size_t)(body - text), lang, &hl,
-                                req->snippet_words, &b, err);
-    free(pos);
-    hl.pos = NULL;
+    rc = req->snippet_full ? cxs_snippet_mark_all(ix->an, text, strlen(text),
+                                                  lang, &hl, &b, err)
+                           : cxs_snippet_make(ix->an, text, strlen(text),
+                                              (size_t)(body - text), lang, &hl,
+                                              req->snippet_words, &b, err);
     hit->snippet = rc == CXS_OK ? cxs_buf_detach(&b) : NULL;
     cxs_buf_release(&b);
-    /* The title goes through the analyzer: when it is not the text's
-     * first line, its positions in the index are offset (document.c). */
+    /* A title that opens the text has the text's first positions; any
+     * other goes through the analyzer, as its positions in the index are
+     * offset (document.c) or shared with a later line. */
     const char *title = hit->post.title ? hit->post.title : "";
-    hl.by_index = 0;
+    hl.by_index = hl.by_index && title_opens_text(&hit->post);
     if (rc == CXS_OK)
         rc = cxs_snippet_mark_all(ix->an, title, strlen(title), lang, &hl, &b,
                                   err);
+    free(pos);
     hit->title_hl = rc == CXS_OK ? cxs_buf_detach(&b) : NULL;
     cxs_buf_release(&b);
     if (rc == CXS_OK && (!hit->snippet || !hit->title_hl))
@@ -314,9 +330,8 @@ static cxs_status suggest_spelling(cxs_index *ix, const cxs_query *q,
 /* Runs one tree with the request's filters; takes tree over. xr is
  * zeroed first: the caller releases it whatever happens (a refused
  * filter never reaches Xapian). */
-static cxs_status run(cxs_index *ix, const cxs_search_req *req,
-                      cxs_qnode *tree, int no_data, cxs_xresult *xr,
-                      cxs_err *err) {
+static cxs_status run(cxs_index *ix, const cxs_search_req *req, cxs_qnode *tree,
+                      int no_data, cxs_xresult *xr, cxs_err *err) {
     memset(xr, 0, sizeof *xr);
     unsigned slots[CXS_NFACETS];
     cxs_xsearch_opts o;
@@ -328,7 +343,6 @@ static cxs_status run(cxs_index *ix, const cxs_search_req *req,
     cxs_qnode_free(tree);
     return rc;
 }
-
 
 /* ------------------------------------------------------------------ */
 /* Proximity rescoring                                                  */
@@ -448,14 +462,13 @@ static int near(const prox_terms *pt, const cxs_xpos *v, size_t n,
     return 0;
 }
 
-static double prox_factor(cxs_index *ix, const prox_terms *pt,
-                          unsigned docid) {
+static double prox_factor(cxs_index *ix, const prox_terms *pt, unsigned docid) {
     cxs_xpos *v = NULL;
     size_t n = 0;
     cxs_err err = {0};
     double f = 1.0;
-    if (cxs_xdb_term_positions(ix->rd, docid, pt->terms, pt->n, &v, &n,
-                               &err) == CXS_OK) {
+    if (cxs_xdb_term_positions(ix->rd, docid, pt->terms, pt->n, &v, &n, &err) ==
+        CXS_OK) {
         if (adjacent(pt, v, n))
             f += PROX_ADJACENT;
         if (near(pt, v, n, 2 * (unsigned)pt->nwords + 2))
@@ -625,11 +638,12 @@ static int add_expansion(void *ud, const char *term, size_t len,
 /* OR of the post's best terms, without the post and its duplicates. */
 static cxs_status similar_query(cxs_index *ix, const cxs_post *p,
                                 unsigned docid, cxs_qnode **out, cxs_err *err) {
-    cxs_qnode *or = cxs_qnode_new(CXS_Q_OR), *not = cxs_qnode_new(CXS_Q_AND_NOT);
+    cxs_qnode * or = cxs_qnode_new(CXS_Q_OR),
+                *not = cxs_qnode_new(CXS_Q_AND_NOT);
     char hash[2 + 17];
     snprintf(hash, sizeof hash, "%s%016llx", CXS_PFX_HASH,
              cxs_post_text_hash(p->text, strlen(p->text)));
-    cxs_status rc = or && not ? CXS_OK : CXS_ERR_NOMEM;
+    cxs_status rc = or &&not ? CXS_OK : CXS_ERR_NOMEM;
     if (rc == CXS_OK)
         rc = cxs_xdb_expand(ix->rd, docid, 24, skip_for_similar, add_expansion,
                             or, err);
@@ -640,17 +654,17 @@ static cxs_status similar_query(cxs_index *ix, const cxs_post *p,
         or = NULL;
     }
     if (rc == CXS_OK)
-        rc = cxs_qnode_add(not, cxs_qnode_term(CXS_Q_TERM, CXS_PFX_ID, p->id,
-                                               strlen(p->id)));
+        rc = cxs_qnode_add(
+            not, cxs_qnode_term(CXS_Q_TERM, CXS_PFX_ID, p->id, strlen(p->id)));
     if (rc == CXS_OK)
         rc = cxs_qnode_add(not,
                            cxs_qnode_term(CXS_Q_TERM, "", hash, strlen(hash)));
     cxs_qnode_free(or);
     if (rc != CXS_OK) {
-        cxs_qnode_free(not);
+        cxs_qnode_free(not );
         return rc == CXS_ERR_NOMEM ? cxs_err_set(err, rc, "out of memory") : rc;
     }
-    *out = not;
+    *out = not ;
     return CXS_OK;
 }
 
@@ -740,7 +754,11 @@ cxs_status cxs_index_suggest(cxs_index *ix, const char *prefix, size_t max,
         return rc == CXS_OK ? CXS_OK : cxs_err_set(err, rc, "bad prefix");
     }
     completion c = {calloc(max, sizeof(char *)),
-                    calloc(max, sizeof(unsigned long long)), 0, max, 0, 0};
+                    calloc(max, sizeof(unsigned long long)),
+                    0,
+                    max,
+                    0,
+                    0};
     if (!c.words || !c.freq)
         rc = cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
     if (rc == CXS_OK)
