@@ -179,11 +179,23 @@ static int title_opens_text(const cxs_post *p) {
             text[tl] == ' ' || text[tl] == '\t');
 }
 
+/* A term a token can match by its form alone, without the dictionary:
+ * exact (no prefix), accent-free or hashtag (terms.h). */
+static int form_term(const char *t) {
+    return !(t[0] >= 'A' && t[0] <= 'Z') ||
+           strncmp(t, CXS_PFX_ASCII, strlen(CXS_PFX_ASCII)) == 0 ||
+           t[0] == CXS_PFX_TAG[0];
+}
+
 /* Sets up the snippet fast path (snippet.h) for one hit: asks the index
  * which query terms the post holds and where. It applies when every lemma
  * or stem term the post holds has positions in it (stems and stopwords
- * have none: their tokens need the analyzer). Returns the positions for
- * hl (caller frees); any failure just leaves the analyzer's path. */
+ * have none: their tokens need the analyzer). Tokens are also matched by
+ * their forms only when some form term the post holds has occurrences
+ * without a position: a stopword, a form whose lemma took the position
+ * (lower-case "#cx" has a lemma, "CX" none), an accent-free form, a
+ * hashtag. Returns the positions for hl (caller frees); any failure just
+ * leaves the analyzer's path. */
 static cxs_snippet_pos *index_positions(cxs_index *ix, const cxs_query *q,
                                         unsigned docid, cxs_highlight *hl) {
     size_t n = q ? q->nhl_terms : 0, nx = 0;
@@ -196,11 +208,15 @@ static cxs_snippet_pos *index_positions(cxs_index *ix, const cxs_query *q,
                                    present, &xp, &nx, &err) == CXS_OK;
     for (size_t i = 0; ok && i < nx; i++)
         has_pos[xp[i].term] = 1;
+    int by_forms = 0;
     for (size_t i = 0; ok && i < n; i++) {
         const char *t = q->hl_terms[i];
-        if (present[i] && !has_pos[i] &&
-            (t[0] == 'Z' || (t[0] == 'X' && t[1] == 'L')))
+        if (!present[i])
+            continue;
+        if (!has_pos[i] && (t[0] == 'Z' || (t[0] == 'X' && t[1] == 'L')))
             ok = 0;
+        by_forms |= form_term(t) &&
+                    ((present[i] & CXS_XUNPLACED) || t[0] == CXS_PFX_TAG[0]);
     }
     if (ok && nx && !(sp = malloc(nx * sizeof *sp)))
         ok = 0;
@@ -208,6 +224,7 @@ static cxs_snippet_pos *index_positions(cxs_index *ix, const cxs_query *q,
         sp[i] = (cxs_snippet_pos){xp[i].pos, xp[i].term};
     if (ok) {
         hl->by_index = 1;
+        hl->by_forms = by_forms;
         hl->pos = sp;
         hl->npos = nx;
     }

@@ -123,7 +123,8 @@ static int term_cb(void *ud, cxs_term_kind kind, const char *term, size_t len,
 static int prefix_match(const cxs_highlight *hl, const cxs_token *tok) {
     for (size_t i = 0; i < hl->nprefixes; i++) {
         size_t n = strlen(hl->prefixes[i]);
-        if (n && n <= tok->form_len && memcmp(tok->form, hl->prefixes[i], n) == 0)
+        if (n && n <= tok->form_len &&
+            memcmp(tok->form, hl->prefixes[i], n) == 0)
             return (int)(hl->nterms + i) + 1;
     }
     return 0;
@@ -149,7 +150,7 @@ static int match_by_index(collect *c, const cxs_token *tok) {
     if (m)
         return m;
     c->cur_match = 0;
-    if (c->hl->nterms)
+    if (c->hl->nterms && c->hl->by_forms)
         cxs_analyzer_expand_forms(c->a, tok, c->lang, term_cb, c);
     return c->cur_match ? c->cur_match : prefix_match(c->hl, tok);
 }
@@ -189,8 +190,8 @@ static int token_cb(void *ud, const cxs_token *tok) {
         c->v = v;
         c->cap = cap;
     }
-    int match = c->hl->by_index ? match_by_index(c, tok)
-                                : match_by_analysis(c, tok);
+    int match =
+        c->hl->by_index ? match_by_index(c, tok) : match_by_analysis(c, tok);
     c->v[c->n++] = (span){tok->start, tok->end, match};
     return 0;
 }
@@ -299,9 +300,8 @@ static size_t best_window(const span *v, size_t n, size_t w) {
 }
 
 cxs_status cxs_snippet_make(cxs_analyzer *a, const char *text, size_t len,
-                            size_t from, cxs_lang lang,
-                            const cxs_highlight *hl, unsigned words,
-                            cxs_buf *out, cxs_err *err) {
+                            size_t from, cxs_lang lang, const cxs_highlight *hl,
+                            unsigned words, cxs_buf *out, cxs_err *err) {
     collect c;
     cxs_status rc = collect_spans(a, text, len, from, lang, hl, &c, err);
     if (rc == CXS_OK && c.n) {

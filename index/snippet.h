@@ -26,7 +26,7 @@
  * thread-safe; one per search. */
 typedef struct cxs_snippet_cache cxs_snippet_cache;
 
-cxs_snippet_cache *cxs_snippet_cache_new(void); /* NULL on OOM */
+cxs_snippet_cache *cxs_snippet_cache_new(void);    /* NULL on OOM */
 void cxs_snippet_cache_free(cxs_snippet_cache *c); /* NULL allowed */
 
 /* A position (token position + 1, counted from the start of the text)
@@ -54,15 +54,18 @@ typedef struct cxs_highlight {
     int by_index;
     const cxs_snippet_pos *pos;
     size_t npos;
+    /* With by_index: tokens not at a position may still match by their
+     * dictionary-free forms. When clear, the positions are every match
+     * (the index placed every occurrence of the forms the post holds). */
+    int by_forms;
 } cxs_highlight;
 
 /* Appends the best passage of about `words` words of text[from..len) to
  * out, with "…" where text was cut. The text before `from` (a title shown
  * elsewhere) is tokenized only so that positions count as in the index. */
 cxs_status cxs_snippet_make(cxs_analyzer *a, const char *text, size_t len,
-                            size_t from, cxs_lang lang,
-                            const cxs_highlight *hl, unsigned words,
-                            cxs_buf *out, cxs_err *err);
+                            size_t from, cxs_lang lang, const cxs_highlight *hl,
+                            unsigned words, cxs_buf *out, cxs_err *err);
 
 /* Appends all of text to out with every match marked (for titles). */
 cxs_status cxs_snippet_mark_all(cxs_analyzer *a, const char *text, size_t len,

@@ -23,7 +23,7 @@
 #include <vector>
 
 struct cxs_xdb {
-    Xapian::Database db;                 /* all shards, searched as one */
+    Xapian::Database db;                  /* all shards, searched as one */
     std::vector<Xapian::Database> shards; /* each alone, for revisions */
     /* Each shard's folder and its identity when opened: a folder swapped
      * for another (a new index built in shards and merged, index/shards.c)
@@ -67,8 +67,7 @@ template <typename F> cxs_status guard(cxs_err *err, F fn) {
         return fn();
     } catch (const Xapian::DatabaseLockError &e) {
         return fail(err, CXS_ERR_LOCKED,
-                    "index is locked by another writer (" + e.get_msg() +
-                        ")");
+                    "index is locked by another writer (" + e.get_msg() + ")");
     } catch (const Xapian::DatabaseOpeningError &e) {
         return fail(err, CXS_ERR_NOT_FOUND,
                     "cannot open index: " + e.get_msg());
@@ -137,8 +136,8 @@ Xapian::Query to_query(const cxs_qnode *q) {
     case CXS_Q_NOTHING: return Xapian::Query::MatchNothing;
     case CXS_Q_RANGE:
         if (q->lo && q->hi)
-            return Xapian::Query(Xapian::Query::OP_VALUE_RANGE, q->slot,
-                                 q->lo, q->hi);
+            return Xapian::Query(Xapian::Query::OP_VALUE_RANGE, q->slot, q->lo,
+                                 q->hi);
         if (q->lo)
             return Xapian::Query(Xapian::Query::OP_VALUE_GE, q->slot, q->lo);
         if (q->hi)
@@ -167,7 +166,8 @@ Xapian::Query to_query(const cxs_qnode *q) {
  * counts once per part (tags are multi-valued). */
 class CountSpy : public Xapian::MatchSpy {
   public:
-    explicit CountSpy(Xapian::valueno slot) : slot_(slot) {}
+    explicit CountSpy(Xapian::valueno slot) : slot_(slot) {
+    }
     void operator()(const Xapian::Document &doc, double) override {
         std::string v = doc.get_value(slot_);
         if (v.empty())
@@ -183,7 +183,9 @@ class CountSpy : public Xapian::MatchSpy {
             start = end + 1;
         }
     }
-    const std::map<std::string, size_t> &counts() const { return counts_; }
+    const std::map<std::string, size_t> &counts() const {
+        return counts_;
+    }
 
   private:
     Xapian::valueno slot_;
@@ -196,8 +198,8 @@ class RecencySource : public Xapian::ValuePostingSource {
   public:
     RecencySource(Xapian::valueno slot, double boost, double halflife,
                   double now)
-        : Xapian::ValuePostingSource(slot), boost_(boost),
-          halflife_(halflife), now_(now) {
+        : Xapian::ValuePostingSource(slot), boost_(boost), halflife_(halflife),
+          now_(now) {
         set_maxweight(boost);
     }
     void init(const Xapian::Database &db) override {
@@ -212,7 +214,9 @@ class RecencySource : public Xapian::ValuePostingSource {
     RecencySource *clone() const override {
         return new RecencySource(get_slot(), boost_, halflife_, now_);
     }
-    std::string name() const override { return "cxs.RecencySource"; }
+    std::string name() const override {
+        return "cxs.RecencySource";
+    }
 
   private:
     double boost_, halflife_, now_;
@@ -267,8 +271,8 @@ cxs_status search(cxs_xdb *db, const cxs_qnode *q, const cxs_xsearch_opts *o,
     Xapian::Query query = to_query(q);
     if (o->recency_boost > 0 && o->recency_halflife > 0) {
         /* The source owns itself once released to the query. */
-        RecencySource *src = new RecencySource(
-            o->time_slot, o->recency_boost, o->recency_halflife, o->now);
+        RecencySource *src = new RecencySource(o->time_slot, o->recency_boost,
+                                               o->recency_halflife, o->now);
         query = Xapian::Query(Xapian::Query::OP_AND_MAYBE, query,
                               Xapian::Query(src->release()));
     }
@@ -331,8 +335,8 @@ bool folders_swapped(const cxs_xdb *db) {
 
 extern "C" {
 
-cxs_status cxs_xdb_open(const char *const *paths, size_t npaths,
-                        cxs_xdb **out, cxs_err *err) {
+cxs_status cxs_xdb_open(const char *const *paths, size_t npaths, cxs_xdb **out,
+                        cxs_err *err) {
     *out = nullptr;
     if (npaths == 0)
         return cxs_err_set(err, CXS_ERR_INVALID, "no index path given");
@@ -468,8 +472,7 @@ cxs_status cxs_xdb_spelling(cxs_xdb *db, const char *word, size_t len,
         if (hit == db->spell_cache.end()) {
             if (db->spell_cache.size() >= SPELL_CACHE_MAX)
                 db->spell_cache.clear();
-            hit = db->spell_cache
-                      .emplace(w, db->db.get_spelling_suggestion(w))
+            hit = db->spell_cache.emplace(w, db->db.get_spelling_suggestion(w))
                       .first;
         }
         return cxs_buf_append(out, hit->second.data(), hit->second.size());
@@ -533,18 +536,20 @@ cxs_status cxs_xdb_doc_positions(cxs_xdb *db, unsigned docid,
             t.skip_to(terms[i]);
             if (t == end || *t != terms[i])
                 continue;
-            present[i] = 1;
+            Xapian::termcount placed = 0;
             for (Xapian::PositionIterator p = t.positionlist_begin();
-                 p != t.positionlist_end(); ++p)
+                 p != t.positionlist_end(); ++p, ++placed)
                 v.push_back(cxs_xpos{*p, (unsigned)i});
+            present[i] =
+                CXS_XPRESENT | (t.get_wdf() > placed ? CXS_XUNPLACED : 0u);
         }
         return sorted_positions(v, pos, npos);
     });
 }
 
 cxs_status cxs_xdb_term_positions(cxs_xdb *db, unsigned docid,
-                                  char *const *terms, size_t n,
-                                  cxs_xpos **pos, size_t *npos, cxs_err *err) {
+                                  char *const *terms, size_t n, cxs_xpos **pos,
+                                  size_t *npos, cxs_err *err) {
     *pos = nullptr;
     *npos = 0;
     return guard_read(db, err, [&]() -> cxs_status {
@@ -565,7 +570,8 @@ namespace {
 class SkipDecider : public Xapian::ExpandDecider {
   public:
     SkipDecider(const Xapian::Database &db, int (*skip)(const char *, size_t))
-        : db_(db), skip_(skip) {}
+        : db_(db), skip_(skip) {
+    }
     bool operator()(const std::string &term) const override {
         if (skip_ && skip_(term.data(), term.size()))
             return false;
@@ -734,8 +740,8 @@ cxs_status cxs_xwdb_add_spelling(cxs_xwdb *w, const char *word, size_t len,
     });
 }
 
-cxs_status cxs_xdb_compact(const char *const *paths, size_t n,
-                           const char *dest, cxs_err *err) {
+cxs_status cxs_xdb_compact(const char *const *paths, size_t n, const char *dest,
+                           cxs_err *err) {
     return guard(err, [&]() -> cxs_status {
         Xapian::Database db;
         for (size_t i = 0; i < n; i++)

@@ -37,8 +37,8 @@ typedef struct cxs_xdoc cxs_xdoc; /* a document being built */
 
 /* Opens npaths databases as one (Xapian shards: local paths, or remote
  * stub files). */
-cxs_status cxs_xdb_open(const char *const *paths, size_t npaths,
-                        cxs_xdb **out, cxs_err *err);
+cxs_status cxs_xdb_open(const char *const *paths, size_t npaths, cxs_xdb **out,
+                        cxs_err *err);
 void cxs_xdb_close(cxs_xdb *db); /* NULL allowed */
 
 /* Moves to the newest committed revision; *changed may be NULL. */
@@ -73,15 +73,15 @@ typedef struct cxs_xsearch_opts {
     int sort_slot; /* -1: by relevance; else by this value slot ... */
     int sort_desc; /* ... descending when 1, relevance breaking ties */
     double k1, k2, k3, b, min_normlen; /* BM25; 0 each: Xapian default */
-    const unsigned *facet_slots; /* count values over all matches; values
-                                    holding '\x1f' count each part */
+    const unsigned *facet_slots;       /* count values over all matches; values
+                                          holding '\x1f' count each part */
     size_t nfacets;
     double recency_boost;    /* >0: add boost * 2^(-age/halflife) */
     double recency_halflife; /* seconds */
     unsigned time_slot;      /* slot with sortable_serialise(unix time) */
     double now;              /* unix time used for age */
-    int no_data; /* 1: matches come without their data (read the few
-                    needed with cxs_xdb_data) */
+    int no_data;             /* 1: matches come without their data (read the few
+                                needed with cxs_xdb_data) */
 } cxs_xsearch_opts;
 
 typedef struct cxs_xmatch {
@@ -138,12 +138,17 @@ typedef struct cxs_xpos {
     unsigned term; /* index into the caller's terms */
 } cxs_xpos;
 
+/* present[] flags of cxs_xdb_doc_positions. */
+#define CXS_XPRESENT 1u  /* the document holds the term */
+#define CXS_XUNPLACED 2u /* some of its occurrences have no position */
+
 /* Which of terms[0..n) (sorted by strcmp, distinct) document docid holds,
- * and where: present[i] is set to 1 when it holds terms[i], else 0; the
- * positions of every present term go to *pos, sorted by position (malloc'd,
- * caller frees; NULL when none). One read of the document's term list plus
- * one of each present term's positions: far cheaper than analyzing the
- * post's text again. */
+ * and where: present[i] gets CXS_XPRESENT when it holds terms[i], plus
+ * CXS_XUNPLACED when the term's count in the document exceeds its
+ * positions, else 0; the positions of every present term go to *pos,
+ * sorted by position (malloc'd, caller frees; NULL when none). One read
+ * of the document's term list plus one of each present term's positions:
+ * far cheaper than analyzing the post's text again. */
 cxs_status cxs_xdb_doc_positions(cxs_xdb *db, unsigned docid,
                                  char *const *terms, size_t n,
                                  unsigned char *present, cxs_xpos **pos,
@@ -153,8 +158,8 @@ cxs_status cxs_xdb_doc_positions(cxs_xdb *db, unsigned docid,
  * position table directly (no term list read): cheaper than
  * cxs_xdb_doc_positions when only positions matter. Same output. */
 cxs_status cxs_xdb_term_positions(cxs_xdb *db, unsigned docid,
-                                  char *const *terms, size_t n,
-                                  cxs_xpos **pos, size_t *npos, cxs_err *err);
+                                  char *const *terms, size_t n, cxs_xpos **pos,
+                                  size_t *npos, cxs_err *err);
 
 /* Relevance feedback: the best nterms expansion terms of the document
  * (Xapian ESet), skipping terms for which skip(term) returns nonzero. fn
@@ -166,8 +171,8 @@ cxs_status cxs_xdb_expand(cxs_xdb *db, unsigned docid, size_t nterms,
 /* Merges the databases paths[0..n) into a new database at dest (Xapian's
  * compactor: documents renumbered one database after another, spelling
  * and metadata merged). dest must not exist. */
-cxs_status cxs_xdb_compact(const char *const *paths, size_t n,
-                           const char *dest, cxs_err *err);
+cxs_status cxs_xdb_compact(const char *const *paths, size_t n, const char *dest,
+                           cxs_err *err);
 
 /* ---- writing ---- */
 
