@@ -29,7 +29,6 @@
 #include "terms.h"
 #include "xapian_shim.h"
 
-
 void cxs_index_config_init(cxs_index_config *cfg) {
     memset(cfg, 0, sizeof *cfg);
     cfg->analyzer.use_lemmas = 1;
@@ -61,14 +60,14 @@ static cxs_status index_new(const cxs_index_config *cfg, cxs_index **out,
 
 /* Compiles the index's phrase list src (CXS_META_PHRASES) unless it is
  * the one compiled already. */
-static cxs_status use_phrases(cxs_index *ix, const cxs_buf *src,
-                              cxs_err *err) {
+static cxs_status use_phrases(cxs_index *ix, const cxs_buf *src, cxs_err *err) {
     if (src->len == ix->phrases_src.len &&
         (!src->len || memcmp(src->data, ix->phrases_src.data, src->len) == 0))
         return CXS_OK;
     cxs_phrases *p = NULL;
-    cxs_status rc =
-        src->len ? cxs_phrases_new(ix->an, src->data, src->len, &p, err) : CXS_OK;
+    cxs_status rc = src->len
+                        ? cxs_phrases_new(ix->an, src->data, src->len, &p, err)
+                        : CXS_OK;
     cxs_buf_reset(&ix->phrases_src);
     if (rc == CXS_OK)
         rc = cxs_buf_append(&ix->phrases_src, src->data, src->len);
@@ -195,7 +194,7 @@ cxs_status cxs_index_open_writer(const char *path, const cxs_index_config *cfg,
 void cxs_index_close(cxs_index *ix) {
     if (!ix)
         return;
-    cxs_pipeline_stop(ix->pipe); /* prepared posts not applied are dropped */
+    cxs_pipeline_stop(ix->pipe);  /* prepared posts not applied are dropped */
     cxs_shards_abort(ix->shards); /* a new index not merged stays empty */
     cxs_xdb_close(ix->rd);
     cxs_xwdb_close(ix->wr);
@@ -231,6 +230,14 @@ cxs_analyzer *cxs_index_analyzer(cxs_index *ix) {
 /* ------------------------------------------------------------------ */
 /* Writing                                                              */
 
+cxs_put_result cxs_index_compare(const cxs_prepared *p, const cxs_buf *old) {
+    if (!old)
+        return CXS_PUT_ADDED;
+    return old->len == p->data_len && memcmp(old->data, p->data, old->len) == 0
+               ? CXS_PUT_UNCHANGED
+               : CXS_PUT_UPDATED;
+}
+
 /* Says whether the stored copy of the post equals the prepared one. */
 static cxs_status compare_stored(cxs_index *ix, const cxs_prepared *p,
                                  cxs_put_result *res, cxs_err *err) {
@@ -239,11 +246,7 @@ static cxs_status compare_stored(cxs_index *ix, const cxs_prepared *p,
     cxs_status rc = cxs_xwdb_find_data(ix->wr, p->idterm, strlen(p->idterm),
                                        &old, &found, err);
     if (rc == CXS_OK)
-        *res = !found ? CXS_PUT_ADDED
-               : old.len == p->data_len &&
-                       memcmp(old.data, p->data, old.len) == 0
-                   ? CXS_PUT_UNCHANGED
-                   : CXS_PUT_UPDATED;
+        *res = cxs_index_compare(p, found ? &old : NULL);
     cxs_buf_release(&old);
     return rc;
 }
@@ -270,8 +273,8 @@ cxs_status cxs_index_apply(cxs_index *ix, cxs_prepared *p, cxs_put_result *res,
     cxs_put_result r = CXS_PUT_ADDED;
     cxs_status rc = compare_stored(ix, p, &r, err);
     if (rc == CXS_OK && r != CXS_PUT_UNCHANGED)
-        rc = cxs_xwdb_replace(ix->wr, p->idterm, strlen(p->idterm), p->doc,
-                              err);
+        rc =
+            cxs_xwdb_replace(ix->wr, p->idterm, strlen(p->idterm), p->doc, err);
     if (rc == CXS_OK && r != CXS_PUT_UNCHANGED)
         rc = add_spellings(ix, p, err);
     if (rc == CXS_OK)
@@ -305,13 +308,27 @@ cxs_status cxs_index_delete(cxs_index *ix, const char *id, cxs_err *err) {
         rc = cxs_buf_appends(&ix->term, id);
     int existed = 0;
     if (rc == CXS_OK)
-        rc = cxs_xwdb_delete(ix->wr, ix->term.data, ix->term.len, &existed,
-                             err);
+        rc =
+            cxs_xwdb_delete(ix->wr, ix->term.data, ix->term.len, &existed, err);
     if (rc == CXS_OK && !existed)
         return cxs_err_set(err, CXS_ERR_NOT_FOUND, "no post with id '%s'", id);
     if (rc == CXS_OK)
         ix->pending++;
     return rc;
+}
+
+cxs_status cxs_index_swap_writer(cxs_index *ix, cxs_xwdb *w, cxs_err *err) {
+    cxs_status rc = commit_now(ix, err);
+    /* The compactor keeps the first database's value of a metadata key:
+     * every part must say which phrases its terms were made with. */
+    if (rc == CXS_OK && ix->phrases_src.len)
+        rc = cxs_xwdb_set_metadata(w, CXS_META_PHRASES, ix->phrases_src.data,
+                                   err);
+    if (rc != CXS_OK)
+        return rc;
+    cxs_xwdb_close(ix->wr);
+    ix->wr = w;
+    return CXS_OK;
 }
 
 /* An empty index with nothing pending is built in shards (shards.c). */
@@ -365,8 +382,9 @@ static cxs_status outrun_revision(const char *merged, unsigned long long rev,
     /* Each commit changes a value, so that it makes a revision. */
     for (unsigned i = 0; rc == CXS_OK && cxs_xwdb_revision(w) <= rev; i++) {
         if (i == 1000)
-            rc = cxs_err_set(err, CXS_ERR_INDEX, "cannot advance the revision "
-                                                 "of the merged index");
+            rc = cxs_err_set(err, CXS_ERR_INDEX,
+                             "cannot advance the revision "
+                             "of the merged index");
         snprintf(bump, sizeof bump, "%u", i);
         if (rc == CXS_OK)
             rc = cxs_xwdb_set_metadata(w, "cxs.merge_commits", bump, err);

@@ -10,11 +10,22 @@
  *   the target at the end (what the issue and Xapian's own docs suggest).
  * - Posts are routed by id: every copy of an id goes to the same shard,
  *   in submission order, so the last copy wins as in a plain import.
+ * - A post costs more to write the bigger its database (PART_POSTS), so
+ *   each shard writes a sequence of parts of a bounded size, and the
+ *   compactor merges all parts of all shards in one pass. One analyzer
+ *   per shard serves all its parts (the dictionaries are big): the
+ *   shard's index moves its writer to the new part. The old parts stay
+ *   open for reading, so that a later copy of an id finds the earlier
+ *   one: an identical copy is left unchanged, a different one is deleted
+ *   from its part and written to the current one, so an id is in one
+ *   part only and counts come out as with one writer. A reader keeps far
+ *   less memory than a writer that has written (about 0.1 MB against 2
+ *   MB measured), so memory stays flat over many parts.
  * - Only an empty target is built this way: the merge replaces it, so
  *   there is nothing in it to lose. An import that fails or is
- *   interrupted leaves the target empty, and its shard folders are
+ *   interrupted leaves the target empty, and its part folders are
  *   removed (a crash leaves them; the next bulk build removes those of
- *   dead processes).
+ *   dead processes: all are named "<target>.build-<pid>-...").
  */
 #include <dirent.h>
 #include <errno.h>
@@ -31,10 +42,34 @@
 
 #define QUEUE_CAP 256
 
+/* Posts a part database takes before its shard goes on in a new part.
+ * Xapian's commits touch more B-tree blocks the bigger the database, so
+ * a post costs more the more its shard holds (100k posts in two shards:
+ * 109 s; 1M: 1,871 s at 147% CPU); compacting many small parts into one
+ * is cheap (3 s for 100k posts). 50,000 is the shard size of the 100k
+ * build, whose per-post cost was the lowest measured. The environment
+ * variable CXS_SHARD_PART_POSTS overrides it (a positive number), so that
+ * tests make many parts out of a few posts. */
+#define PART_POSTS 50000
+
+/* A closed part of a shard: committed, and read to find the ids written
+ * to it. A copy in it that a later copy replaces is deleted through a
+ * writer opened then, which serves its lookups from then on (it sees its
+ * own deletions) and is committed at the end. */
+typedef struct part {
+    cxs_xdb *rd;
+    cxs_xwdb *wr; /* NULL until the part has a copy to delete */
+} part;
+
 typedef struct shard {
     struct cxs_shards *owner;
-    cxs_index *ix; /* writer on path */
-    char *path;
+    unsigned no;   /* the shard's number, in its parts' names */
+    cxs_index *ix; /* analyzes; its writer is on the newest part */
+    char **paths;  /* the parts' folders, oldest first */
+    size_t nparts;
+    part *closed; /* the first nclosed parts (paths[0..nclosed)) */
+    size_t nclosed;
+    size_t counts[3]; /* by cxs_put_result, as one writer counts */
     pthread_t thread;
     int started;
     cxs_post queue[QUEUE_CAP];
@@ -47,10 +82,146 @@ typedef struct shard {
 struct cxs_shards {
     shard *v;
     unsigned n;
+    char *target;      /* the index being built */
+    size_t part_posts; /* PART_POSTS, or the environment's */
     pthread_mutex_t mu;
     int stopping;
     int commit; /* stopping to merge: each shard commits its last batch */
 };
+
+/* Removes a folder and the files in it (shard databases are flat). */
+static void remove_db(const char *path) {
+    DIR *d = opendir(path);
+    struct dirent *e;
+    char f[4096];
+    while (d && (e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+            snprintf(f, sizeof f, "%s/%s", path, e->d_name) < (int)sizeof f)
+            unlink(f);
+    if (d)
+        closedir(d);
+    rmdir(path);
+}
+
+/* Names the shard's next part ("<target>.build-<pid>-<shard>-<part>") in
+ * s->paths, and empties its folder: a dead process with the same pid may
+ * have left one. */
+static cxs_status add_part_path(shard *s, cxs_err *err) {
+    char **v = realloc(s->paths, (s->nparts + 1) * sizeof *v);
+    if (!v)
+        return cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
+    s->paths = v;
+    size_t n = strlen(s->owner->target) + 80;
+    if (!(v[s->nparts] = malloc(n)))
+        return cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
+    snprintf(v[s->nparts], n, "%s.build-%ld-%u-%zu", s->owner->target,
+             (long)getpid(), s->no, s->nparts);
+    remove_db(v[s->nparts]);
+    s->nparts++;
+    return CXS_OK;
+}
+
+/* Commits the shard's current part and goes on in a new one. The old
+ * part is read from then on: a writer that has written keeps megabytes
+ * (compression state, buffers) that a reader does not, and there may be
+ * many parts. */
+static cxs_status next_part(shard *s, cxs_err *err) {
+    part *c = realloc(s->closed, (s->nclosed + 1) * sizeof *c);
+    if (!c)
+        return cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
+    s->closed = c;
+    cxs_xwdb *w = NULL;
+    cxs_status rc = add_part_path(s, err);
+    if (rc == CXS_OK)
+        rc = cxs_xwdb_open(s->paths[s->nparts - 1], &w, err);
+    if (rc == CXS_OK)
+        rc = cxs_index_swap_writer(s->ix, w, err);
+    if (rc != CXS_OK) {
+        cxs_xwdb_close(w);
+        return rc;
+    }
+    part *pt = &s->closed[s->nclosed];
+    pt->wr = NULL;
+    rc = cxs_xdb_open((const char *const *)&s->paths[s->nclosed], 1, &pt->rd,
+                      err);
+    if (rc == CXS_OK)
+        s->nclosed++;
+    return rc;
+}
+
+/* Compares p with the copy of its id in a closed part (cxs_index_compare
+ * of it, or of none). */
+static cxs_status part_compare(part *pt, const cxs_prepared *p,
+                               cxs_put_result *res, cxs_err *err) {
+    cxs_buf old = CXS_BUF_INIT;
+    int found = 0;
+    unsigned docid = 0;
+    size_t n = strlen(p->idterm);
+    cxs_status rc;
+    if (pt->wr) {
+        rc = cxs_xwdb_find_data(pt->wr, p->idterm, n, &old, &found, err);
+    } else {
+        rc = cxs_xdb_find(pt->rd, p->idterm, n, &docid, err);
+        found = rc == CXS_OK;
+        if (rc == CXS_OK)
+            rc = cxs_xdb_data(pt->rd, docid, &old, err);
+        else if (rc == CXS_ERR_NOT_FOUND)
+            rc = CXS_OK;
+    }
+    if (rc == CXS_OK)
+        *res = cxs_index_compare(p, found ? &old : NULL);
+    cxs_buf_release(&old);
+    return rc;
+}
+
+/* Deletes p's id from the closed part at path, through its writer. */
+static cxs_status part_delete(part *pt, const char *path, const cxs_prepared *p,
+                              cxs_err *err) {
+    if (!pt->wr) {
+        cxs_status rc = cxs_xwdb_open(path, &pt->wr, err);
+        if (rc != CXS_OK)
+            return rc;
+        cxs_xdb_close(pt->rd);
+        pt->rd = NULL;
+    }
+    return cxs_xwdb_delete(pt->wr, p->idterm, strlen(p->idterm), NULL, err);
+}
+
+/* Writes one post to the shard as one writer would: a copy of its id in
+ * an earlier part either leaves the post unchanged (same data) or is
+ * deleted there, the post being written to the current part as an
+ * update. An id is thus in at most one part. */
+static cxs_status shard_put(shard *s, cxs_post *post, cxs_err *err) {
+    cxs_prepared p;
+    cxs_status rc = cxs_doc_prepare(&s->ix->maker, post, &p, err);
+    cxs_put_result was = CXS_PUT_ADDED, r = CXS_PUT_ADDED;
+    size_t k = 0;
+    for (; rc == CXS_OK && k < s->nclosed; k++)
+        if ((rc = part_compare(&s->closed[k], &p, &was, err)) == CXS_OK &&
+            was != CXS_PUT_ADDED)
+            break;
+    if (rc == CXS_OK && was == CXS_PUT_UPDATED)
+        rc = part_delete(&s->closed[k], s->paths[k], &p, err);
+    if (rc == CXS_OK && was != CXS_PUT_UNCHANGED &&
+        cxs_xwdb_doccount(s->ix->wr) >= s->owner->part_posts)
+        rc = next_part(s, err);
+    if (rc == CXS_OK && was != CXS_PUT_UNCHANGED)
+        rc = cxs_index_apply(s->ix, &p, &r, err);
+    if (rc == CXS_OK)
+        s->counts[was != CXS_PUT_ADDED ? was : r]++;
+    cxs_prepared_release(&p);
+    return rc;
+}
+
+/* Commits the shard's current part and the deletions in its earlier
+ * ones. */
+static cxs_status shard_commit(shard *s, cxs_err *err) {
+    cxs_status rc = cxs_index_commit(s->ix, err);
+    for (size_t k = 0; k < s->nclosed && rc == CXS_OK; k++)
+        if (s->closed[k].wr)
+            rc = cxs_xwdb_commit(s->closed[k].wr, err);
+    return rc;
+}
 
 static void *shard_main(void *arg) {
     shard *s = arg;
@@ -68,7 +239,7 @@ static void *shard_main(void *arg) {
         int failed = s->rc != CXS_OK;
         pthread_mutex_unlock(mu);
         cxs_err e = {0};
-        cxs_status rc = failed ? CXS_OK : cxs_index_put(s->ix, &p, NULL, &e);
+        cxs_status rc = failed ? CXS_OK : shard_put(s, &p, &e);
         cxs_post_release(&p);
         pthread_mutex_lock(mu);
         if (rc != CXS_OK && s->rc == CXS_OK) {
@@ -81,7 +252,7 @@ static void *shard_main(void *arg) {
     /* Each shard's last commit (a batch of postings to flush) runs on its
      * own thread, beside the others'. */
     cxs_err e = {0};
-    cxs_status rc = failed ? CXS_OK : cxs_index_commit(s->ix, &e);
+    cxs_status rc = failed ? CXS_OK : shard_commit(s, &e);
     pthread_mutex_lock(mu);
     if (rc != CXS_OK && s->rc == CXS_OK) {
         s->rc = rc;
@@ -96,20 +267,6 @@ static unsigned route(const char *id, unsigned n) {
     for (const unsigned char *p = (const unsigned char *)id; *p; p++)
         h = (h ^ *p) * 1099511628211ULL;
     return (unsigned)(h % n);
-}
-
-/* Removes a folder and the files in it (shard databases are flat). */
-static void remove_db(const char *path) {
-    DIR *d = opendir(path);
-    struct dirent *e;
-    char f[4096];
-    while (d && (e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
-            snprintf(f, sizeof f, "%s/%s", path, e->d_name) < (int)sizeof f)
-            unlink(f);
-    if (d)
-        closedir(d);
-    rmdir(path);
 }
 
 /* Removes shard folders left by bulk builds of target whose process is
@@ -145,17 +302,15 @@ static void remove_stale(const char *target) {
 static cxs_status open_shard(cxs_shards *ss, unsigned i, const cxs_index *ix,
                              cxs_err *err) {
     shard *s = &ss->v[i];
-    size_t n = strlen(ix->path) + 48;
     s->owner = ss;
+    s->no = i;
     pthread_cond_init(&s->more, NULL);
     pthread_cond_init(&s->room, NULL);
-    if (!(s->path = malloc(n)))
-        return cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
-    snprintf(s->path, n, "%s.build-%ld-%u", ix->path, (long)getpid(), i);
-    remove_db(s->path);
+    cxs_status rc = add_part_path(s, err);
     cxs_index_config cfg = ix->cfg;
     cfg.workers = 0; /* the shard's thread analyzes its own posts */
-    cxs_status rc = cxs_index_open_writer(s->path, &cfg, &s->ix, err);
+    if (rc == CXS_OK)
+        rc = cxs_index_open_writer(s->paths[0], &cfg, &s->ix, err);
     if (rc == CXS_OK && pthread_create(&s->thread, NULL, shard_main, s) != 0)
         rc = cxs_err_set(err, CXS_ERR_INTERNAL, "cannot start a shard thread");
     s->started = rc == CXS_OK;
@@ -178,19 +333,34 @@ static void join_all(cxs_shards *ss, int commit) {
         }
 }
 
+/* Closes the shard's databases (changes not committed are lost). */
+static void close_parts(shard *s) {
+    for (size_t k = 0; k < s->nclosed; k++) {
+        cxs_xdb_close(s->closed[k].rd);
+        cxs_xwdb_close(s->closed[k].wr);
+    }
+    s->nclosed = 0;
+    cxs_index_close(s->ix);
+    s->ix = NULL;
+}
+
 static void free_all(cxs_shards *ss) {
     for (unsigned i = 0; i < ss->n; i++) {
         shard *s = &ss->v[i];
         for (size_t k = 0; k < s->count; k++)
             cxs_post_release(&s->queue[(s->head + k) % QUEUE_CAP]);
-        cxs_index_close(s->ix);
-        if (s->path)
-            remove_db(s->path);
-        free(s->path);
+        close_parts(s);
+        free(s->closed);
+        for (size_t k = 0; k < s->nparts; k++) {
+            remove_db(s->paths[k]);
+            free(s->paths[k]);
+        }
+        free(s->paths);
         pthread_cond_destroy(&s->more);
         pthread_cond_destroy(&s->room);
     }
     pthread_mutex_destroy(&ss->mu);
+    free(ss->target);
     free(ss->v);
     free(ss);
 }
@@ -200,6 +370,14 @@ void cxs_shards_abort(cxs_shards *ss) {
         return;
     join_all(ss, 0);
     free_all(ss);
+}
+
+/* PART_POSTS, unless CXS_SHARD_PART_POSTS gives a positive number. */
+static size_t part_posts(void) {
+    const char *v = getenv("CXS_SHARD_PART_POSTS");
+    char *end = NULL;
+    unsigned long n = v && *v ? strtoul(v, &end, 10) : 0;
+    return n > 0 && !*end ? (size_t)n : PART_POSTS;
 }
 
 cxs_status cxs_shards_start(cxs_index *ix, unsigned n, cxs_shards **out,
@@ -213,8 +391,11 @@ cxs_status cxs_shards_start(cxs_index *ix, unsigned n, cxs_shards **out,
     if (!ss)
         return cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
     pthread_mutex_init(&ss->mu, NULL);
+    ss->part_posts = part_posts();
     remove_stale(ix->path);
-    cxs_status rc = CXS_OK;
+    cxs_status rc = (ss->target = strdup(ix->path))
+                        ? CXS_OK
+                        : cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
     for (; ss->n < n && rc == CXS_OK; ss->n++)
         rc = open_shard(ss, ss->n, ix, err);
     if (rc != CXS_OK) {
@@ -251,22 +432,23 @@ cxs_status cxs_shards_finish(cxs_shards *ss, const char *merged,
     for (unsigned i = 0; i < ss->n && rc == CXS_OK; i++)
         if ((rc = ss->v[i].rc) != CXS_OK && err)
             *err = ss->v[i].err;
+    size_t nparts = 0;
     for (unsigned i = 0; i < ss->n && rc == CXS_OK; i++) {
-        size_t a = 0, u = 0, k = 0;
-        cxs_index_put_counts(ss->v[i].ix, &a, &u, &k);
-        counts[CXS_PUT_ADDED] += a;
-        counts[CXS_PUT_UPDATED] += u;
-        counts[CXS_PUT_UNCHANGED] += k;
-        cxs_index_close(ss->v[i].ix);
-        ss->v[i].ix = NULL;
+        for (int r = 0; r < 3; r++)
+            counts[r] += ss->v[i].counts[r];
+        nparts += ss->v[i].nparts;
+        close_parts(&ss->v[i]); /* committed by their threads */
     }
-    const char **paths = malloc(ss->n * sizeof *paths);
+    /* Every part of every shard in one pass of the compactor. */
+    const char **paths = rc == CXS_OK ? malloc(nparts * sizeof *paths) : NULL;
     if (rc == CXS_OK && !paths)
         rc = cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
+    size_t at = 0;
     for (unsigned i = 0; rc == CXS_OK && i < ss->n; i++)
-        paths[i] = ss->v[i].path;
+        for (size_t k = 0; k < ss->v[i].nparts; k++)
+            paths[at++] = ss->v[i].paths[k];
     if (rc == CXS_OK)
-        rc = cxs_xdb_compact(paths, ss->n, merged, err);
+        rc = cxs_xdb_compact(paths, nparts, merged, err);
     free(paths);
     free_all(ss);
     return rc;
