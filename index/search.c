@@ -26,8 +26,8 @@ static cxs_status field_filter(const char *prefix, const char *const *values,
                                size_t n, cxs_qnode *and_node) {
     if (!n)
         return CXS_OK;
-    cxs_qnode * or = cxs_qnode_new(CXS_Q_OR);
-    if (! or)
+    cxs_qnode *or = cxs_qnode_new(CXS_Q_OR);
+    if (!or)
         return CXS_ERR_NOMEM;
     cxs_buf t = CXS_BUF_INIT;
     cxs_status rc = CXS_OK;
@@ -655,12 +655,12 @@ static int add_expansion(void *ud, const char *term, size_t len,
 /* OR of the post's best terms, without the post and its duplicates. */
 static cxs_status similar_query(cxs_index *ix, const cxs_post *p,
                                 unsigned docid, cxs_qnode **out, cxs_err *err) {
-    cxs_qnode * or = cxs_qnode_new(CXS_Q_OR),
-                *not = cxs_qnode_new(CXS_Q_AND_NOT);
+    cxs_qnode *or = cxs_qnode_new(CXS_Q_OR);
+    cxs_qnode *not = cxs_qnode_new(CXS_Q_AND_NOT);
     char hash[2 + 17];
     snprintf(hash, sizeof hash, "%s%016llx", CXS_PFX_HASH,
              cxs_post_text_hash(p->text, strlen(p->text)));
-    cxs_status rc = or &&not ? CXS_OK : CXS_ERR_NOMEM;
+    cxs_status rc = or && not ? CXS_OK : CXS_ERR_NOMEM;
     if (rc == CXS_OK)
         rc = cxs_xdb_expand(ix->rd, docid, 24, skip_for_similar, add_expansion,
                             or, err);
@@ -678,10 +678,10 @@ static cxs_status similar_query(cxs_index *ix, const cxs_post *p,
                            cxs_qnode_term(CXS_Q_TERM, "", hash, strlen(hash)));
     cxs_qnode_free(or);
     if (rc != CXS_OK) {
-        cxs_qnode_free(not );
+        cxs_qnode_free(not);
         return rc == CXS_ERR_NOMEM ? cxs_err_set(err, rc, "out of memory") : rc;
     }
-    *out = not ;
+    *out = not;
     return CXS_OK;
 }
 
@@ -771,11 +771,7 @@ cxs_status cxs_index_suggest(cxs_index *ix, const char *prefix, size_t max,
         return rc == CXS_OK ? CXS_OK : cxs_err_set(err, rc, "bad prefix");
     }
     completion c = {calloc(max, sizeof(char *)),
-                    calloc(max, sizeof(unsigned long long)),
-                    0,
-                    max,
-                    0,
-                    0};
+                    calloc(max, sizeof(unsigned long long)), 0, max, 0, 0};
     if (!c.words || !c.freq)
         rc = cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
     if (rc == CXS_OK)
