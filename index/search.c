@@ -26,8 +26,8 @@ static cxs_status field_filter(const char *prefix, const char *const *values,
                                size_t n, cxs_qnode *and_node) {
     if (!n)
         return CXS_OK;
-    cxs_qnode *or = cxs_qnode_new(CXS_Q_OR);
-    if (!or)
+    cxs_qnode *any = cxs_qnode_new(CXS_Q_OR);
+    if (!any)
         return CXS_ERR_NOMEM;
     cxs_buf t = CXS_BUF_INIT;
     cxs_status rc = CXS_OK;
@@ -35,15 +35,15 @@ static cxs_status field_filter(const char *prefix, const char *const *values,
         cxs_buf_reset(&t);
         rc = cxs_terms_field(prefix, values[i], &t);
         if (rc == CXS_OK)
-            rc = cxs_qnode_add(or,
+            rc = cxs_qnode_add(any,
                                cxs_qnode_term(CXS_Q_TERM, "", t.data, t.len));
     }
     cxs_buf_release(&t);
     if (rc != CXS_OK) {
-        cxs_qnode_free(or);
+        cxs_qnode_free(any);
         return rc;
     }
-    return cxs_qnode_add(and_node, or);
+    return cxs_qnode_add(and_node, any);
 }
 
 static cxs_status date_filter(const cxs_search_req *req, cxs_qnode *and_node,
@@ -72,37 +72,37 @@ static cxs_status date_filter(const cxs_search_req *req, cxs_qnode *and_node,
 /* Wraps q in a FILTER by the request's parameters; takes q over. */
 static cxs_status apply_filters(const cxs_search_req *req, cxs_qnode **q,
                                 cxs_err *err) {
-    cxs_qnode *and = cxs_qnode_new(CXS_Q_AND);
-    if (!and)
+    cxs_qnode *all = cxs_qnode_new(CXS_Q_AND);
+    if (!all)
         return cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
     cxs_status rc =
-        field_filter(CXS_PFX_CHANNEL, req->channels, req->nchannels, and);
+        field_filter(CXS_PFX_CHANNEL, req->channels, req->nchannels, all);
     if (rc == CXS_OK)
-        rc = field_filter(CXS_PFX_AUTHOR, req->authors, req->nauthors, and);
+        rc = field_filter(CXS_PFX_AUTHOR, req->authors, req->nauthors, all);
     if (rc == CXS_OK)
-        rc = field_filter(CXS_PFX_LANG, req->langs, req->nlangs, and);
+        rc = field_filter(CXS_PFX_LANG, req->langs, req->nlangs, all);
     if (rc == CXS_OK)
-        rc = field_filter(CXS_PFX_TAG, req->tags, req->ntags, and);
+        rc = field_filter(CXS_PFX_TAG, req->tags, req->ntags, all);
     if (rc == CXS_ERR_NOMEM)
         cxs_err_set(err, rc, "out of memory");
     if (rc == CXS_OK)
-        rc = date_filter(req, and, err);
+        rc = date_filter(req, all, err);
     if (rc == CXS_OK && req->filter &&
-        (rc = cxs_qnode_add(and, cxs_qnode_clone(req->filter))) != CXS_OK)
+        (rc = cxs_qnode_add(all, cxs_qnode_clone(req->filter))) != CXS_OK)
         cxs_err_set(err, rc, "out of memory");
-    if (rc != CXS_OK || and->nkids == 0) {
-        cxs_qnode_free(and);
+    if (rc != CXS_OK || all->nkids == 0) {
+        cxs_qnode_free(all);
         return rc;
     }
     cxs_qnode *f = cxs_qnode_new(CXS_Q_FILTER);
     if (!f || cxs_qnode_add(f, *q) != CXS_OK) {
         cxs_qnode_free(f);
-        cxs_qnode_free(and);
+        cxs_qnode_free(all);
         *q = NULL;
         return cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
     }
     *q = f;
-    if (cxs_qnode_add(f, and) != CXS_OK)
+    if (cxs_qnode_add(f, all) != CXS_OK)
         return cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
     return CXS_OK;
 }
@@ -655,33 +655,33 @@ static int add_expansion(void *ud, const char *term, size_t len,
 /* OR of the post's best terms, without the post and its duplicates. */
 static cxs_status similar_query(cxs_index *ix, const cxs_post *p,
                                 unsigned docid, cxs_qnode **out, cxs_err *err) {
-    cxs_qnode *or = cxs_qnode_new(CXS_Q_OR);
-    cxs_qnode *not = cxs_qnode_new(CXS_Q_AND_NOT);
+    cxs_qnode *any = cxs_qnode_new(CXS_Q_OR);
+    cxs_qnode *but_not = cxs_qnode_new(CXS_Q_AND_NOT);
     char hash[2 + 17];
     snprintf(hash, sizeof hash, "%s%016llx", CXS_PFX_HASH,
              cxs_post_text_hash(p->text, strlen(p->text)));
-    cxs_status rc = or && not ? CXS_OK : CXS_ERR_NOMEM;
+    cxs_status rc = any && but_not ? CXS_OK : CXS_ERR_NOMEM;
     if (rc == CXS_OK)
         rc = cxs_xdb_expand(ix->rd, docid, 24, skip_for_similar, add_expansion,
-                            or, err);
-    if (rc == CXS_OK && or->nkids == 0)
-        rc = cxs_qnode_add(or, cxs_qnode_new(CXS_Q_NOTHING));
+                            any, err);
+    if (rc == CXS_OK && any->nkids == 0)
+        rc = cxs_qnode_add(any, cxs_qnode_new(CXS_Q_NOTHING));
     if (rc == CXS_OK) {
-        rc = cxs_qnode_add(not, or);
-        or = NULL;
+        rc = cxs_qnode_add(but_not, any);
+        any = NULL;
     }
     if (rc == CXS_OK)
-        rc = cxs_qnode_add(
-            not, cxs_qnode_term(CXS_Q_TERM, CXS_PFX_ID, p->id, strlen(p->id)));
+        rc = cxs_qnode_add(but_not, cxs_qnode_term(CXS_Q_TERM, CXS_PFX_ID,
+                                                   p->id, strlen(p->id)));
     if (rc == CXS_OK)
-        rc = cxs_qnode_add(not,
+        rc = cxs_qnode_add(but_not,
                            cxs_qnode_term(CXS_Q_TERM, "", hash, strlen(hash)));
-    cxs_qnode_free(or);
+    cxs_qnode_free(any);
     if (rc != CXS_OK) {
-        cxs_qnode_free(not);
+        cxs_qnode_free(but_not);
         return rc == CXS_ERR_NOMEM ? cxs_err_set(err, rc, "out of memory") : rc;
     }
-    *out = not;
+    *out = but_not;
     return CXS_OK;
 }
 
@@ -770,8 +770,9 @@ cxs_status cxs_index_suggest(cxs_index *ix, const char *prefix, size_t max,
         cxs_buf_release(&w);
         return rc == CXS_OK ? CXS_OK : cxs_err_set(err, rc, "bad prefix");
     }
-    completion c = {calloc(max, sizeof(char *)),
-                    calloc(max, sizeof(unsigned long long)), 0, max, 0, 0};
+    completion c = {.words = calloc(max, sizeof(char *)),
+                    .freq = calloc(max, sizeof(unsigned long long)),
+                    .max = max};
     if (!c.words || !c.freq)
         rc = cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
     if (rc == CXS_OK)
