@@ -36,6 +36,16 @@ typedef enum cxs_status {
     CXS_ERR_INTERNAL   /* a bug or an unexpected library failure */
 } cxs_status;
 
+/* Marks a function whose status must be looked at: with -Werror an
+ * ignored cxs_status is a build error, not a lost failure. Put it on every
+ * function that returns a cxs_status (or another result that says whether
+ * the call worked). */
+#if defined(__GNUC__) || defined(__clang__)
+#define CXS_MUST_CHECK __attribute__((warn_unused_result))
+#else
+#define CXS_MUST_CHECK
+#endif
+
 #define CXS_ERR_MSG_MAX 512
 
 typedef struct cxs_err {

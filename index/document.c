@@ -254,12 +254,12 @@ static cxs_status add_text(cxs_doc_maker *m, cxs_xdoc *doc, const cxs_post *p,
     b.m = m;
     b.doc = doc;
     b.rc = CXS_OK;
-    cxs_status rc = cxs_analyzer_terms(m->an, p->text, strlen(p->text), lang,
+    cxs_status rc = cxs_stemmers_terms(m->an, p->text, strlen(p->text), lang,
                                        doc_term_cb, &b, err);
     flush_exact(&b);
     if (rc == CXS_OK && b.rc == CXS_OK && !title_in_text(p)) {
         b.pos_base = b.max_pos + TITLE_POS_GAP;
-        rc = cxs_analyzer_terms(m->an, p->title, strlen(p->title), lang,
+        rc = cxs_stemmers_terms(m->an, p->title, strlen(p->title), lang,
                                 doc_term_cb, &b, err);
         flush_exact(&b);
     }
@@ -285,7 +285,7 @@ static cxs_status add_phrases(cxs_doc_maker *m, cxs_xdoc *doc,
 static cxs_status detect_lang(cxs_doc_maker *m, cxs_post *p) {
     if (cxs_lang_from_code(p->lang) != CXS_LANG_UNKNOWN)
         return CXS_OK;
-    cxs_lang l = cxs_analyzer_detect_lang(m->an, p->text, strlen(p->text));
+    cxs_lang l = cxs_stemmers_detect_lang(m->an, p->text, strlen(p->text));
     if (l == CXS_LANG_UNKNOWN)
         return CXS_OK;
     const char *code = cxs_lang_code(l);

@@ -46,7 +46,7 @@ static cxs_status index_new(const cxs_index_config *cfg, cxs_index **out,
         ix->cfg = *cfg;
     else
         cxs_index_config_init(&ix->cfg);
-    cxs_status rc = cxs_analyzer_new(&ix->cfg.analyzer, &ix->an, err);
+    cxs_status rc = cxs_stemmers_new(&ix->cfg.analyzer, &ix->an, err);
     ix->maker.an = ix->an;
     if (rc == CXS_OK && ix->cfg.synonyms_path)
         rc = cxs_synonyms_load(ix->cfg.synonyms_path, ix->an, &ix->syn, err);
@@ -95,33 +95,13 @@ static cxs_status reader_phrases(cxs_index *ix, cxs_err *err) {
     return rc;
 }
 
-/* The glossary's phrases, one per line, for a new index. */
-static cxs_status glossary_phrases(const cxs_synonyms *syn, cxs_buf *out) {
-    cxs_buf key = CXS_BUF_INIT;
-    cxs_status rc = CXS_OK;
-    for (size_t g = 0; g < cxs_synonyms_ngroups(syn) && rc == CXS_OK; g++)
-        for (size_t m = 0; m < cxs_synonyms_group_size(syn, g) && rc == CXS_OK;
-             m++) {
-            cxs_buf_reset(&key);
-            int k = cxs_phrases_key(cxs_synonyms_member(syn, g, m), &key);
-            if (k < 0)
-                rc = CXS_ERR_NOMEM;
-            if (k > 0)
-                rc = cxs_buf_appends(out, cxs_synonyms_member_text(syn, g, m));
-            if (k > 0 && rc == CXS_OK)
-                rc = cxs_buf_appendc(out, '\n');
-        }
-    cxs_buf_release(&key);
-    return rc;
-}
-
 /* A writer recognizes the phrases the index was created with; an index
  * getting its first post takes the writer's glossary's (phrases.h). */
 static cxs_status writer_phrases(cxs_index *ix, cxs_err *err) {
     cxs_buf src = CXS_BUF_INIT;
     cxs_status rc = cxs_xwdb_metadata(ix->wr, CXS_META_PHRASES, &src, err);
     if (rc == CXS_OK && !src.len && ix->syn && cxs_xwdb_doccount(ix->wr) == 0) {
-        if (glossary_phrases(ix->syn, &src) != CXS_OK)
+        if (cxs_phrases_glossary(ix->syn, &src) != CXS_OK)
             rc = cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
         if (rc == CXS_OK && src.len) {
             cxs_buf_appendc(&src, '\0');
@@ -201,7 +181,7 @@ void cxs_index_close(cxs_index *ix) {
     cxs_synonyms_free(ix->syn);
     cxs_phrases_free(ix->phrases);
     cxs_buf_release(&ix->phrases_src);
-    cxs_analyzer_free(ix->an);
+    cxs_stemmers_free(ix->an);
     cxs_buf_release(&ix->term);
     cxs_doc_maker_release(&ix->maker);
     free(ix->path);
@@ -223,7 +203,7 @@ cxs_status cxs_index_reopen(cxs_index *ix, int *changed, cxs_err *err) {
     return rc;
 }
 
-cxs_analyzer *cxs_index_analyzer(cxs_index *ix) {
+cxs_stemmers *cxs_index_analyzer(cxs_index *ix) {
     return ix->an;
 }
 

@@ -20,7 +20,7 @@
 
 #include <stddef.h>
 
-#include "analyzer.h"
+#include "stemmers.h"
 #include "cxs_err.h"
 #include "post.h"
 #include "query.h"
@@ -28,7 +28,7 @@
 typedef struct cxs_index cxs_index;
 
 typedef struct cxs_index_config {
-    cxs_analyzer_config analyzer;
+    cxs_stemmers_config analyzer;
     const char *synonyms_path; /* NULL: no synonyms */
     double bm25_k1, bm25_k2, bm25_k3, bm25_b, bm25_min_normlen; /* 0: Xapian
                                                                    defaults */
@@ -225,6 +225,6 @@ void cxs_index_stats_release(cxs_index_stats *st);
 unsigned long long cxs_index_revision(cxs_index *ix);
 
 /* The analyzer this index uses (borrowed; same thread rules). */
-cxs_analyzer *cxs_index_analyzer(cxs_index *ix);
+cxs_stemmers *cxs_index_analyzer(cxs_index *ix);
 
 #endif /* CXS_INDEX_H */

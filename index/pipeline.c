@@ -31,7 +31,7 @@ struct cxs_pipeline {
     cxs_index *ix;
     unsigned nworkers, started;
     pthread_t *threads;
-    cxs_analyzer **ans;
+    cxs_stemmers **ans;
     cxs_doc_maker *makers;
     pthread_mutex_t mu;
     pthread_cond_t work; /* a slot was queued, or stopping */
@@ -143,7 +143,7 @@ cxs_status cxs_pipeline_drain(cxs_pipeline *pl, cxs_err *err) {
 static cxs_status start_workers(cxs_pipeline *pl, cxs_err *err) {
     for (unsigned i = 0; i < pl->nworkers; i++) {
         cxs_status rc =
-            cxs_analyzer_new(&pl->ix->cfg.analyzer, &pl->ans[i], err);
+            cxs_stemmers_new(&pl->ix->cfg.analyzer, &pl->ans[i], err);
         if (rc != CXS_OK)
             return rc;
         pl->makers[i].an = pl->ans[i];
@@ -206,7 +206,7 @@ void cxs_pipeline_stop(cxs_pipeline *pl) {
     }
     for (unsigned i = 0; pl->ans && i < pl->nworkers; i++) {
         cxs_doc_maker_release(&pl->makers[i]);
-        cxs_analyzer_free(pl->ans[i]);
+        cxs_stemmers_free(pl->ans[i]);
     }
     pthread_cond_destroy(&pl->work);
     pthread_cond_destroy(&pl->done);

@@ -77,7 +77,7 @@ typedef struct span {
 } span;
 
 typedef struct collect {
-    cxs_analyzer *a;
+    cxs_stemmers *a;
     size_t from; /* tokens starting before this byte are not kept */
     cxs_lang lang;
     const cxs_highlight *hl;
@@ -151,7 +151,7 @@ static int match_by_index(collect *c, const cxs_token *tok) {
         return m;
     c->cur_match = 0;
     if (c->hl->nterms && c->hl->by_forms)
-        cxs_analyzer_expand_forms(c->a, tok, c->lang, term_cb, c);
+        cxs_stemmers_expand_forms(c->a, tok, c->lang, term_cb, c);
     return c->cur_match ? c->cur_match : prefix_match(c->hl, tok);
 }
 
@@ -163,7 +163,7 @@ static int match_by_analysis(collect *c, const cxs_token *tok) {
     c->cur_match = 0;
     c->had_lemma = 0;
     if (c->hl->nterms)
-        cxs_analyzer_expand(c->a, tok, c->lang, term_cb, c);
+        cxs_stemmers_expand(c->a, tok, c->lang, term_cb, c);
     if (!c->cur_match)
         c->cur_match = prefix_match(c->hl, tok);
     cache_put(slot, tok, c->lang, c->cur_match);
@@ -196,7 +196,7 @@ static int token_cb(void *ud, const cxs_token *tok) {
     return 0;
 }
 
-static cxs_status collect_spans(cxs_analyzer *a, const char *text, size_t len,
+static cxs_status collect_spans(cxs_stemmers *a, const char *text, size_t len,
                                 size_t from, cxs_lang lang,
                                 const cxs_highlight *hl, collect *c,
                                 cxs_err *err) {
@@ -205,7 +205,7 @@ static cxs_status collect_spans(cxs_analyzer *a, const char *text, size_t len,
     c->from = from;
     c->lang = lang;
     c->hl = hl;
-    cxs_status rc = cxs_analyzer_tokenize(a, text, len, token_cb, c, err);
+    cxs_status rc = cxs_stemmers_tokenize(a, text, len, token_cb, c, err);
     if (rc == CXS_OK && c->oom)
         rc = cxs_err_set(err, CXS_ERR_NOMEM, "out of memory in snippet");
     return rc;
@@ -299,7 +299,7 @@ static size_t best_window(const span *v, size_t n, size_t w) {
     return best;
 }
 
-cxs_status cxs_snippet_make(cxs_analyzer *a, const char *text, size_t len,
+cxs_status cxs_snippet_make(cxs_stemmers *a, const char *text, size_t len,
                             size_t from, cxs_lang lang, const cxs_highlight *hl,
                             unsigned words, cxs_buf *out, cxs_err *err) {
     collect c;
@@ -320,7 +320,7 @@ cxs_status cxs_snippet_make(cxs_analyzer *a, const char *text, size_t len,
                                    : rc;
 }
 
-cxs_status cxs_snippet_mark_all(cxs_analyzer *a, const char *text, size_t len,
+cxs_status cxs_snippet_mark_all(cxs_stemmers *a, const char *text, size_t len,
                                 cxs_lang lang, const cxs_highlight *hl,
                                 cxs_buf *out, cxs_err *err) {
     collect c;

@@ -27,7 +27,7 @@ int from_cld2(CLD2::Language l) {
 
 } // namespace
 
-extern "C" int cxs_an_cld2_detect(const char *utf8, int len) {
+extern "C" int cxs_stemmers_cld2_detect(const char *utf8, int len) {
     try {
         if (!utf8 || len <= 0)
             return 0;

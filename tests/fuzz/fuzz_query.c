@@ -35,7 +35,7 @@ static const cxs_synonyms *synonyms(void) {
         tried = 1;
         cxs_err err = {0};
         if (cxs_synonyms_load(CXS_SOURCE_DIR "/config/synonyms.txt",
-                              fuzz_analyzer(), &syn, &err) != CXS_OK) {
+                              fuzz_stemmers(), &syn, &err) != CXS_OK) {
             fprintf(stderr, "fuzz: synonyms: %s\n", err.msg);
             abort();
         }
@@ -49,7 +49,7 @@ static void parse(const char *q, size_t n, size_t max_len) {
     o.max_len = max_len;
     cxs_query out;
     cxs_err err = {0};
-    cxs_status st = cxs_query_parse(fuzz_analyzer(), q, n, &o, &out, &err);
+    cxs_status st = cxs_query_parse(fuzz_stemmers(), q, n, &o, &out, &err);
     if (st != CXS_OK) {
         FUZZ_ASSERT(st == CXS_ERR_TOO_LARGE && n > (max_len ? max_len : 4096),
                     "the parser fails only for an over-long query");

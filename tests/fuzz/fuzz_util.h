@@ -23,7 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "analyzer.h"
+#include "stemmers.h"
 #include "importer.h"
 #include "index.h"
 
@@ -65,11 +65,11 @@ static inline int fuzz_utf8_ok(const char *s, size_t n) {
 }
 
 /* The process's analyzer (lemmas on, as in production). */
-static inline cxs_analyzer *fuzz_analyzer(void) {
-    static cxs_analyzer *a;
+static inline cxs_stemmers *fuzz_stemmers(void) {
+    static cxs_stemmers *a;
     if (!a) {
         cxs_err err = {0};
-        if (cxs_analyzer_new(NULL, &a, &err) != CXS_OK) {
+        if (cxs_stemmers_new(NULL, &a, &err) != CXS_OK) {
             fprintf(stderr, "fuzz: analyzer: %s\n", err.msg);
             abort();
         }

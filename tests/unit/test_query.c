@@ -12,13 +12,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "analyzer.h"
+#include "stemmers.h"
 #include "cxs_test.h"
 #include "phrases.h"
 #include "qnode.h"
 #include "query.h"
 
-static cxs_analyzer *A;
+static cxs_stemmers *A;
 static char D[1 << 16]; /* the last description */
 
 static cxs_status parse_opts(const char *q, const cxs_query_opts *o,
@@ -796,7 +796,7 @@ static void test_proximity_words(void) {
 
 int main(void) {
     cxs_err err = {0};
-    if (cxs_analyzer_new(NULL, &A, &err) != CXS_OK) {
+    if (cxs_stemmers_new(NULL, &A, &err) != CXS_OK) {
         fprintf(stderr, "analyzer: %s\n", err.msg);
         return 1;
     }
@@ -821,6 +821,6 @@ int main(void) {
     RUN(test_synonyms_expand);
     RUN(test_phrases);
     RUN(test_words_list);
-    cxs_analyzer_free(A);
+    cxs_stemmers_free(A);
     return cxs_test_done();
 }

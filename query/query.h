@@ -1,0 +1,131 @@
+/*
+ * query.h - the cxsearch query language, parsed into a cxs_qnode tree.
+ *
+ *   клиентский опыт        all words required (each word: exact form,
+ *                          accent-free form, lemmas, stems, synonyms)
+ *   "customer journey"     phrase, through the same analyzer (inflected
+ *                          forms match in order)
+ *   -word  -"a phrase"     exclusion
+ *   nps OR csi, (a OR b) c OR between words or groups, parentheses
+ *   esperien*              prefix
+ *   channel:cxlogic author:"Анна" lang:it tag:nps #nps
+ *   date:2024-01..2024-03  date range (open ends: date:2024.., date:..2023)
+ *
+ * Forgiving: unbalanced quotes or parentheses, stray operators and empty
+ * queries are never errors; they are read as literally as possible (an
+ * empty query matches all posts). Only a query longer than max_len bytes
+ * fails, with CXS_ERR_TOO_LARGE.
+ *
+ * Stopwords are dropped from free-text parts unless the query has nothing
+ * else; inside phrases they only keep their place (the index stores no
+ * positions for them, so they widen the phrase's window).
+ *
+ * Thread-safety: cxs_query_parse uses the caller's analyzer (one per
+ * thread); a cxs_synonyms is immutable after loading and may be shared by
+ * all threads.
+ */
+#ifndef CXS_QUERY_H
+#define CXS_QUERY_H
+
+#include <stddef.h>
+
+#include "stemmers.h"
+#include "cxs_err.h"
+#include "qnode.h"
+
+/* Synonym groups from config/synonyms.txt: one group per line, members
+ * separated by commas; a member may be several words ("customer
+ * experience"); '#' starts a comment. Matching is on the analyzed form,
+ * so "клиентского опыта" in a query expands like "клиентский опыт". */
+typedef struct cxs_synonyms cxs_synonyms;
+
+/* Glossary phrases the index recognized when it was written (phrases.h):
+ * a synonym member among them is looked up as one term. */
+typedef struct cxs_phrases cxs_phrases;
+
+/* Loads a synonyms file. A missing file is an error (CXS_ERR_IO); an
+ * empty one gives an empty set. Bad lines are reported in err with the
+ * line number and fail the load. */
+cxs_status cxs_synonyms_load(const char *path, cxs_stemmers *a,
+                             cxs_synonyms **out, cxs_err *err);
+void cxs_synonyms_free(cxs_synonyms *s);
+
+/* Filters found in the query text itself (field:value). They are already
+ * applied in strict and relaxed (boolean terms of terms.h, date as a
+ * CXS_SLOT_DATE range); they are reported here for the caller's
+ * information. Each array is owned by the cxs_query and holds
+ * NUL-terminated values as typed. */
+typedef struct cxs_query_filters {
+    char **channels;
+    size_t nchannels;
+    char **authors;
+    size_t nauthors;
+    char **langs;
+    size_t nlangs;
+    char **tags;
+    size_t ntags;
+    char *date_from; /* "2024", "2024-01", "2024-01-31" or NULL */
+    char *date_to;
+} cxs_query_filters;
+
+/* A query word as the terms a phrase position accepts (exact forms and
+ * lemmas): what the index stores with positions. */
+typedef struct cxs_qword {
+    char **terms; /* sorted (strcmp), unique, owned */
+    size_t n;
+} cxs_qword;
+
+typedef struct cxs_query {
+    /* The query with all words required, filters applied. Never NULL after
+     * a successful parse (CXS_Q_ALL for an empty query). */
+    cxs_qnode *strict;
+    /* The same with required words relaxed to "as many as possible" (OR,
+     * ranked by how many match), exclusions and filters kept; NULL when it
+     * would equal strict (fewer than two required top-level items). */
+    cxs_qnode *relaxed;
+    /* Every term a matching post may contain for a positive (not excluded)
+     * query word, prefixes included: the highlighter marks tokens whose
+     * terms are in this set. Sorted, unique, owned. */
+    char **hl_terms;
+    size_t nhl_terms;
+    /* Prefix (wildcard) words, folded and without '*': tokens starting with
+     * one of them are highlighted too. */
+    char **hl_prefixes;
+    size_t nhl_prefixes;
+    /* The positive free-text words as typed (for spelling suggestions). */
+    char **words;
+    size_t nwords;
+    /* The positive free words, in query order, when there are two or more
+     * that are not stopwords: posts where they stand together rank up.
+     * Search does that by rescoring its best posts (search.c), not in the
+     * tree: a phrase or NEAR boost in the tree makes Xapian check
+     * positions in every matching post. nprox 0: no proximity. */
+    cxs_qword *prox;
+    size_t nprox;
+    cxs_query_filters filters;
+} cxs_query;
+
+typedef struct cxs_query_opts {
+    size_t max_len;             /* bytes; 0: 4096 */
+    const cxs_synonyms *syn;    /* may be NULL */
+    /* Phrases the index recognized when written (may be NULL): synonym
+     * members among them become one term instead of a phrase. */
+    const cxs_phrases *phrases;
+    /* Relative weights of the term classes (0: defaults exact 1.0, accent
+     * fold 0.7, lemma 0.8, stem 0.6): exact forms outrank stem-only
+     * matches. */
+    double w_exact, w_ascii, w_lemma, w_stem;
+    /* Weight of a synonym's other members relative to the words typed
+     * (0: 0.5). */
+    double w_synonym;
+} cxs_query_opts;
+
+/* Parses q[0..len). On success fills *out (release with
+ * cxs_query_release). On failure out is zeroed and err says why. */
+cxs_status cxs_query_parse(cxs_stemmers *a, const char *q, size_t len,
+                           const cxs_query_opts *opts, cxs_query *out,
+                           cxs_err *err);
+
+void cxs_query_release(cxs_query *q);
+
+#endif /* CXS_QUERY_H */
