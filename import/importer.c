@@ -29,6 +29,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "cxs_grow.h"
 #include "import_internal.h"
 
 #define DEFAULT_MAX_FILE (256ULL * 1024 * 1024)
@@ -299,14 +300,9 @@ static void names_free(name_list *l) {
 }
 
 static cxs_status names_add(name_list *l, const char *dir, const char *name) {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        char **v = realloc(l->v, cap * sizeof *v);
-        if (!v)
-            return CXS_ERR_NOMEM;
-        l->v = v;
-        l->cap = cap;
-    }
+    cxs_status rc = CXS_GROW(l->v, l->cap, l->n + 1);
+    if (rc != CXS_OK)
+        return rc;
     size_t n = strlen(dir) + strlen(name) + 2;
     char *p = malloc(n);
     if (!p)

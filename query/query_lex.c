@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "cxs_buf.h"
+#include "cxs_grow.h"
 #include "cxs_utf8.h"
 #include "dates.h"
 #include "query_int.h"
@@ -49,14 +50,8 @@ static int is_delim(uint32_t c) {
 }
 
 static cxs_qlexeme *lx_push(cxs_qlexer *L, cxs_lx_kind kind) {
-    if (L->n == L->cap) {
-        size_t cap = L->cap ? L->cap * 2 : 16;
-        cxs_qlexeme *x = realloc(L->lx, cap * sizeof *x);
-        if (!x)
-            return NULL;
-        L->lx = x;
-        L->cap = cap;
-    }
+    if (CXS_GROW(L->lx, L->cap, L->n + 1) != CXS_OK)
+        return NULL;
     cxs_qlexeme *x = &L->lx[L->n++];
     memset(x, 0, sizeof *x);
     x->kind = kind;

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cxs_grow.h"
 #include "routes.h"
 
 typedef struct batch {
@@ -44,15 +45,9 @@ static int add_post(cxs_req *r, batch *b, json_t *obj, const char *where,
                       where, at);
         return 0;
     }
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 16;
-        cxs_post *v = realloc(b->posts, cap * sizeof *v);
-        if (!v) {
-            cxs_req_error(r, 500, "out_of_memory", "out of memory");
-            return 0;
-        }
-        b->posts = v;
-        b->cap = cap;
+    if (CXS_GROW(b->posts, b->cap, b->n + 1) != CXS_OK) {
+        cxs_req_error(r, 500, "out_of_memory", "out of memory");
+        return 0;
     }
     cxs_post *p = &b->posts[b->n];
     memset(p, 0, sizeof *p);

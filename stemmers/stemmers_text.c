@@ -27,27 +27,20 @@
 #include <unicode/uscript.h>
 #include <unicode/utf16.h>
 
+#include "cxs_grow.h"
 #include "stemmers_internal.h"
 
 int cxs_stemmers_is_apos(UChar32 c) {
     return c == 0x27 || c == 0x2019 || c == 0x2018 || c == 0x02BC || c == 0x60;
 }
 
+/* a->u and a->off grow together: a->ucap is the smaller capacity. */
 static int grow_units(cxs_stemmers *a, size_t need) {
-    if (need <= a->ucap)
-        return 0;
-    size_t cap = a->ucap ? a->ucap : 4096;
-    while (cap < need)
-        cap *= 2;
-    UChar *u = realloc(a->u, cap * sizeof *u);
-    if (!u)
+    size_t ucap = a->ucap, ocap = a->ucap;
+    if (CXS_GROW(a->u, ucap, need) != CXS_OK ||
+        CXS_GROW(a->off, ocap, need) != CXS_OK)
         return -1;
-    a->u = u;
-    uint32_t *off = realloc(a->off, cap * sizeof *off);
-    if (!off)
-        return -1;
-    a->off = off;
-    a->ucap = cap;
+    a->ucap = ucap < ocap ? ucap : ocap;
     return 0;
 }
 
