@@ -1002,7 +1002,8 @@ static void each_para(span *v, size_t n, para_fn fn, void *ud) {
             cxs_buf_appendc(&b, '\n');
             j++;
         }
-        if (j > i && b.data)
+        /* out of memory: the paragraph is not counted, as if unseen */
+        if (j > i && b.data && cxs_buf_status(&b) == CXS_OK)
             fn(ud, v, i, j, cxs_post_text_hash(b.data, b.len), b.len);
         i = j;
     }
@@ -1086,6 +1087,8 @@ static cxs_status dedupe(scrape *sc) {
                 cxs_buf_appends(&b, q);
             free(q);
         }
+        if ((rc = cxs_buf_status(&b)) != CXS_OK)
+            break;
         if (!b.data)
             continue;
         unsigned long long h = cxs_post_text_hash(b.data, b.len);
@@ -1124,9 +1127,11 @@ static void page_ids(scrape *sc) {
 
 /* ------------------------------------------------------------ emitting */
 
+/* The post's text, built whole (the cap is cxs_import_emit's): poll
+ * first, then its lines, paragraphs kept. */
 static cxs_status post_text(const spost *p, cxs_post *q) {
     cxs_buf b;
-    cxs_buf_init(&b, CXS_IMPORT_MAX_TEXT);
+    cxs_buf_init(&b, 0);
     if (p->poll) {
         cxs_buf_appends(
             &b, json_string_value(json_object_get(p->poll, "question")));
@@ -1147,8 +1152,9 @@ static cxs_status post_text(const spost *p, cxs_post *q) {
         blank = false;
         cxs_buf_append(&b, p->ls[i].s, p->ls[i].n);
     }
+    cxs_status rc = cxs_buf_status(&b);
     q->text = cxs_buf_detach(&b);
-    return q->text ? CXS_OK : CXS_ERR_NOMEM;
+    return rc != CXS_OK ? rc : q->text ? CXS_OK : CXS_ERR_NOMEM;
 }
 
 static cxs_status set_s(char **f, const char *s) {

@@ -67,8 +67,23 @@ void cxs_import_warn(cxs_import_ctx *cx, const char *file, long line,
     cx->opts->warn(cx->opts->warn_ud, file, line, msg);
 }
 
+size_t cxs_import_cap_text(cxs_import_ctx *cx, cxs_post *p, const char *file,
+                           long line) {
+    size_t n = p->text ? strlen(p->text) : 0;
+    if (n <= CXS_IMPORT_MAX_TEXT)
+        return n;
+    size_t k = cxs_utf8_cut(p->text, n, CXS_IMPORT_MAX_TEXT);
+    p->text[k] = '\0';
+    cxs_import_warn(cx, file, line,
+                    "text of %zu bytes cut to %zu (the limit is %u bytes)", n,
+                    k, CXS_IMPORT_MAX_TEXT);
+    cx->stats->texts_cut++;
+    return k;
+}
+
 cxs_status cxs_import_emit(cxs_import_ctx *cx, cxs_post *p, cxs_err *err) {
     cxs_err perr = {0};
+    cxs_import_cap_text(cx, p, p->source_file, p->source_line);
     if (cxs_post_finish(p, &perr) != CXS_OK) {
         cxs_import_warn(cx, p->source_file, p->source_line, "post skipped: %s",
                         perr.msg);

@@ -150,8 +150,9 @@ static void describe(const cxs_qnode *q, cxs_buf *b) {
 size_t cxs_qnode_describe(const cxs_qnode *q, char *buf, size_t cap) {
     cxs_buf b = CXS_BUF_INIT;
     if (q)
-        describe(q, &b);
-    size_t n = b.len < cap ? b.len : (cap ? cap - 1 : 0);
+        describe(q, &b); /* appends unchecked: the status is, once */
+    size_t len = cxs_buf_status(&b) == CXS_OK ? b.len : 0;
+    size_t n = len < cap ? len : (cap ? cap - 1 : 0);
     if (cap) {
         if (n)
             memcpy(buf, b.data, n);
