@@ -42,8 +42,7 @@ CXS_MUST_CHECK cxs_status cxs_grow(void *arrp, size_t *cap, size_t need,
 
 /* Type-safe form: arr is the array pointer (an lvalue), cap its size_t
  * capacity in elements. */
-#define CXS_GROW(arr, cap, need) \
-    cxs_grow(&(arr), &(cap), (need), sizeof *(arr))
+#define CXS_GROW(arr, cap, need) cxs_grow(&(arr), &(cap), (need), sizeof *(arr))
 
 #ifdef __cplusplus
 }

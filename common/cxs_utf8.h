@@ -127,7 +127,8 @@ cxs_status cxs_utf8_append_fixed(cxs_buf *b, const char *s,
 /* Length of the longest prefix of s[0..n) that has at most max bytes and
  * does not split a UTF-8 sequence: n when n <= max, else the start of the
  * sequence that s[max] belongs to (0 when s[1..max] are all continuation
- * bytes). Invalid bytes count as characters of their own. */
+ * bytes). In valid text that drops at most 3 bytes; in invalid text a run
+ * of stray continuation bytes reaching s[max] is dropped whole. */
 static inline size_t cxs_utf8_cut(const char *s, size_t n, size_t max) {
     if (n <= max)
         return n;

@@ -75,8 +75,8 @@ size_t cxs_import_cap_text(cxs_import_ctx *cx, cxs_post *p, const char *file,
     size_t k = cxs_utf8_cut(p->text, n, CXS_IMPORT_MAX_TEXT);
     p->text[k] = '\0';
     cxs_import_warn(cx, file, line,
-                    "text of %zu bytes cut to %zu at a character (limit %u)", n,
-                    k, CXS_IMPORT_MAX_TEXT);
+                    "text of %zu bytes cut to %zu at a character (limit %u)",
+                    n, k, CXS_IMPORT_MAX_TEXT);
     cx->stats->texts_cut++;
     return k;
 }

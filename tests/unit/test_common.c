@@ -29,7 +29,7 @@ static void decodes(const char *s, size_t n, size_t len, unsigned cp) {
 static void test_decode_valid(void) {
     decodes("a", 1, 1, 'a');
     decodes("\x7F", 1, 1, 0x7F);
-    decodes("\xC2\x80", 2, 2, 0x80);      /* the smallest two-byte */
+    decodes("\xC2\x80", 2, 2, 0x80); /* the smallest two-byte */
     decodes("ж", 2, 2, 0x436);
     decodes("\xDF\xBF", 2, 2, 0x7FF);
     decodes("\xE0\xA0\x80", 3, 3, 0x800); /* the smallest three-byte */
@@ -46,7 +46,7 @@ static void test_decode_valid(void) {
 }
 
 static void test_decode_invalid(void) {
-    decodes("\x80", 1, 1, 0xFFFD);             /* lone continuation */
+    decodes("\x80", 1, 1, 0xFFFD); /* lone continuation */
     decodes("\xBF\x80", 2, 1, 0xFFFD);
     decodes("\xC0\xAF", 2, 1, 0xFFFD);         /* overlong '/' */
     decodes("\xC1\xBF", 2, 1, 0xFFFD);         /* overlong */
@@ -60,7 +60,7 @@ static void test_decode_invalid(void) {
     decodes("\xF5\x80\x80\x80", 4, 1, 0xFFFD);
     decodes("\xFE", 1, 1, 0xFFFD);
     decodes("\xFF", 1, 1, 0xFFFD);
-    decodes("\xC3(", 2, 1, 0xFFFD);            /* bad continuation */
+    decodes("\xC3(", 2, 1, 0xFFFD); /* bad continuation */
     decodes("\xE2\x82(", 3, 1, 0xFFFD);
     /* Truncated: the bytes after n are not looked at, even if they would
      * complete the sequence. */
@@ -89,7 +89,7 @@ static void test_next_and_encode(void) {
 static void test_put_bounded(void) {
     char out[8];
     size_t len = 0;
-    CHECK(cxs_utf8_put(out, &len, 5, 0x436)); /* ж: 2 bytes */
+    CHECK(cxs_utf8_put(out, &len, 5, 0x436));  /* ж: 2 bytes */
     CHECK(cxs_utf8_put(out, &len, 5, 0x20AC)); /* €: 3 bytes, 5 in all */
     CHECK(!cxs_utf8_put(out, &len, 5, 'a'));   /* no room: untouched */
     CHECK_INT(len, 5);
