@@ -732,68 +732,57 @@ static void check_cut(got *g, const cxs_import_stats *st, const char *head,
     CHECK_INT(st->bad_lines + st->files_skipped, 0); /* a warning only */
 }
 
+/* One format's long post: the file is head, the long run, tail. */
+typedef struct cap_case {
+    const char *file, *head, *tail;
+    bool folder;  /* import the folder (a Telegram HTML export) */
+    long line;    /* the line the warning names */
+    const char *starts, *lost; /* the cut text starts so and lost this */
+} cap_case;
+
+static const cap_case cap_cases[] = {
+    /* Text file: the body starts on line 1. */
+    {"long.md", "", "\nКОНЕЦ\n", false, 1, "xжж", "КОНЕЦ"},
+    /* JSON Lines: the long post on line 2. */
+    {"posts.jsonl",
+     "{\"id\":\"cap/1\",\"channel\":\"cap\",\"text\":\"Короткий пост.\"}\n"
+     "{\"id\":\"cap/2\",\"channel\":\"cap\",\"text\":\"",
+     " КОНЕЦ\"}\n", false, 2, "xжж", "КОНЕЦ"},
+    /* Telegram HTML: a first line, a long one, a last one, each appended
+     * on its own: the last must not come back after a lost middle. The
+     * line of an HTML post is its message id. */
+    {"messages.html",
+     "<html><body><div class=\"page_header\"><div class=\"text "
+     "bold\">Канал</div></div><div class=\"history\"><div class=\"message "
+     "default clearfix\" id=\"message7\"><div class=\"body\"><div "
+     "class=\"text\">ПЕРВАЯ<br>",
+     "<br>ПОСЛЕДНЯЯ</div></div></div></div></body></html>\n", true, 7,
+     "ПЕРВАЯ\nxжж", "ПОСЛЕДНЯЯ"},
+    /* Telegram JSON: the same as text parts; the line is the message's
+     * position in its chat. */
+    {"result.json",
+     "{\"name\":\"Канал\",\"type\":\"public_channel\",\"id\":1,\"messages\":"
+     "[{\"id\":3,\"type\":\"message\",\"date\":\"2024-03-01T10:15:00\","
+     "\"text\":[\"ПЕРВАЯ\\n\",\"",
+     "\",\"\\nПОСЛЕДНЯЯ\"]}]}\n", false, 1, "ПЕРВАЯ\nxжж", "ПОСЛЕДНЯЯ"},
+};
+
 static void test_text_cap(void) {
     char dir[] = "/tmp/cxs_cap_XXXXXX", path[256], where[300];
     if (!mkdtemp(dir))
         return;
     got g = {0};
     cxs_import_stats st;
-    const size_t big = MAX_TEXT + 4000;
-
-    /* Text file: the body starts on line 1. */
-    snprintf(path, sizeof path, "%s/long.md", dir);
-    write_file(path, "", big, "\nКОНЕЦ\n");
-    CHECK_INT(run(path, CXS_FMT_AUTO, NULL, &g, &st), CXS_OK);
-    snprintf(where, sizeof where, "%s:1", path);
-    check_cut(&g, &st, "xжж", "КОНЕЦ", where);
-    unlink(path);
-
-    /* JSON Lines: the long post on line 2. */
-    snprintf(path, sizeof path, "%s/posts.jsonl", dir);
-    FILE *f = fopen(path, "w");
-    if (f) {
-        fputs("{\"id\":\"cap/1\",\"channel\":\"cap\",\"text\":\"Короткий "
-              "пост.\"}\n{\"id\":\"cap/2\",\"channel\":\"cap\",\"text\":\"",
-              f);
-        put_long(f, big);
-        fputs(" КОНЕЦ\"}\n", f);
-        fclose(f);
+    for (size_t i = 0; i < sizeof cap_cases / sizeof *cap_cases; i++) {
+        const cap_case *c = &cap_cases[i];
+        snprintf(path, sizeof path, "%s/%s", dir, c->file);
+        write_file(path, c->head, MAX_TEXT + 4000, c->tail);
+        CHECK_INT(run(c->folder ? dir : path, CXS_FMT_AUTO, NULL, &g, &st),
+                  CXS_OK);
+        snprintf(where, sizeof where, "%s:%ld", path, c->line);
+        check_cut(&g, &st, c->starts, c->lost, where);
+        unlink(path);
     }
-    CHECK_INT(run(path, CXS_FMT_AUTO, NULL, &g, &st), CXS_OK);
-    CHECK_INT(json_array_size(g.posts), 2);
-    snprintf(where, sizeof where, "%s:2", path);
-    check_cut(&g, &st, "xжж", "КОНЕЦ", where);
-    unlink(path);
-
-    /* Telegram HTML: a first line, a long one, a last one. Each piece is
-     * appended on its own; the last line must not reappear after a lost
-     * middle. The line of an HTML post is its message id. */
-    snprintf(path, sizeof path, "%s/messages.html", dir);
-    write_file(path,
-               "<html><body><div class=\"page_header\"><div class=\"text "
-               "bold\">Канал</div></div><div class=\"history\"><div "
-               "class=\"message default clearfix\" id=\"message7\"><div "
-               "class=\"body\"><div class=\"text\">ПЕРВАЯ<br>",
-               big,
-               "<br>ПОСЛЕДНЯЯ</div></div></div></div></body></html>\n");
-    CHECK_INT(run(dir, CXS_FMT_AUTO, NULL, &g, &st), CXS_OK);
-    snprintf(where, sizeof where, "%s:7", path);
-    check_cut(&g, &st, "ПЕРВАЯ\nxжж", "ПОСЛЕДНЯЯ", where);
-    unlink(path);
-
-    /* Telegram JSON: the same as text parts; the line is the message's
-     * position in its chat. */
-    snprintf(path, sizeof path, "%s/result.json", dir);
-    write_file(path,
-               "{\"name\":\"Канал\",\"type\":\"public_channel\",\"id\":1,"
-               "\"messages\":[{\"id\":3,\"type\":\"message\",\"date\":"
-               "\"2024-03-01T10:15:00\",\"text\":[\"ПЕРВАЯ\\n\",\"",
-               big, "\",\"\\nПОСЛЕДНЯЯ\"]}]}\n");
-    CHECK_INT(run(path, CXS_FMT_AUTO, NULL, &g, &st), CXS_OK);
-    snprintf(where, sizeof where, "%s:1", path);
-    check_cut(&g, &st, "ПЕРВАЯ\nxжж", "ПОСЛЕДНЯЯ", where);
-    unlink(path);
-
     rmdir(dir);
     json_decref(g.posts);
 }
