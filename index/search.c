@@ -12,6 +12,7 @@
 
 #include "dates.h"
 #include "index_internal.h"
+#include "layout.h"
 #include "snippet.h"
 #include "terms.h"
 
@@ -764,6 +765,35 @@ static cxs_status last_word(const char *text, cxs_buf *out) {
     return cxs_terms_field("", text + start, out);
 }
 
+/* Completions from the lexicon, most frequent first: with one typo once
+ * the prefix has prefix_typo_from characters, and read on the other
+ * keyboard layout when it has none as typed. */
+static cxs_status lexicon_completions(cxs_index *ix, const cxs_buf *w,
+                                      completion *c) {
+    const cxs_lexicon *lx = cxs_index_lexicon(ix);
+    const cxs_forgive *f = &ix->cfg.forgive;
+    unsigned from = f->prefix_typo_from ? f->prefix_typo_from : 5;
+    size_t chars = 0;
+    for (size_t i = 0; i < w->len; i++)
+        chars += ((unsigned char)w->data[i] & 0xC0) != 0x80;
+    unsigned d = !f->no_typos && chars >= from ? 1 : 0;
+    cxs_lexcand cand[32];
+    size_t max = c->max < 32 ? c->max : 32;
+    size_t n = cxs_lexicon_complete(lx, w->data, w->len, d, cand, max);
+    cxs_buf sw = CXS_BUF_INIT;
+    int swapped = 0;
+    cxs_status rc = CXS_OK;
+    if (n == 0 && !f->no_layout &&
+        (rc = cxs_layout_swap(w->data, w->len, &sw, &swapped)) == CXS_OK &&
+        swapped)
+        n = cxs_lexicon_complete(lx, sw.data, sw.len, 0, cand, max);
+    cxs_buf_release(&sw);
+    for (size_t i = 0; i < n && rc == CXS_OK && !c->oom; i++)
+        (void)take_completion(c, cand[i].word, cand[i].len,
+                              cand[i].dist ? 0 : cand[i].freq);
+    return rc == CXS_OK && !c->oom ? CXS_OK : CXS_ERR_NOMEM;
+}
+
 cxs_status cxs_index_suggest(cxs_index *ix, const char *prefix, size_t max,
                              char ***out, size_t *n, cxs_err *err) {
     *out = NULL;
@@ -779,7 +809,9 @@ cxs_status cxs_index_suggest(cxs_index *ix, const char *prefix, size_t max,
                     .max = max};
     if (!c.words || !c.freq)
         rc = cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
-    if (rc == CXS_OK)
+    if (rc == CXS_OK && !ix->cfg.forgive.off)
+        rc = lexicon_completions(ix, &w, &c);
+    if (rc == CXS_OK && c.n == 0)
         rc = cxs_xdb_terms(ix->rd, w.data, w.len, take_completion, &c, err);
     if (rc == CXS_OK && c.oom)
         rc = cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
