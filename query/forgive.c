@@ -163,8 +163,21 @@ static void record(fctx *c, const cxs_qlexeme *x, const char *as, size_t n,
     L->nrw++;
 }
 
+/* Whether t is a form of a word some earlier reading of x already
+ * searches in all its forms ("кастомизации" after "кастомизация"): a
+ * second reading would only add its weight again, and a form two edits
+ * away could outrank the word one edit away. */
+static int form_of_earlier(const cxs_qlexeme *x, const cxs_qtext *t) {
+    for (size_t i = 0; i < x->nalts; i++) {
+        const cxs_qtext *e = &x->alts[i].text;
+        if (e->n && t->n && cxs_qtok_match(&e->toks[0], &t->toks[0]))
+            return 1;
+    }
+    return 0;
+}
+
 /* Adds text as a reading of x when the index knows it (or always, with
- * force). Returns 1 when added. */
+ * force), unless an earlier reading covers it. Returns 1 when added. */
 static int text_alt(fctx *c, cxs_qlexeme *x, const char *s, size_t n,
                     cxs_rewrite_why why, double w, int force) {
     cxs_qtext t = {0};
@@ -173,7 +186,7 @@ static int text_alt(fctx *c, cxs_qlexeme *x, const char *s, size_t n,
         c->st = rc;
         return 0;
     }
-    if (!force && !text_known(c, &t)) {
+    if ((!force && !text_known(c, &t)) || form_of_earlier(x, &t)) {
         cxs_qtext_release(&t);
         return 0;
     }
@@ -186,8 +199,24 @@ static int text_alt(fctx *c, cxs_qlexeme *x, const char *s, size_t n,
     return 1;
 }
 
+/* Two typos need both thresholds (as Meilisearch's minWordSizeForTypos,
+ * where twoTypos below oneTypo allows nothing more). */
 static unsigned typos_allowed(const fctx *c, size_t chars) {
-    return chars >= c->two ? 2 : chars >= c->one ? 1 : 0;
+    return chars >= c->one && chars >= c->two ? 2 : chars >= c->one ? 1 : 0;
+}
+
+/* Only the closest candidates count (SymSpell's "closest"), so that a
+ * post with a word one typo away always ranks above one with a word two
+ * typos away, which weights alone cannot promise (BM25 rates a rare word
+ * far above a common one). A farther word is kept only when it is far
+ * more common than every closer one (FAR_MORE): a closer word seen once is
+ * more likely a typo of the corpus than what was meant. cand is sorted by
+ * distance, then frequency. */
+#define FAR_MORE 10
+static int closest_enough(const cxs_lexcand *cand, size_t i) {
+    return cand[i].dist == cand[0].dist ||
+           (unsigned long long)cand[i].freq >=
+               (unsigned long long)cand[0].freq * FAR_MORE;
 }
 
 /* The index's words within the typos allowed of form, as readings of x
@@ -203,6 +232,8 @@ static size_t typo_alts(fctx *c, cxs_qlexeme *x, const char *form, size_t n,
                                 c->maxc < 16 ? c->maxc : 16);
     size_t added = 0;
     for (size_t i = 0; i < k && c->st == CXS_OK; i++) {
+        if (!closest_enough(cand, i))
+            continue;
         double w = wmul * (cand[i].dist == 1 ? W_TYPO1 : W_TYPO2);
         if (!text_alt(c, x, cand[i].word, cand[i].len, why, w, 1))
             continue;
@@ -276,7 +307,11 @@ static cxs_qlexeme *typed_last(cxs_qlexer *L) {
     return x;
 }
 
-static int completion_alt(fctx *c, cxs_qlexeme *x, const char *p, size_t n) {
+/* The most frequent words starting with p[0..n) as one reading of x;
+ * the typed word itself is left out (x searches it already), unless p is
+ * another reading (keep). Returns 1 when there was any. */
+static int completion_alt(fctx *c, cxs_qlexeme *x, const char *p, size_t n,
+                          int keep) {
     unsigned d = nchars(p, n) >= c->ptypo && !c->o->forgive.no_typos ? 1 : 0;
     cxs_lexcand cand[PREFIX_MAX + 1];
     size_t k = cxs_lexicon_complete(c->o->lexicon, p, n, d, cand,
@@ -284,7 +319,7 @@ static int completion_alt(fctx *c, cxs_qlexeme *x, const char *p, size_t n) {
     char **v = calloc(k ? k : 1, sizeof *v);
     size_t m = 0;
     for (size_t i = 0; v && i < k && m < PREFIX_MAX; i++)
-        if ((cand[i].len != n || memcmp(cand[i].word, p, n) != 0) &&
+        if ((keep || cand[i].len != n || memcmp(cand[i].word, p, n) != 0) &&
             !(v[m++] = cxs_strndup(cand[i].word, cand[i].len)))
             c->st = CXS_ERR_NOMEM;
     cxs_qalt *alt = v && m ? push_alt(c, x, CXS_RW_PREFIX, W_PREFIX) : NULL;
@@ -302,21 +337,25 @@ static int completion_alt(fctx *c, cxs_qlexeme *x, const char *p, size_t n) {
     return 1;
 }
 
+/* The word typed so far: read like any other word, and also as the
+ * start of a longer one (or, when nothing starts so, of one on the other
+ * keyboard layout). */
 static void forgive_typing(fctx *c, cxs_qlexeme *x) {
     const cxs_qtok *w = NULL;
     for (size_t i = 0; i < x->text.n; i++)
         if (cxs_qtok_is_key(&x->text.toks[i]))
             w = &x->text.toks[i];
-    if (!w || w->kind != CXS_TOK_WORD)
-        return;
-    if (completion_alt(c, x, w->form, w->form_len) || c->st != CXS_OK)
+    forgive_word(c, x);
+    if (!w || w->kind != CXS_TOK_WORD || c->st != CXS_OK ||
+        completion_alt(c, x, w->form, w->form_len, 0) || c->st != CXS_OK ||
+        x->nalts)
         return;
     cxs_buf b = CXS_BUF_INIT;
     int swapped = 0;
     if (!c->o->forgive.no_layout &&
         cxs_layout_swap(w->form, w->form_len, &b, &swapped) == CXS_OK &&
         swapped)
-        (void)completion_alt(c, x, b.data, b.len);
+        (void)completion_alt(c, x, b.data, b.len, 1);
     cxs_buf_release(&b);
 }
 
@@ -335,7 +374,7 @@ static void suggest(fctx *c) {
         unsigned d = chars >= 7 ? 2 : chars >= 3 ? 1 : 0;
         int fix = !x->nalts && w && d && c->budget &&
                   !text_known(c, &x->text) &&
-                  cxs_lexicon_near(c->o->lexicon, w->form, w->form_len, d, 2,
+                  cxs_lexicon_near(c->o->lexicon, w->form, w->form_len, d, 1,
                                    &best, 1) == 1;
         c->budget -= fix;
         if (s.len && cxs_buf_appendc(&s, ' ') != CXS_OK)
