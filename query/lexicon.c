@@ -147,10 +147,30 @@ static int cmp_prefix(const char *w, size_t wl, const char *p, size_t pl) {
     return c ? c : (wl < pl ? -1 : 0);
 }
 
-/* The first word at or after lo that is not below p (prefix order). */
+/* Whether word i is below p in prefix order (or, with past, also when
+ * it starts with p). */
+static int below(const cxs_lexicon *lx, size_t i, const char *p, size_t pl,
+                 int past) {
+    size_t wl;
+    const char *w = word_at(lx, i, &wl);
+    int c = cmp_prefix(w, wl, p, pl);
+    return c < 0 || (past && c == 0);
+}
+
+/* The first word at or after lo that is not below p (prefix order). The
+ * walk skips runs that are mostly short and start at lo, so the bound is
+ * first looked for at lo + 1, 2, 4, ... (galloping): a binary search over
+ * the whole array cost a cache miss per step, and most of the walk's
+ * time. */
 static size_t lower_bound(const cxs_lexicon *lx, size_t lo, const char *p,
                           size_t pl, int past) {
-    size_t hi = lx->n;
+    size_t hi = lx->n, step = 1;
+    while (lo + step < hi && below(lx, lo + step, p, pl, past)) {
+        lo += step;
+        step *= 2;
+    }
+    if (lo + step < hi)
+        hi = lo + step + 1;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2, wl;
         const char *w = word_at(lx, mid, &wl);
@@ -204,6 +224,7 @@ typedef struct walk {
     size_t m;
     unsigned maxd, min_freq;
     int prefix; /* completion: a row whose last cell fits ends the walk */
+    size_t fixed; /* leading characters that must be as in the query */
     unsigned row[MAXDEPTH + 1][MAXC + 1];
     unsigned cp[MAXDEPTH + 1];
     size_t boff[MAXDEPTH + 1]; /* bytes of the prefix at each depth */
@@ -256,7 +277,7 @@ static int extend(walk *w, size_t i, size_t *k) {
         w->cp[*k] = c;
         w->boff[*k] = at += l;
         w->rows++;
-        if (next_row(w, *k) > w->maxd)
+        if ((*k <= w->fixed && c != w->q[*k - 1]) || next_row(w, *k) > w->maxd)
             return 0;
         if (w->prefix && w->row[*k][w->m] <= w->maxd)
             return 0; /* every word of this run completes the prefix */
@@ -269,6 +290,21 @@ static size_t common(const char *a, size_t na, const char *b, size_t nb) {
     while (i < n && a[i] == b[i])
         i++;
     return i;
+}
+
+/* The end of the run of words starting with p[0..pl), word i among
+ * them. Most runs the walk leaves are a few words long: they are stepped
+ * over in order (the next words sit in the same cache lines) before the
+ * galloping search takes over for the long ones. */
+static size_t run_end(const cxs_lexicon *lx, size_t i, const char *p,
+                      size_t pl) {
+    for (size_t k = 0; k < 8 && ++i < lx->n; k++) {
+        size_t wl;
+        const char *s = word_at(lx, i, &wl);
+        if (wl < pl || common(s, pl, p, pl) < pl)
+            return i;
+    }
+    return i < lx->n ? lower_bound(lx, i, p, pl, 1) : lx->n;
 }
 
 static void run_walk(walk *w) {
@@ -295,7 +331,7 @@ static void run_walk(walk *w) {
             i++;
             continue;
         }
-        size_t end = lower_bound(lx, i, s, w->boff[k], 1);
+        size_t end = run_end(lx, i, s, w->boff[k]);
         if (w->prefix && w->row[k][w->m] <= w->maxd)
             take_run(w, i, end, w->row[k][w->m]);
         i = end;
@@ -320,17 +356,40 @@ static walk *walk_new(const cxs_lexicon *lx, const char *s, size_t len,
     return w;
 }
 
-size_t cxs_lexicon_near(const cxs_lexicon *lx, const char *s, size_t len,
-                        unsigned maxd, unsigned min_freq, cxs_lexcand *out,
-                        size_t max) {
+/* One walk within maxd edits, the first `fixed` characters kept. */
+static size_t near_walk(const cxs_lexicon *lx, const char *s, size_t len,
+                        unsigned maxd, size_t fixed, unsigned min_freq,
+                        cxs_lexcand *out, size_t max) {
     walk *w = walk_new(lx, s, len, maxd, out, max);
     if (!w)
         return 0;
     w->min_freq = min_freq;
+    w->fixed = fixed;
     run_walk(w);
     size_t n = w->out.n;
     free(w);
     return n;
+}
+
+size_t cxs_lexicon_near(const cxs_lexicon *lx, const char *s, size_t len,
+                        unsigned maxd, unsigned min_freq, cxs_lexcand *out,
+                        size_t max) {
+    if (maxd <= 1)
+        return near_walk(lx, s, len, maxd, 0, min_freq, out, max);
+    /* Two edits and more: the first character as typed (Lucene's fuzzy
+     * prefix), which cuts the walk about tenfold; one edit is looked for
+     * anywhere, the first character included. */
+    cxs_lexcand one[64], two[64];
+    size_t cap = max < 64 ? max : 64;
+    best b = {out, 0, cap};
+    size_t n1 = near_walk(lx, s, len, 1, 0, min_freq, one, cap);
+    size_t n2 = near_walk(lx, s, len, maxd, 1, min_freq, two, cap);
+    for (size_t i = 0; i < n1; i++)
+        offer(&b, &one[i]);
+    for (size_t i = 0; i < n2; i++)
+        if (two[i].dist > 1)
+            offer(&b, &two[i]);
+    return b.n;
 }
 
 size_t cxs_lexicon_complete(const cxs_lexicon *lx, const char *p, size_t len,

@@ -73,8 +73,11 @@ size_t cxs_lexicon_bytes(const cxs_lexicon *lx); /* memory held */
 unsigned cxs_lexicon_freq(const cxs_lexicon *lx, const char *w, size_t len);
 
 /* Words within maxd edits of w (w itself excluded), best first: fewer
- * edits, then more documents. Fills out[0..max) and returns how many.
- * When min_freq > 0, rarer words are left out. */
+ * edits, then more documents. Fills out[0..max) and returns how many
+ * (at most 64 with maxd > 1). When min_freq > 0, rarer words are left
+ * out. Beyond one edit, the first character must be as typed (as
+ * Lucene's fuzzy prefix length 1): that cuts the walk about tenfold, and
+ * people rarely miss the first letter. */
 size_t cxs_lexicon_near(const cxs_lexicon *lx, const char *w, size_t len,
                         unsigned maxd, unsigned min_freq, cxs_lexcand *out,
                         size_t max);
