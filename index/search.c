@@ -584,8 +584,7 @@ static void forgive_opts(cxs_index *ix, const cxs_search_req *req,
         f->one_typo_from = req->one_typo_from;
     if (req->two_typos_from)
         f->two_typos_from = req->two_typos_from;
-    if (f->off)
-        return;
+    /* Even exact, a query that finds little gets a did-you-mean. */
     qo->lexicon = cxs_index_lexicon(ix);
     qo->termfreq = index_termfreq;
     qo->termfreq_ud = ix->rd;

@@ -307,6 +307,22 @@ static cxs_qlexeme *typed_last(cxs_qlexer *L) {
     return x;
 }
 
+/* Whether a completion is a form of the word typed, which the word
+ * already finds through its lemmas and stems: as a completion too, it
+ * would lift "опыта" above "опыт" for the query "опыт" (the exact form
+ * must rank first). */
+static int form_of_typed(fctx *c, const cxs_qlexeme *x,
+                         const cxs_lexcand *cand) {
+    cxs_qtext t = {0};
+    int same = 0;
+    if (cxs_qtext_analyze(c->a, cand->word, cand->len, 4, &t, NULL) == CXS_OK)
+        for (size_t i = 0; !same && i < x->text.n && t.n; i++)
+            same = cxs_qtok_is_key(&x->text.toks[i]) &&
+                   cxs_qtok_match(&x->text.toks[i], &t.toks[0]);
+    cxs_qtext_release(&t);
+    return same;
+}
+
 /* The most frequent words starting with p[0..n) as one reading of x;
  * the typed word itself is left out (x searches it already), unless p is
  * another reading (keep). Returns 1 when there was any. */
@@ -318,8 +334,10 @@ static int completion_alt(fctx *c, cxs_qlexeme *x, const char *p, size_t n,
                                     PREFIX_MAX + 1);
     char **v = calloc(k ? k : 1, sizeof *v);
     size_t m = 0;
+    int known = !keep && text_known(c, &x->text);
     for (size_t i = 0; v && i < k && m < PREFIX_MAX; i++)
         if ((keep || cand[i].len != n || memcmp(cand[i].word, p, n) != 0) &&
+            !(known && form_of_typed(c, x, &cand[i])) &&
             !(v[m++] = cxs_strndup(cand[i].word, cand[i].len)))
             c->st = CXS_ERR_NOMEM;
     cxs_qalt *alt = v && m ? push_alt(c, x, CXS_RW_PREFIX, W_PREFIX) : NULL;
@@ -391,7 +409,7 @@ static void suggest(fctx *c) {
 
 cxs_status cxs_qforgive_run(cxs_stemmers *a, cxs_qlexer *L,
                             const cxs_query_opts *o, cxs_err *err) {
-    if (!o || !o->lexicon || o->forgive.off)
+    if (!o || !o->lexicon)
         return CXS_OK;
     const cxs_forgive *f = &o->forgive;
     fctx c = {a, o, L, f->one_typo_from ? f->one_typo_from : 5,
@@ -399,8 +417,8 @@ cxs_status cxs_qforgive_run(cxs_stemmers *a, cxs_qlexer *L,
               f->max_candidates ? f->max_candidates : 5,
               f->prefix_typo_from ? f->prefix_typo_from : 5,
               FORGIVE_MAX_WORDS, CXS_OK, err};
-    cxs_qlexeme *last = f->typing ? typed_last(L) : NULL;
-    for (size_t i = 0; i < L->n && c.st == CXS_OK; i++) {
+    cxs_qlexeme *last = f->typing && !f->off ? typed_last(L) : NULL;
+    for (size_t i = 0; i < L->n && c.st == CXS_OK && !f->off; i++) {
         if (&L->lx[i] == last)
             forgive_typing(&c, last);
         else if (forgivable(&L->lx[i]))

@@ -144,7 +144,8 @@ typedef unsigned long long (*cxs_termfreq_fn)(void *ud, const char *term,
  * also a prefix. Never inside quotes, for excluded words, prefixes,
  * numbers, URLs, @mentions, hashtags, words with digits, or acronyms. */
 typedef struct cxs_forgive {
-    int off;           /* 1: nothing forgiven (exact=1) */
+    int off;           /* 1: nothing forgiven (exact=1); a did-you-mean
+                          is still offered */
     int no_typos;      /* 1: no typo tolerance (layout, translit remain) */
     int no_layout, no_translit;
     unsigned one_typo_from;  /* characters for one typo; 0: 5 */
