@@ -27,6 +27,7 @@ typedef struct lexshare {
     char *key; /* the paths, joined by '\n' */
     unsigned long long rev;
     cxs_lexicon *lx; /* NULL while being built */
+    int failed;      /* out of memory: no lexicon for this revision */
     size_t refs;
     struct lexshare *next;
 } lexshare;
@@ -80,15 +81,13 @@ static lexshare *find(const char *key, unsigned long long rev) {
     return NULL;
 }
 
-/* An entry that nobody holds and that is not the newest of its key goes. */
+/* An entry that no reader holds goes (the daemon's readers hold theirs
+ * for their life, so only a revision nobody reads any more, or the last
+ * reader's closing, frees one). */
 static void sweep_locked(void) {
     for (lexshare **p = &all; *p;) {
         lexshare *s = *p;
-        int newer = 0;
-        for (lexshare *t = all; t && !newer; t = t->next)
-            newer = t != s && t->lx && t->rev > s->rev &&
-                    strcmp(t->key, s->key) == 0;
-        if (s->refs == 0 && s->lx && newer) {
+        if (s->refs == 0 && s->lx) {
             *p = s->next;
             cxs_lexicon_free(s->lx);
             free(s->key);
@@ -122,6 +121,7 @@ static void fill(cxs_index *ix, lexshare *s) {
     if (!lx && !cxs_lexicon_new(&lx, NULL))
         cxs_lexicon_seal(lx); /* a failed build forgives nothing */
     s->lx = lx;
+    s->failed = !lx;
     pthread_cond_broadcast(&built);
 }
 
@@ -141,12 +141,23 @@ static lexshare *acquire_locked(cxs_index *ix, const char *key,
         all = s;
         s->refs++;
         fill(ix, s);
-        return s->lx ? s : NULL;
+    } else {
+        s->refs++;
+        while (!s->lx && !s->failed)
+            pthread_cond_wait(&built, &mu);
     }
-    s->refs++;
-    while (!s->lx)
-        pthread_cond_wait(&built, &mu);
-    return s;
+    if (s->lx)
+        return s;
+    if (--s->refs == 0) { /* the last to give up on it removes it */
+        for (lexshare **p = &all; *p; p = &(*p)->next)
+            if (*p == s) {
+                *p = s->next;
+                break;
+            }
+        free(s->key);
+        free(s);
+    }
+    return NULL;
 }
 
 const cxs_lexicon *cxs_index_lexicon(cxs_index *ix) {
