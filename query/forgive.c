@@ -377,6 +377,26 @@ static void forgive_typing(fctx *c, cxs_qlexeme *x) {
     cxs_buf_release(&b);
 }
 
+/* ---- synonyms, said too ---- */
+
+/* Words x[0..span) matched a synonym member: the answer says that the
+ * group's first other member was searched too (synonyms apply even with
+ * forgive.off: they are the glossary, not a correction). */
+static void synonym_said(fctx *c, const cxs_qlexeme *x) {
+    const cxs_synonyms *syn = c->o->syn;
+    size_t n = cxs_synonyms_group_size(syn, x->sgroup);
+    for (size_t m = 0; m < n; m++) {
+        if (m == x->smember)
+            continue;
+        const char *as = cxs_synonyms_member_text(syn, x->sgroup, m);
+        const cxs_qlexeme *end = &x[x->span - 1];
+        cxs_qlexeme span = *x;
+        span.rawn = (size_t)(end->raw + end->rawn - x->raw);
+        record(c, &span, as, strlen(as), CXS_RW_SYNONYM);
+        return;
+    }
+}
+
 /* ---- did-you-mean ---- */
 
 static void suggest(fctx *c) {
@@ -418,7 +438,11 @@ cxs_status cxs_qforgive_run(cxs_stemmers *a, cxs_qlexer *L,
               f->prefix_typo_from ? f->prefix_typo_from : 5,
               FORGIVE_MAX_WORDS, CXS_OK, err};
     cxs_qlexeme *last = f->typing && !f->off ? typed_last(L) : NULL;
-    for (size_t i = 0; i < L->n && c.st == CXS_OK && !f->off; i++) {
+    for (size_t i = 0; i < L->n && c.st == CXS_OK; i++) {
+        if (L->lx[i].span)
+            synonym_said(&c, &L->lx[i]);
+        if (f->off)
+            continue;
         if (&L->lx[i] == last)
             forgive_typing(&c, last);
         else if (forgivable(&L->lx[i]))

@@ -465,7 +465,9 @@ static double ms_since(double t0) {
 }
 
 /* The rewrites, and the query with them applied in order (each typed
- * word replaced at its first place after the previous one). */
+ * word replaced at its first place after the previous one; synonyms are
+ * searched besides the words, so they replace nothing): read_as only
+ * when some word was replaced. */
 static void rewrites_json(json_t *o, const search_params *p,
                           const cxs_search_res *res) {
     json_t *a = json_array();
@@ -473,6 +475,7 @@ static void rewrites_json(json_t *o, const search_params *p,
     const char *s = p->q ? p->q : "";
     size_t at = 0, n = p->q ? p->qlen : 0;
     cxs_status rc = CXS_OK;
+    int changed = 0;
     for (size_t i = 0; i < res->nrewrites; i++) {
         const cxs_rewrite *w = &res->rewrites[i];
         json_t *e = json_object();
@@ -482,9 +485,13 @@ static void rewrites_json(json_t *o, const search_params *p,
                             json_string(cxs_rewrite_why_name(w->why)));
         json_array_append_new(a, e);
         size_t tl = strlen(w->typed);
-        const char *hit = tl ? memmem(s + at, n - at, w->typed, tl) : NULL;
+        /* a synonym is searched besides the words, not instead of them */
+        const char *hit = tl && w->why != CXS_RW_SYNONYM
+                              ? memmem(s + at, n - at, w->typed, tl)
+                              : NULL;
         if (!hit || rc != CXS_OK)
             continue;
+        changed = 1;
         rc = cxs_buf_append(&q, s + at, (size_t)(hit - (s + at)));
         if (rc == CXS_OK)
             rc = cxs_buf_appends(&q, w->read_as);
@@ -493,7 +500,7 @@ static void rewrites_json(json_t *o, const search_params *p,
     if (rc == CXS_OK)
         rc = cxs_buf_append(&q, s + at, n - at);
     json_object_set_new(o, "rewrites", a);
-    if (res->nrewrites && rc == CXS_OK)
+    if (changed && rc == CXS_OK)
         json_object_set_new(o, "read_as",
                             cxs_json_str(q.data ? q.data : "", q.len));
     cxs_buf_release(&q);

@@ -69,6 +69,12 @@ def ids(body):
     return [h["id"] for h in body.get("hits", [])] if isinstance(body, dict) else []
 
 
+def corrections(b):
+    """The rewrites that changed a word (synonyms are searched besides)."""
+    return [r for r in (b.get("rewrites", []) if isinstance(b, dict) else [])
+            if r.get("why") != "synonym"]
+
+
 def typo(q):
     """One edit in the longest word: swap, drop, double or change a letter,
     by the word's length, never the first letter."""
@@ -107,7 +113,7 @@ def quality(t, h):
         sets["exact"].append(ids(b)[:1] == [want])
         t.check(ids(b)[:1] == [want], "exact %r: %s first (got %s)" %
                 (q, want, ids(b)))
-        t.check(b.get("rewrites") == [], "exact %r: nothing rewritten (%s)" %
+        t.check(corrections(b) == [], "exact %r: nothing rewritten (%s)" %
                 (q, b.get("rewrites")))
         sets["typo"].append(top3(t, h, typo(q), want, "typo"))
         sets["layout"].append(top3(t, h, other_layout(q), want, "layout"))
@@ -146,7 +152,7 @@ def ranking(t, h):
     got = [x for x in ids(b) if x.startswith("rank/")]
     t.check(got[:1] == ["rank/inflected"] and "rank/two" not in got,
             "a known word: its own posts first, no typo readings: %s" % got)
-    t.check(b.get("rewrites") == [], "a known word is not rewritten")
+    t.check(corrections(b) == [], "a known word is not rewritten")
 
 
 def rewrites(t, h):
@@ -162,36 +168,45 @@ def rewrites(t, h):
             "typo rewrite: %s" % b.get("rewrites"))
     t.check(ids(b)[:1] == ["klientskiy_put/8"], "typo finds the post")
     s, b = h.get("/search", q="kastomizatsiya")
-    t.check([r["why"] for r in b.get("rewrites", [])] == ["translit"] and
+    t.check([r["why"] for r in corrections(b)] == ["translit"] and
             ids(b)[:1] == ["klientskiy_put/8"], "translit: %s" % b.get("rewrites"))
+    # a synonym is said too, but replaces nothing in read_as
+    s, b = h.get("/search", q="NPS опрос")
+    syn = [r for r in b.get("rewrites", []) if r["why"] == "synonym"]
+    t.check(syn and syn[0]["typed"] == "NPS" and not corrections(b) and
+            "read_as" not in b, "synonym said: %s" % b.get("rewrites"))
     # exact=1: the query as typed, nothing rewritten
     for flag in ("1", "true"):
         s, b = h.get("/search", q="кастамизация", exact=flag)
-        t.check(s == 200 and b.get("total") == 0 and b.get("rewrites") == [],
+        t.check(s == 200 and b.get("total") == 0 and not any(
+            r["why"] != "synonym" for r in b.get("rewrites", [])),
                 "exact=%s: nothing forgiven (%s)" % (flag, b))
     s, b, _ = h.request("POST", "/search", body={"q": "кастамизация", "exact": True},
                         headers={"Content-Type": "application/json"})
     t.check(s == 200 and b.get("total") == 0, "POST exact: true")
+    s, b = h.get("/search", q="кастамизация", exact=1)
+    t.check(b.get("suggestion") == "кастомизация",
+            "exact=1: a did-you-mean instead (%r)" % b.get("suggestion"))
     s, b = h.get("/search", q="кастамизация", exact="maybe")
     t.check(s == 400, "exact=maybe: 400 (%d)" % s)
     # never inside quotes, for excluded words, prefixes, acronyms
     for q in ('"кастамизация"', "опыт -кастамизация", "кастамизац*",
               "КАСТАМИЗАЦИЯ", "#кастамизация", "кастамизация2024"):
         s, b = h.get("/search", q=q)
-        t.check(s == 200 and b.get("rewrites") == [],
+        t.check(s == 200 and corrections(b) == [],
                 "%r: nothing rewritten (%s)" % (q, b.get("rewrites")))
 
 
 def typing(t, h):
     s, b = h.get("/search", q="клиентский оп", typing=1)
-    rw = b.get("rewrites", [])
+    rw = corrections(b)
     t.check([r["why"] for r in rw] == ["prefix"] and rw[0]["typed"] == "оп",
             "typing: the last word is a prefix (%s)" % rw)
     t.check(b.get("total", 0) > 0, "typing: 'клиентский оп' finds posts")
     s, b2 = h.get("/search", q="клиентский оп")
-    t.check(b2.get("rewrites") == [], "no typing mark: no prefix")
+    t.check(corrections(b2) == [], "no typing mark: no prefix")
     s, b3 = h.get("/search", q="клиентский оп ", typing=1)
-    t.check(b3.get("rewrites") == [], "typing, a space after: no prefix")
+    t.check(corrections(b3) == [], "typing, a space after: no prefix")
     # Meilisearch reads the last word as a prefix
     s, m, _ = h.request("POST", "/indexes/posts/search",
                         body={"q": "кастомиз"},
@@ -294,7 +309,9 @@ def main():
                 f.write(json.dumps({"id": pid, "lang": "ru", "text": "%s: %s" %
                                     (word.capitalize(), FILLER)},
                                    ensure_ascii=False) + "\n")
-        with Harness(extra_config="write_key = %s\n" % WRITE_KEY) as h:
+        with Harness(extra_config="write_key = %s\nsynonyms = %s\n" % (
+                WRITE_KEY, os.path.join(SOURCE_DIR, "config",
+                                        "synonyms.txt"))) as h:
             h.index(SAMPLE, extra)
             h.start_daemon()
             quality(t, h)
