@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cxs_utf8.h"
 #include "layout.h"
 #include "query_int.h"
 #include "terms.h"
@@ -141,6 +142,17 @@ static cxs_qalt *push_alt(fctx *c, cxs_qlexeme *x, cxs_rewrite_why why,
     return alt;
 }
 
+/* A copy of what was typed with invalid UTF-8 repaired (U+FFFD): the
+ * query's bytes are anyone's. NULL on OOM. */
+static char *fixed_copy(const char *s, size_t n) {
+    cxs_buf b = CXS_BUF_INIT;
+    char *out = cxs_utf8_append_fixed(&b, s, n, NULL) == CXS_OK
+                    ? cxs_buf_detach(&b)
+                    : NULL;
+    cxs_buf_release(&b);
+    return out;
+}
+
 static void record(fctx *c, const cxs_qlexeme *x, const char *as, size_t n,
                    cxs_rewrite_why why) {
     cxs_qlexer *L = c->L;
@@ -151,7 +163,7 @@ static void record(fctx *c, const cxs_qlexeme *x, const char *as, size_t n,
     }
     L->rw = v;
     cxs_rewrite *r = &v[L->nrw];
-    r->typed = cxs_strndup(x->raw, x->rawn);
+    r->typed = fixed_copy(x->raw, x->rawn);
     r->read_as = cxs_strndup(as, n);
     r->why = why;
     if (!r->typed || !r->read_as) {
@@ -418,7 +430,7 @@ static void suggest(fctx *c) {
         if (s.len && cxs_buf_appendc(&s, ' ') != CXS_OK)
             c->st = CXS_ERR_NOMEM;
         if ((fix ? cxs_buf_append(&s, best.word, best.len)
-                 : cxs_buf_append(&s, x->raw, x->rawn)) != CXS_OK)
+                 : cxs_utf8_append_fixed(&s, x->raw, x->rawn, NULL)) != CXS_OK)
             c->st = CXS_ERR_NOMEM;
         changed |= fix;
     }
