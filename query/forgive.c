@@ -166,6 +166,8 @@ static void record(fctx *c, const cxs_qlexeme *x, const char *as, size_t n,
     r->typed = fixed_copy(x->raw, x->rawn);
     r->read_as = cxs_strndup(as, n);
     r->why = why;
+    r->start = (size_t)(x->raw - L->q);
+    r->len = x->rawn;
     if (!r->typed || !r->read_as) {
         free(r->typed);
         free(r->read_as);
@@ -307,6 +309,51 @@ static void forgive_word(fctx *c, cxs_qlexeme *x) {
         typo_alts(c, x, w->form, w->form_len, CXS_RW_TYPO, 1.0);
 }
 
+/* Every key word of t is a stopword (and there is one). */
+static int only_stop(const cxs_qtext *t) {
+    int n = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        const cxs_qtok *k = &t->toks[i];
+        if (!cxs_qtok_is_key(k))
+            continue;
+        if (!(k->flags & CXS_TOKF_STOPWORD))
+            return 0;
+        n++;
+    }
+    return n > 0;
+}
+
+/* A whole query typed on the other layout: once most of its words were
+ * read so, the others are too, even short ones the index knows as typed
+ * ("b" is "и" on ЙЦУКЕН, "ntcn" "тест"): a stopword reading drops the
+ * word, as the stopword typed right would have been. */
+static void layout_rest(fctx *c) {
+    size_t words = 0, swapped = 0;
+    for (size_t i = 0; i < c->L->n; i++) {
+        const cxs_qlexeme *x = &c->L->lx[i];
+        words += forgivable(x);
+        swapped += forgivable(x) && x->nalts && x->alts[0].why == CXS_RW_LAYOUT;
+    }
+    if (!swapped || swapped * 2 < words || c->o->forgive.no_layout)
+        return;
+    for (size_t i = 0; i < c->L->n && c->st == CXS_OK; i++) {
+        cxs_qlexeme *x = &c->L->lx[i];
+        cxs_buf b = CXS_BUF_INIT;
+        int sw = 0;
+        if (forgivable(x) && !x->nalts &&
+            cxs_layout_swap(x->s, x->n, &b, &sw) == CXS_OK && sw &&
+            text_alt(c, x, b.data, b.len, CXS_RW_LAYOUT, W_LAYOUT, 1)) {
+            cxs_qalt *alt = &x->alts[x->nalts - 1];
+            alt->drop = only_stop(&alt->text);
+            if (alt->drop || text_known(c, &alt->text))
+                record(c, x, b.data, b.len, CXS_RW_LAYOUT);
+            else
+                cxs_qforgive_release(x); /* neither: as typed */
+        }
+        cxs_buf_release(&b);
+    }
+}
+
 /* ---- the word typed so far ---- */
 
 /* The last lexeme, when the query ends inside it and it is a free word. */
@@ -439,6 +486,18 @@ static void suggest(fctx *c) {
     cxs_buf_release(&s);
 }
 
+/* Query order (layout_rest reads words after the others); insertion
+ * sort, stable: a word's own rewrites stay in the order they were made. */
+static void sort_rewrites(cxs_qlexer *L) {
+    for (size_t i = 1; i < L->nrw; i++) {
+        cxs_rewrite r = L->rw[i];
+        size_t j = i;
+        for (; j > 0 && L->rw[j - 1].start > r.start; j--)
+            L->rw[j] = L->rw[j - 1];
+        L->rw[j] = r;
+    }
+}
+
 cxs_status cxs_qforgive_run(cxs_stemmers *a, cxs_qlexer *L,
                             const cxs_query_opts *o, cxs_err *err) {
     if (!o || !o->lexicon)
@@ -460,6 +519,9 @@ cxs_status cxs_qforgive_run(cxs_stemmers *a, cxs_qlexer *L,
         else if (forgivable(&L->lx[i]))
             forgive_word(&c, &L->lx[i]);
     }
+    if (c.st == CXS_OK && !f->off)
+        layout_rest(&c);
+    sort_rewrites(L);
     if (c.st == CXS_OK)
         suggest(&c);
     if (c.st != CXS_OK && err && err->code == CXS_OK)

@@ -350,6 +350,11 @@ static cxs_qnode *exact_syn(builder *b, const cxs_qalt *alt) {
  * A reading that the index knows but the typed word is not takes the
  * typed word's place for proximity. */
 static cxs_qnode *with_alts(builder *b, const cxs_qlexeme *x, cxs_qnode *n) {
+    for (size_t i = 0; i < x->nalts; i++)
+        if (x->alts[i].drop) {
+            cxs_qnode_free(n);
+            return NULL;
+        }
     cxs_qnode *any = nnew(b, CXS_Q_OR);
     nadd(b, any, n);
     for (size_t i = 0; any && i < x->nalts; i++) {

@@ -89,9 +89,10 @@ typedef enum cxs_rewrite_why {
 const char *cxs_rewrite_why_name(cxs_rewrite_why why);
 
 typedef struct cxs_rewrite {
-    char *typed;   /* the word as typed (owned) */
+    char *typed;   /* the word as typed (owned; invalid UTF-8 repaired) */
     char *read_as; /* the best reading (owned) */
     cxs_rewrite_why why;
+    size_t start, len; /* the typed bytes in the query string */
 } cxs_rewrite;
 
 typedef struct cxs_query {
@@ -122,7 +123,8 @@ typedef struct cxs_query {
     cxs_qword *prox;
     size_t nprox;
     cxs_query_filters filters;
-    /* What was forgiven, in query order (empty with forgive.off). */
+    /* What was forgiven, in query order (only synonyms with
+     * forgive.off). */
     cxs_rewrite *rewrites;
     size_t nrewrites;
     /* Did-you-mean: the free words as typed, each word the index does not

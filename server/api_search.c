@@ -464,10 +464,10 @@ static double ms_since(double t0) {
     return round((cxs_server_now() - t0) * 1e6) / 1e3;
 }
 
-/* The rewrites, and the query with them applied in order (each typed
- * word replaced at its first place after the previous one; synonyms are
- * searched besides the words, so they replace nothing): read_as only
- * when some word was replaced. */
+/* The rewrites, and the query with the replacements applied at the
+ * places they were typed (synonyms are searched besides the words, so
+ * they replace nothing; a completion stands for the word typed so far):
+ * read_as only when some word was replaced. */
 static void rewrites_json(json_t *o, const search_params *p,
                           const cxs_search_res *res) {
     json_t *a = json_array();
@@ -484,18 +484,14 @@ static void rewrites_json(json_t *o, const search_params *p,
         json_object_set_new(e, "why",
                             json_string(cxs_rewrite_why_name(w->why)));
         json_array_append_new(a, e);
-        size_t tl = strlen(w->typed);
-        /* a synonym is searched besides the words, not instead of them */
-        const char *hit = tl && w->why != CXS_RW_SYNONYM
-                              ? memmem(s + at, n - at, w->typed, tl)
-                              : NULL;
-        if (!hit || rc != CXS_OK)
-            continue;
+        if (w->why == CXS_RW_SYNONYM || w->start < at ||
+            w->start + w->len > n || rc != CXS_OK)
+            continue; /* a second reading of one word is not applied */
         changed = 1;
-        rc = cxs_buf_append(&q, s + at, (size_t)(hit - (s + at)));
+        rc = cxs_buf_append(&q, s + at, w->start - at);
         if (rc == CXS_OK)
             rc = cxs_buf_appends(&q, w->read_as);
-        at = (size_t)(hit - s) + tl;
+        at = w->start + w->len;
     }
     if (rc == CXS_OK)
         rc = cxs_buf_append(&q, s + at, n - at);

@@ -124,6 +124,8 @@ typedef struct cxs_qalt {
     cxs_qtext text;  /* analyzed reading (empty for completions) */
     char **exact;    /* completions: exact terms (owned) */
     size_t nexact;
+    int drop; /* the reading is only stopwords: the word is dropped, as a
+                 stopword typed right would be */
 } cxs_qalt;
 
 typedef struct cxs_qlexeme {

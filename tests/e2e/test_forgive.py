@@ -170,6 +170,11 @@ def rewrites(t, h):
     s, b = h.get("/search", q="kastomizatsiya")
     t.check([r["why"] for r in corrections(b)] == ["translit"] and
             ids(b)[:1] == ["klientskiy_put/8"], "translit: %s" % b.get("rewrites"))
+    # a whole query on the other layout, its stopword too
+    s, b = h.get("/search", q="rfr bpvthznm rfxtcndj")
+    t.check(b.get("read_as") == "как измерять качество" and
+            ids(b)[:1] == ["cx_notes_ru/102"] and not b.get("relaxed"),
+            "whole query on QWERTY: %r %s" % (b.get("read_as"), ids(b)))
     # a synonym is said too, but replaces nothing in read_as
     s, b = h.get("/search", q="NPS опрос")
     syn = [r for r in b.get("rewrites", []) if r["why"] == "synonym"]

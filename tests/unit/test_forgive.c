@@ -284,6 +284,9 @@ static const char *tree(const char *q, const cxs_forgive *f, char *out,
     return out;
 }
 
+static const char *tree(const char *q, const cxs_forgive *f, char *out,
+                        size_t cap);
+
 static void test_parser_rewrites(void) {
     char o[4096];
     /* one typo in a word of 5+ characters, two in a word of 9+ */
@@ -309,6 +312,14 @@ static void test_parser_rewrites(void) {
               "rfcnjvbpfwbz>кастомизация:layout");
     CHECK_STR(rewrites("ьфклуештп", NULL, o, sizeof o),
               "ьфклуештп>marketing:layout");
+    /* a whole query on the other layout: short words follow the rest, a
+     * stopword reading drops the word ("b" is "и") */
+    CHECK_STR(rewrites("b rkbtyncrbq jgsn", NULL, o, sizeof o),
+              "b>и:layout rkbtyncrbq>клиентский:layout jgsn>опыт:layout");
+    char t[4096];
+    tree("b rkbtyncrbq jgsn", NULL, t, sizeof t);
+    CHECK_MSG(!strstr(t, " b ") && !strstr(t, "(OR b") && strstr(t, "опыт"),
+              "%s", t);
     CHECK_STR(rewrites("kastomizatsiya", NULL, o, sizeof o),
               "kastomizatsiya>кастомизация:translit");
     CHECK_STR(rewrites("klientskiy opyt", NULL, o, sizeof o),
