@@ -296,17 +296,30 @@ static int translit_alt(fctx *c, cxs_qlexeme *x, const cxs_qtok *w) {
     return ok;
 }
 
+/* A word the index does not know: the other layout, else Russian in
+ * Latin letters and typos. When the transliteration was itself only
+ * corrected ("marketng" -> "маркетнг" -> "маркетинг") and the word has
+ * typo readings as typed ("marketing"), those weigh more (0.5 against
+ * 0.8 x 0.5), so they are said first. */
 static void forgive_word(fctx *c, cxs_qlexeme *x) {
     if (text_known(c, &x->text))
         return;
     if (layout_alt(c, x) || c->st != CXS_OK)
         return;
     const cxs_qtok *w = typo_word(x);
+    size_t said = c->L->nrw;
     int tr = translit_alt(c, x, w);
-    if (w && c->st == CXS_OK && !(tr && x->alts[0].text.n &&
-                                   x->alts[0].why == CXS_RW_TRANSLIT &&
-                                   text_known(c, &x->alts[0].text)))
-        typo_alts(c, x, w->form, w->form_len, CXS_RW_TYPO, 1.0);
+    int exact_tr = tr && x->alts[0].why == CXS_RW_TRANSLIT &&
+                   x->alts[0].w == W_TRANSLIT;
+    if (!w || c->st != CXS_OK || exact_tr)
+        return;
+    size_t before = c->L->nrw;
+    if (typo_alts(c, x, w->form, w->form_len, CXS_RW_TYPO, 1.0) && tr &&
+        before > said && c->L->nrw > before) {
+        cxs_rewrite t = c->L->rw[said];
+        c->L->rw[said] = c->L->rw[before];
+        c->L->rw[before] = t;
+    }
 }
 
 /* Every key word of t is a stopword (and there is one). */

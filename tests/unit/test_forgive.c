@@ -324,6 +324,10 @@ static void test_parser_rewrites(void) {
               "kastomizatsiya>кастомизация:translit");
     CHECK_STR(rewrites("klientskiy opyt", NULL, o, sizeof o),
               "klientskiy>клиентский:translit opyt>опыт:translit");
+    /* an English typo is also tried as Russian in Latin letters; the
+     * reading as typed weighs more and is said first */
+    CHECK_STR(rewrites("marketng", NULL, o, sizeof o),
+              "marketng>marketing:typo marketng>маркетинг:translit");
     /* as you type: the last word is a prefix too, when nothing follows */
     cxs_forgive typing = {0};
     typing.typing = 1;
@@ -413,7 +417,8 @@ int main(void) {
     }
     wf v[] = {{"кастомизация", 40}, {"кастомизации", 30}, {"клиентский", 90},
               {"клиент", 80},       {"опыт", 100},        {"опыта", 60},
-              {"опрос", 70},        {"marketing", 20},   {"персонализация", 9}};
+              {"опрос", 70},        {"marketing", 20},   {"персонализация", 9},
+              {"маркетинг", 30}};
     LX = lexicon_of(v, sizeof v / sizeof v[0]);
     RUN(test_distance);
     RUN(test_wants);
