@@ -173,6 +173,7 @@ void cxs_index_close(cxs_index *ix) {
         return;
     cxs_pipeline_stop(ix->pipe);  /* prepared posts not applied are dropped */
     cxs_shards_abort(ix->shards); /* a new index not merged stays empty */
+    cxs_index_lexicon_drop(ix);
     cxs_xdb_close(ix->rd);
     cxs_xwdb_close(ix->wr);
     cxs_synonyms_free(ix->syn);

@@ -38,6 +38,9 @@ typedef struct cxs_index_config {
     size_t batch_size;       /* writer: posts per commit; 0: 5000 */
     unsigned workers;        /* writer: threads preparing posts for
                                 cxs_index_put_async; 0 or 1: none */
+    /* Forgiving search defaults (query.h); a request may turn it off
+     * (cxs_search_req.exact) or mark its query as typed so far. */
+    cxs_forgive forgive;
     unsigned shards;         /* writer: an empty index is built by this
                                 many threads, each writing its own shard,
                                 merged at cxs_index_commit (faster on
@@ -153,6 +156,15 @@ typedef struct cxs_search_req {
     int snippet_analyze; /* 1: match every word of a hit through the
                             analyzer, never through the index's positions
                             (same snippets, slower; tests compare both) */
+    int exact;  /* 1: nothing forgiven (no typos, layouts, transliteration,
+                   prefixes), whatever the configuration says */
+    int typing; /* 1: the query is typed so far: its last word is also a
+                   prefix (forgive.typing) */
+    /* Overrides of the configured typo tolerance (Meilisearch's
+     * typoTolerance): no_typos 1 turns typos off; nonzero thresholds
+     * replace one_typo_from / two_typos_from. */
+    int no_typos;
+    unsigned one_typo_from, two_typos_from;
 } cxs_search_req;
 
 typedef struct cxs_hit {
@@ -178,7 +190,11 @@ typedef struct cxs_search_res {
     int total_exact;     /* ... 1 when it is exact */
     int relaxed;         /* 1: nothing matched all words, ranked by how many
                             match instead */
-    char *suggestion;    /* did-you-mean query, or NULL */
+    char *suggestion;    /* did-you-mean query, or NULL: offered only when
+                            the answer is empty or thin (fewer than 3
+                            posts) after the rewrites */
+    cxs_rewrite *rewrites; /* what was forgiven (owned; query.h) */
+    size_t nrewrites;
     cxs_hit *hits;
     size_t nhits;
     cxs_facet facets[CXS_NFACETS];

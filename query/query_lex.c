@@ -396,8 +396,18 @@ void cxs_qlex_release(cxs_qlexer *L) {
     for (size_t i = 0; i < L->n; i++) {
         cxs_qtext_release(&L->lx[i].text);
         free(L->lx[i].fterm);
+        cxs_qforgive_release(&L->lx[i]);
     }
     free(L->lx);
     L->lx = NULL;
     L->n = 0;
+    for (size_t i = 0; i < L->nrw; i++) {
+        free(L->rw[i].typed);
+        free(L->rw[i].read_as);
+    }
+    free(L->rw);
+    L->rw = NULL;
+    L->nrw = 0;
+    free(L->suggestion);
+    L->suggestion = NULL;
 }

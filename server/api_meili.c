@@ -588,6 +588,9 @@ static bool run(mctx *c, const mreq *m, int full, unsigned facets,
     q.snippet_full = full;
     q.want_text = 1;
     q.filter = m->filter;
+    /* Meilisearch reads the last word of a query, when nothing follows
+     * it, as a prefix too: widgets search as the user types. */
+    q.typing = 1;
     if (cxs_index_search(c->ix, &q, res, &err) == CXS_OK)
         return true;
     if (err.code == CXS_ERR_INVALID || err.code == CXS_ERR_TOO_LARGE)

@@ -68,6 +68,7 @@ typedef struct search_params {
     const char *hl_pre, *hl_post;
     unsigned snippet_words;
     unsigned fields;
+    int exact, typing; /* -1: not given */
 } search_params;
 
 /* A 400 naming the parameter; false, so checks can be chained. */
@@ -199,13 +200,26 @@ static strv *filter_of(search_params *p, const char *key) {
                                         : NULL;
 }
 
+/* exact=1, typing=true: 1/0, true/false, yes/no, on/off. */
+static bool set_flag(cxs_req *r, const char *name, int *dst, const char *v) {
+    static const char *const yes[] = {"1", "true", "yes", "on"};
+    static const char *const no[] = {"0", "false", "no", "off"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcmp(v, yes[i]) == 0)
+            return *dst = 1, true;
+        if (strcmp(v, no[i]) == 0)
+            return *dst = 0, true;
+    }
+    return BAD(r, "%s: expected 1 or 0 (true or false)", name);
+}
+
 /* Whether key names a search parameter (unknown ones are ignored in a
  * query string and refused in a request body). */
 static bool is_param(search_params *p, const char *key) {
     static const char *const names[] = {
         "q",     "from",   "to",     "highlight_pre", "highlight_post",
         "sort",  "facets", "fields", "limit",         "offset",
-        "snippet_words"};
+        "exact", "typing", "snippet_words"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcmp(key, names[i]) == 0)
             return true;
@@ -237,6 +251,8 @@ static bool set_param(cxs_req *r, search_params *p, const char *key,
         return set_highlight(r, key, &p->hl_post, v, n);
     if (strcmp(key, "sort") == 0)
         return set_sort(r, p, v);
+    if (strcmp(key, "exact") == 0 || strcmp(key, "typing") == 0)
+        return set_flag(r, key, key[0] == 'e' ? &p->exact : &p->typing, v);
     if (strcmp(key, "facets") == 0)
         return set_list(r, key, v, FACET_NAMES, 5, &p->facets);
     if (strcmp(key, "fields") == 0)
@@ -255,6 +271,7 @@ static bool set_param(cxs_req *r, search_params *p, const char *key,
 
 static void params_init(cxs_req *r, search_params *p) {
     memset(p, 0, sizeof *p);
+    p->exact = p->typing = -1;
     p->limit = r->snap->cfg->default_limit;
 }
 
@@ -290,7 +307,8 @@ static bool set_json_member(cxs_req *r, search_params *p, const char *key,
         if (!set_param(r, p, key, num, (size_t)n))
             return false;
         if (strcmp(key, "limit") && strcmp(key, "offset") &&
-            strcmp(key, "snippet_words"))
+            strcmp(key, "snippet_words") && strcmp(key, "exact") &&
+            strcmp(key, "typing"))
             return BAD(r, "%s: expected a string", key);
         return true;
     }
@@ -309,6 +327,8 @@ static bool set_json_member(cxs_req *r, search_params *p, const char *key,
     }
     if (json_is_null(v))
         return true;
+    if (json_is_boolean(v) && (!strcmp(key, "exact") || !strcmp(key, "typing")))
+        return set_param(r, p, key, json_is_true(v) ? "1" : "0", 1);
     return BAD(r, "%s: wrong type", key);
 }
 
@@ -364,6 +384,8 @@ static void to_request(const search_params *p, cxs_search_req *q) {
     q->hl_post = p->hl_post;
     q->snippet_words = p->snippet_words;
     q->want_text = (p->fields & F_TEXT) != 0;
+    q->exact = p->exact == 1;
+    q->typing = p->typing == 1;
 }
 
 /* ---- JSON of results ---- */
@@ -458,6 +480,44 @@ static double ms_since(double t0) {
     return round((cxs_server_now() - t0) * 1e6) / 1e3;
 }
 
+/* The rewrites, and the query with the replacements applied at the
+ * places they were typed (synonyms are searched besides the words, so
+ * they replace nothing; a completion stands for the word typed so far):
+ * read_as only when some word was replaced. */
+static void rewrites_json(json_t *o, const search_params *p,
+                          const cxs_search_res *res) {
+    json_t *a = json_array();
+    cxs_buf q = CXS_BUF_INIT;
+    const char *s = p->q ? p->q : "";
+    size_t at = 0, n = p->q ? p->qlen : 0;
+    cxs_status rc = CXS_OK;
+    int changed = 0;
+    for (size_t i = 0; i < res->nrewrites; i++) {
+        const cxs_rewrite *w = &res->rewrites[i];
+        json_t *e = json_object();
+        json_object_set_new(e, "typed", cxs_json_cstr(w->typed));
+        json_object_set_new(e, "read_as", cxs_json_cstr(w->read_as));
+        json_object_set_new(e, "why",
+                            json_string(cxs_rewrite_why_name(w->why)));
+        json_array_append_new(a, e);
+        if (w->why == CXS_RW_SYNONYM || w->start < at ||
+            w->start + w->len > n || rc != CXS_OK)
+            continue; /* a second reading of one word is not applied */
+        changed = 1;
+        rc = cxs_buf_append(&q, s + at, w->start - at);
+        if (rc == CXS_OK)
+            rc = cxs_buf_appends(&q, w->read_as);
+        at = w->start + w->len;
+    }
+    if (rc == CXS_OK)
+        rc = cxs_buf_append(&q, s + at, n - at);
+    json_object_set_new(o, "rewrites", a);
+    if (changed && rc == CXS_OK)
+        json_object_set_new(o, "read_as",
+                            cxs_json_str(q.data ? q.data : "", q.len));
+    cxs_buf_release(&q);
+}
+
 static json_t *search_json(const search_params *p, const cxs_search_res *res,
                            double took_ms) {
     json_t *o = json_object();
@@ -470,6 +530,7 @@ static json_t *search_json(const search_params *p, const cxs_search_res *res,
     json_object_set_new(o, "relaxed", json_boolean(res->relaxed));
     if (res->suggestion)
         json_object_set_new(o, "suggestion", cxs_json_cstr(res->suggestion));
+    rewrites_json(o, p, res);
     json_object_set_new(o, "hits", hits_json(res, p->fields));
     if (p->facets) {
         json_t *fo = json_object();

@@ -79,6 +79,13 @@ static const key_def KEYS[] = {
     NUM("recency_boost", K_DOUBLE, recency_boost, 0, 1000),
     NUM("recency_halflife_days", K_DOUBLE, recency_halflife_days, 0, 1e5),
     {"lemmas", K_BOOL, OFF(lemmas), 0, 0, 0},
+    {"forgive", K_BOOL, OFF(forgive), 0, 0, 0},
+    {"typos", K_BOOL, OFF(typos), 0, 0, 0},
+    {"layouts", K_BOOL, OFF(layouts), 0, 0, 0},
+    {"translit", K_BOOL, OFF(translit), 0, 0, 0},
+    NUM("typo_one_from", K_UINT, typo_one_from, 1, 40),
+    NUM("typo_two_from", K_UINT, typo_two_from, 1, 40),
+    NUM("typo_max_candidates", K_UINT, typo_max_candidates, 1, 16),
     {"web_dir", K_PATH, OFF(web_dir), 0, 0, 0},
     {"access_log", K_LOG, OFF(access_log), 0, 0, 0},
     NUM("rate_limit", K_DOUBLE, rate_limit, 0, 1e6),
@@ -111,6 +118,10 @@ static void config_defaults(cxs_server_config *c) {
     c->default_limit = 10;
     c->snippet_words_max = 200;
     c->lemmas = 1;
+    c->forgive = c->typos = c->layouts = c->translit = 1;
+    c->typo_one_from = 5;
+    c->typo_two_from = 9;
+    c->typo_max_candidates = 5;
     c->rate_limit = 0;
     c->rate_burst = 0;
     c->reopen_interval_ms = 1000;

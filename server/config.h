@@ -56,6 +56,11 @@ typedef struct cxs_server_config {
     double bm25_k1, bm25_b;
     double recency_boost, recency_halflife_days;
     int lemmas;
+    /* Forgiving search (docs/query-language.md): forgive 0 makes every
+     * search exact (exact=1 turns it off per request either way). */
+    int forgive;
+    int typos, layouts, translit;
+    unsigned typo_one_from, typo_two_from, typo_max_candidates;
     char *web_dir;     /* NULL: static files off */
     char *access_log;  /* "-": stderr; NULL: off */
     double rate_limit; /* requests per second per address; 0: off */

@@ -51,6 +51,14 @@ static cxs_snapshot *snapshot_new(cxs_server_config *cfg,
     if (cfg->recency_halflife_days > 0)
         sn->ixcfg.recency_halflife_days = cfg->recency_halflife_days;
     sn->ixcfg.analyzer.use_lemmas = cfg->lemmas;
+    cxs_forgive *f = &sn->ixcfg.forgive;
+    f->off = !cfg->forgive;
+    f->no_typos = !cfg->typos;
+    f->no_layout = !cfg->layouts;
+    f->no_translit = !cfg->translit;
+    f->one_typo_from = cfg->typo_one_from;
+    f->two_typos_from = cfg->typo_two_from;
+    f->max_candidates = cfg->typo_max_candidates;
     sn->ixcfg.max_query_len = cfg->max_query_bytes;
     return sn;
 }

@@ -82,6 +82,7 @@ void cxs_stemmers_free(cxs_stemmers *a) {
     if (a->bi)
         ubrk_close(a->bi);
     cxs_stemmers_lexicon_close(a);
+    cxs_stemmers_translit_close(a);
     for (int l = 0; l < CXS_STEMMERS_NLANG; l++)
         cxs_stemmers_strset_free(&a->stop[l]);
     free(a->u);

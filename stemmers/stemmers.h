@@ -27,6 +27,7 @@
 
 #include <stddef.h>
 
+#include "cxs_buf.h"
 #include "cxs_err.h"
 
 typedef struct cxs_stemmers cxs_stemmers;
@@ -156,5 +157,18 @@ const char *cxs_lang_code(cxs_lang lang);
 /* Parses "ru"/"it"/"en" (case-insensitive, also "rus", "ita", "eng");
  * anything else gives CXS_LANG_UNKNOWN. NULL allowed. */
 cxs_lang cxs_lang_from_code(const char *code);
+
+/* Russian written in Latin letters ("klientskiy opyt") read back into
+ * Cyrillic through ICU's Latin-Russian/BGN transliterator ("клиенцкий
+ * опыт": the spelling is a guess, which forgiving search then matches
+ * against the index's words). Appends the result to out as UTF-8; out
+ * stays empty when text[0..len) has no Latin letter, or holds anything but
+ * Latin letters, hyphens and apostrophes. The transliterator is opened on
+ * the first call (one per analyzer: not thread-safe, like the rest). */
+CXS_MUST_CHECK cxs_status cxs_stemmers_translit_ru(cxs_stemmers *a,
+                                                   const char *text,
+                                                   size_t len,
+                                                   cxs_buf *out,
+                                                   cxs_err *err);
 
 #endif /* CXS_STEMMERS_H */

@@ -253,6 +253,9 @@
         p.set('q', q);
         p.set('limit', String(opts.limit));
         p.set('snippet_words', '20');
+        /* The widget searches as the user types: the last word is a
+         * prefix too (and typos, layouts are forgiven by the server). */
+        p.set('typing', '1');
         opts.channel.forEach(function (v) { p.append('channel', v); });
         opts.lang.forEach(function (v) { p.append('lang', v); });
         opts.tag.forEach(function (v) { p.append('tag', v); });

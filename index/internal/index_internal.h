@@ -59,7 +59,18 @@ struct cxs_index {
     struct cxs_shards *shards; /* a new index being built in shards */
     cxs_phrases *phrases;      /* glossary phrases the index recognizes */
     cxs_buf phrases_src;       /* the metadata they were compiled from */
+    struct lexshare *lex;      /* reader: its vocabulary (lexicon_cache.c) */
 };
+
+/* The vocabulary of a reader's databases at the revision it reads
+ * (lexicon_cache.c): shared by all readers of the same databases in the
+ * process, built from the term list by the first that asks. Borrowed:
+ * valid until the next call for ix or cxs_index_close. NULL when it
+ * cannot be built (then nothing is forgiven). */
+const cxs_lexicon *cxs_index_lexicon(cxs_index *ix);
+
+/* Lets go of ix's lexicon (cxs_index_close). */
+void cxs_index_lexicon_drop(cxs_index *ix);
 
 /* Writes a prepared post (writer thread only): unchanged posts are
  * skipped, batches committed. */

@@ -26,6 +26,7 @@
 #include <unicode/ubrk.h>
 #include <unicode/ucnv.h>
 #include <unicode/unorm2.h>
+#include <unicode/utrans.h>
 #include <unicode/utypes.h>
 
 #include "cxs_utf8.h"
@@ -124,6 +125,10 @@ struct cxs_stemmers {
     /* Language detection: sanitized text. */
     char *ld;
     size_t ldcap;
+    /* Latin -> Russian transliterator (stemmers_translit.c), opened on
+     * first use; NULL until then. */
+    UTransliterator *translit;
+    int translit_failed; /* ICU could not open it: never retried */
 };
 
 /* ---- an_text.c ---- */
@@ -188,6 +193,9 @@ size_t cxs_stemmers_lexicon_terms(cxs_stemmers *a, cxs_lang lang, const char *wo
 
 CXS_MUST_CHECK
 cxs_status cxs_stemmers_lookalike_init(cxs_stemmers_lookalike *t, cxs_err *err);
+
+/* ---- stemmers_translit.c ---- */
+void cxs_stemmers_translit_close(cxs_stemmers *a);
 
 /* Latin form of a Cyrillic/mixed word, via lat_of_cap (caps) or
  * lat_of_any. Returns the length, or 0 when some letter has no look-alike

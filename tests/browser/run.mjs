@@ -254,9 +254,14 @@ async function checkSharedSource() {
 async function searchPage(browser) {
   const page = await newPage(browser, 'ru-RU');
   let last = null;
+  let typedWithTyping = false;
   page.on('response', async (r) => {
-    if (new URL(r.url()).pathname === '/search' && r.status() === 200)
+    const u = new URL(r.url());
+    if (u.pathname === '/search' && r.status() === 200) {
       last = await r.json().catch(() => null);
+      if (u.searchParams.get('q') === 'клиентский опыт')
+        typedWithTyping ||= u.searchParams.get('typing') === '1';
+    }
   });
   await page.goto(CXS + '/');
   const q = 'клиентский опыт';
@@ -284,6 +289,25 @@ async function searchPage(browser) {
   const shown = await page.locator('#cx-results li.cx-hit').count();
   check(shown > 0 && shown <= (last ? last.total : 0), 'search page: the list shows the narrowed results');
   await shot(page, 'a-search-page-facet');
+
+  // Forgiving search (issue 14): a typed query goes out with typing=1; a
+  // query in the wrong keyboard layout is read in the right one and the
+  // page says so, with a link to the query as typed (exact=1).
+  check(typedWithTyping, 'search page: queries typed in the box carry typing=1');
+  await page.goto(CXS + '/?q=rfcnjvbpfwbz');
+  const rw = page.locator('#cx-rewrites');
+  await rw.waitFor();
+  const said = await rw.textContent();
+  check(/кастомизация/.test(said) && /rfcnjvbpfwbz/.test(said),
+    `search page: "Showing results for кастомизация · search instead for rfcnjvbpfwbz" (${said})`);
+  check(await page.locator('#cx-results li.cx-hit').count() > 0, 'search page: the rewritten query finds posts');
+  await shot(page, 'a-search-page-rewrites');
+  await page.locator('#cx-exact-link').click();
+  await page.waitForFunction(() => document.querySelector('#cx-rewrites').hidden &&
+    new URLSearchParams(location.search).get('exact') === '1');
+  await page.waitForTimeout(300);
+  check(last && last.total === 0 && (last.rewrites || []).length === 0,
+    'search page: "search instead for" asks exact=1 and finds the query as typed');
 
   await page.goto(CXS + '/?q=alert');
   await checkXss(page, 'search page', page.locator('#cx-results li'));
