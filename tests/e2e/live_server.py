@@ -244,10 +244,15 @@ class Handler(BaseHTTPRequestHandler):
         self.send(404, b"<html><head><title>Not Found</title></head></html>")
 
 
+class QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        pass  # clients that give up (timeouts, size caps) reset: expected
+
+
 class LiveServer:
     def __init__(self, shared):
         self.state = State(shared)
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = QuietServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.httpd.state = self.state
         self.port = self.httpd.server_address[1]
