@@ -256,6 +256,14 @@ static double retry_after_s(const char *v) {
     return d < 0 ? 0 : d;
 }
 
+/* Ends a transfer in flight when the stop flag is raised. */
+static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut,
+                       curl_off_t un) {
+    (void)dt, (void)dn, (void)ut, (void)un;
+    const cxs_fetcher *f = ud;
+    return f->stop && *f->stop ? 1 : 0;
+}
+
 static void set_options(cxs_fetcher *f, const char *url, xfer *x,
                         struct curl_slist *hdrs) {
     CURL *c = f->curl;
@@ -277,6 +285,9 @@ static void set_options(cxs_fetcher *f, const char *url, xfer *x,
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, f);
 }
 
 static struct curl_slist *conditional(const char *etag, const char *lm) {

@@ -69,21 +69,30 @@ static char *jstr(json_t *o, const char *k) {
     return s ? cxs_strndup(s, strlen(s)) : NULL;
 }
 
-static void lock(pass *p) {
-    if (p->o->lock)
-        pthread_mutex_lock(p->o->lock);
+/* Takes the writer (p->ix) for one write. */
+static cxs_status lock(pass *p, cxs_err *err) {
+    const cxs_follow_writer *w = p->o->writer;
+    if (!w)
+        return p->ix ? CXS_OK
+                     : cxs_err_set(err, CXS_ERR_INVALID, "follow: no index");
+    return w->begin(w->ud, &p->ix, err);
 }
 
-static void unlock(pass *p) {
-    if (p->o->lock)
-        pthread_mutex_unlock(p->o->lock);
+static void unlock(pass *p, int committed, int failed) {
+    const cxs_follow_writer *w = p->o->writer;
+    if (w) {
+        w->end(w->ud, committed, failed);
+        p->ix = NULL;
+    }
 }
 
 static cxs_status load_state(pass *p, cxs_err *err) {
     cxs_buf b = CXS_BUF_INIT;
-    lock(p);
-    cxs_status rc = cxs_index_meta_get(p->ix, p->key, &b, err);
-    unlock(p);
+    cxs_status rc = lock(p, err);
+    if (rc != CXS_OK)
+        return rc;
+    rc = cxs_index_meta_get(p->ix, p->key, &b, err);
+    unlock(p, 0, rc != CXS_OK);
     if (rc != CXS_OK || !b.len) {
         cxs_buf_release(&b);
         return rc;
@@ -164,8 +173,11 @@ static cxs_status write_page(pass *p, post_list *l, cxs_err *err) {
     char *js = state_json(p);
     if (!js)
         return cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
-    lock(p);
-    cxs_status rc = CXS_OK;
+    cxs_status rc = lock(p, err);
+    if (rc != CXS_OK) {
+        free(js);
+        return rc;
+    }
     for (size_t i = 0; i < l->n && rc == CXS_OK; i++) {
         cxs_put_result r;
         rc = cxs_index_put(p->ix, &l->v[i], &r, err);
@@ -178,7 +190,7 @@ static cxs_status write_page(pass *p, post_list *l, cxs_err *err) {
         rc = cxs_index_meta_set(p->ix, p->key, js, err);
     if (rc == CXS_OK)
         rc = cxs_index_commit(p->ix, err);
-    unlock(p);
+    unlock(p, rc == CXS_OK, rc != CXS_OK);
     free(js);
     return rc;
 }

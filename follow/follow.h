@@ -21,8 +21,9 @@
  * mark, a new updated date, new text) and skips an unchanged one.
  *
  * Thread-safety: a pass uses the fetcher and the index given; with
- * opts->lock set, the index is touched only under that mutex (the daemon
- * shares its writer with the HTTP API), and fetching happens outside it.
+ * opts->writer set, the index is taken from it for each write and given
+ * back right after (the daemon shares its writer, under a mutex, with the
+ * HTTP API), and fetching happens in between, holding nothing.
  * Errors: CXS_OK when the source was followed; otherwise the status and a
  * message naming the source and the cause (fetch, page, or index), and
  * whatever was committed before stays committed.
@@ -30,7 +31,6 @@
 #ifndef CXS_FOLLOW_H
 #define CXS_FOLLOW_H
 
-#include <pthread.h>
 #include <stddef.h>
 
 #include "cxs_err.h"
@@ -39,6 +39,15 @@
 #include "index.h"
 #include "live.h"
 
+/* Lends the index writer for one write (daemon: lock, open on demand). */
+typedef struct cxs_follow_writer {
+    cxs_status (*begin)(void *ud, cxs_index **ix, cxs_err *err);
+    /* committed: a commit happened; failed: the writer should be dropped
+     * (uncommitted changes discarded) */
+    void (*end)(void *ud, int committed, int failed);
+    void *ud;
+} cxs_follow_writer;
+
 typedef struct cxs_follow_opts {
     /* Posts (messages) to read per channel, counting back from the newest,
      * on the first pass and on later passes until reached or the channel's
@@ -46,7 +55,7 @@ typedef struct cxs_follow_opts {
      * they hold. */
     size_t backfill;
     size_t max_pages;       /* pages per source per pass; 0: 100 */
-    pthread_mutex_t *lock;  /* held around index access; NULL: none */
+    const cxs_follow_writer *writer; /* NULL: use the ix given, as is */
     cxs_import_warn_fn warn; /* skipped items, recovered feeds; may be NULL */
     void *warn_ud;
 } cxs_follow_opts;
@@ -67,7 +76,8 @@ typedef struct cxs_follow_report {
     double retry_after;   /* a 429 asked to come back after this long */
 } cxs_follow_report;
 
-/* Follows url for one pass over the writer ix with fetcher f. */
+/* Follows url for one pass with fetcher f, writing into ix (NULL when
+ * opts->writer lends it). */
 CXS_MUST_CHECK cxs_status cxs_follow_source(cxs_index *ix, cxs_fetcher *f,
                                             const char *url,
                                             const cxs_follow_opts *opts,

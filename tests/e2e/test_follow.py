@@ -253,13 +253,93 @@ def test_faults(t, h, s):
             "at least the pause between two requests to one host")
 
 
+def wait_for(fn, what, t, limit=60):
+    """Waits (not a timed assertion: a bound on waiting) for fn() true."""
+    deadline = time.time() + limit
+    while time.time() < deadline:
+        v = fn()
+        if v:
+            return v
+        time.sleep(0.2)
+    t.check(False, "waited %ds for %s" % (limit, what))
+    return None
+
+
+def test_daemon(t, h, s):
+    """[sources] in cxsearchd's config: polled on a schedule through the
+    API's writer, /sources and /metrics, SIGHUP adds a source."""
+    s.state.channels["cxdaemon"] = Channel("cxdaemon", 30)
+    ch = s.url("/s/cxdaemon")
+    feed = s.url("/feed/blogger-atom-utdelningsseglaren-sv.xml")
+    bad = s.url("/err/htmlerror")
+    db = os.path.join(h.tmp, "daemondb")
+    conf = ("[security]\nread_key = reader-key-123\nwrite_key = "
+            "writer-key-123\n[sources]\nsource = %s\nsource = %s 3600\n"
+            "source = %s\nsource_interval = 2\nsource_jitter = 0.1\n"
+            "source_backfill = 100\nsource_host_pause = 0\n"
+            "source_retries = 0\nsource_timeout = 5\n" % (ch, feed, bad))
+    h.start_daemon(conf, dbs=[db])
+    auth = {"Authorization": "Bearer reader-key-123"}
+    st, _, _ = h.request("GET", "/sources")
+    t.check(st == 401, "/sources needs the read key (got %d)" % st)
+
+    def sources():
+        st, body, _ = h.request("GET", "/sources", headers=auth)
+        return {x["url"]: x for x in body["sources"]} if st == 200 else {}
+
+    def polled():
+        src = sources()
+        return src if all(x["polls"] >= 1 for x in src.values()) and \
+            len(src) == 3 else None
+    src = wait_for(polled, "three sources polled", t) or {}
+    c = src.get(ch, {})
+    t.check(c.get("kind") == "telegram" and c.get("channel") == "cxdaemon"
+            and c.get("last_success") and c.get("posts_added") == len(
+                s.state.channels["cxdaemon"].ids_with_text()),
+            "the channel is followed: %s" % c)
+    f = src.get(feed, {})
+    t.check(f.get("kind") == "feed" and f.get("posts_added") == 25 and
+            f.get("interval_seconds") == 3600, "the feed too: %s" % f)
+    b = src.get(bad, {})
+    t.check(b.get("errors", 0) >= 1 and "HTML page titled" in
+            (b.get("last_error") or ""), "the bad source's error: %s" % b)
+    t.check(all(x.get("next_poll") for x in src.values()), "next poll shown")
+    log = h.daemon_log()
+    t.check("source %s failed" % bad in log, "the failure is logged")
+    st, body, _ = h.request("GET", "/search", {"q": "Заметка"}, headers=auth)
+    t.check(st == 200 and body.get("total", 0) > 0,
+            "posts followed by the daemon are searchable")
+    # An edit and new posts show up on a later poll, by themselves.
+    s.state.channels["cxdaemon"].add(3)
+    s.state.channels["cxdaemon"].edit(30, "Правка в демоне: новый текст")
+
+    def edited():
+        st, body, _ = h.request("GET", "/documents/cxdaemon/30",
+                                headers=auth)
+        return st == 200 and body.get("text", "").startswith("Правка")
+    wait_for(edited, "the edit to arrive", t)
+    st, text, _ = h.request("GET", "/metrics", headers=auth)
+    t.check(('cxsearch_source_polls_total{source="%s"}' % ch) in text and
+            ('cxsearch_source_errors_total{source="%s"}' % bad) in text,
+            "per-source counters in /metrics")
+    # SIGHUP: a source added to the file is followed without a restart.
+    h.write_config(conf + "source = %s\n" % s.url("/feed/cp1251"))
+    h.proc.send_signal(signal.SIGHUP)
+    wait_for(lambda: sources().get(s.url("/feed/cp1251"), {}).get("polls"),
+             "the added source to be polled", t)
+    st, body, _ = h.request("GET", "/documents/https%3A%2F%2Fold.example.ru"
+                            "%2F1", headers=auth)
+    t.check(st == 200, "its post is in the index (%d)" % st)
+    h.stop_checked(t, "daemon following sources")
+
+
 def main():
     if not os.path.isdir(os.path.join(LIVE, "tme-s")):
         skip("%s not found: the real saved pages are needed" % LIVE)
     t = Checks()
     with Harness() as h, LiveServer(LIVE) as s:
         for fn in (test_real_pages, test_paging, test_kill_during_backfill,
-                   test_faults):
+                   test_faults, test_daemon):
             print("--", fn.__name__, flush=True)
             fn(t, h, s)
     t.done()
