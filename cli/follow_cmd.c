@@ -119,7 +119,10 @@ int cxs_cli_follow(const char *db, int argc, char **argv) {
             continue;
         }
         failed++;
-        printf("%s: FAILED: %s (%s)\n", argv[i], err.msg, line);
+        if (rep.kind != CXS_LIVE_UNKNOWN) /* what it did before failing */
+            printf("%s: FAILED: %s (%s)\n", argv[i], err.msg, line);
+        else
+            printf("%s: FAILED: %s\n", argv[i], err.msg);
         fprintf(stderr, "cxsearch: source failed: %s: %s\n", argv[i], err.msg);
         /* The index failing (not the source) stops the run. */
         fatal = rc == CXS_ERR_INDEX || rc == CXS_ERR_LOCKED;
