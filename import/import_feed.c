@@ -150,7 +150,7 @@ static bool rfc822_date(const char *s, char *out, size_t cap) {
     snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", y, mo, d, h,
              mi, se, tz < 0 ? '-' : '+', abs(tz) / 60, abs(tz) % 60);
     char utc[15];
-    return cxs_date_parse(out, utc, NULL) == 0;
+    return cxs_date_parse(out, utc, NULL);
 }
 
 /* A feed date in either form as ISO 8601 into out; false when neither. */
@@ -158,7 +158,7 @@ static bool feed_date(const char *s, char *out, size_t cap) {
     char utc[15];
     if (!s)
         return false;
-    if (cxs_date_parse(s, utc, NULL) == 0) {
+    if (cxs_date_parse(s, utc, NULL)) {
         snprintf(out, cap, "%s", s);
         return true;
     }

@@ -52,8 +52,10 @@ char *cxs_html_attr(xmlNode *n, const char *name);
 bool cxs_live_tme_post(const char *url, char *name, size_t cap, long long *id);
 
 /* The readers. ctx: the sink and stats of cxs_import_emit. */
+CXS_MUST_CHECK
 cxs_status cxs_live_tgweb(cxs_import_ctx *cx, const char *data, size_t len,
                           const char *url, cxs_live_page *page, cxs_err *err);
+CXS_MUST_CHECK
 cxs_status cxs_live_feed(cxs_import_ctx *cx, const char *data, size_t len,
                          const char *url, cxs_live_page *page, cxs_err *err);
 
