@@ -158,6 +158,30 @@ def test_paging(t, h, s):
             ["cxpaging/138"], "and found by its new words")
 
 
+def test_same_ids_as_export(t, h, s):
+    """A channel imported from its Telegram export with --channel NAME and
+    then followed: the same ids, nothing stored twice."""
+    src = os.path.join(os.environ.get("CXS_SOURCE_DIR", ""), "tests",
+                       "fixtures", "import", "tg_single.json")
+    if not os.path.exists(src):
+        t.check(False, "fixture missing: " + src)
+        return
+    db = os.path.join(h.tmp, "exportdb")
+    subprocess.run([CXSEARCH, "index", "--db", db, "--channel", "cxexport",
+                    src], capture_output=True, check=True)
+    exported = {x["id"] for x in dump(h, db)}
+    ch = s.state.channels["cxexport"] = Channel("cxexport", 25)
+    p = follow(h, "--backfill", "100", s.url("/s/cxexport"), db=db)
+    t.check(p.returncode == 0, "the exported channel followed: " + p.stderr)
+    ids = [x["id"] for x in dump(h, db)]
+    followed = {"cxexport/%d" % i for i in ch.ids_with_text()}
+    t.check(exported and all(i.startswith("cxexport/") for i in exported),
+            "the export's ids are NAME/ID: %s" % sorted(exported)[:3])
+    t.check(len(ids) == len(set(ids)) and set(ids) == exported | followed,
+            "one post per id, export and channel together (%d stored, %d "
+            "expected)" % (len(ids), len(exported | followed)))
+
+
 def test_kill_during_backfill(t, h, s):
     """kill -9 in the middle of a backfill, then a second run: every post
     exactly once, none missing."""
@@ -338,8 +362,8 @@ def main():
         skip("%s not found: the real saved pages are needed" % LIVE)
     t = Checks()
     with Harness() as h, LiveServer(LIVE) as s:
-        for fn in (test_real_pages, test_paging, test_kill_during_backfill,
-                   test_faults, test_daemon):
+        for fn in (test_real_pages, test_paging, test_same_ids_as_export,
+                   test_kill_during_backfill, test_faults, test_daemon):
             print("--", fn.__name__, flush=True)
             fn(t, h, s)
     t.done()
