@@ -424,6 +424,13 @@ cxs_status cxs_follow_source(cxs_index *ix, cxs_fetcher *f, const char *url,
     snprintf(rep->channel, sizeof rep->channel, "%s", p.st.channel);
     if (rc == CXS_OK)
         rc = newest(&p, err);
+    if (rc == CXS_ERR_PARSE && err && strstr(url, "t.me/") &&
+        !strstr(url, "t.me/s/")) {
+        /* t.me/NAME is the channel's card, without its posts */
+        size_t n = strlen(err->msg);
+        snprintf(err->msg + n, sizeof err->msg - n,
+                 " (a channel's posts are at https://t.me/s/NAME)");
+    }
     report_state(&p);
     state_free(&p.st);
     return rc;
