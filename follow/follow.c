@@ -55,8 +55,10 @@ typedef struct pass {
 
 /* ------------------------------------------------------------- state */
 
-static void state_key(const char *base, char *key, size_t cap) {
-    unsigned long long h = cxs_post_text_hash(base, strlen(base));
+/* The key of a source's state: its address without a fragment (a feed's
+ * query may tell it from another: ?feed=rss2, ?feed=atom). */
+static void state_key(const char *url, char *key, size_t cap) {
+    unsigned long long h = cxs_post_text_hash(url, strcspn(url, "#"));
     snprintf(key, cap, "cxs.follow.%016llx", h);
 }
 
@@ -373,7 +375,7 @@ static cxs_status set_base(pass *p, const char *url, cxs_err *err) {
                            "%s: not an http(s) address", url);
     memcpy(p->base, url, n);
     p->base[n] = '\0';
-    state_key(p->base, p->key, sizeof p->key);
+    state_key(url, p->key, sizeof p->key);
     return CXS_OK;
 }
 
