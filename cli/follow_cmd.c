@@ -49,12 +49,11 @@ static double num(const char *s) {
 static int parse_flags(int argc, char **argv, cxs_follow_opts *o,
                        cxs_fetch_config *fc) {
     static const struct option lo[] = {
-        {"backfill", 1, 0, 'b'},  {"timeout", 1, 0, 't'},
+        {"backfill", 1, 0, 'b'},        {"timeout", 1, 0, 't'},
         {"connect-timeout", 1, 0, 'c'}, {"max-bytes", 1, 0, 'm'},
-        {"pause", 1, 0, 'p'},     {"retries", 1, 0, 'r'},
-        {"max-wait", 1, 0, 'w'},  {"max-pages", 1, 0, 'P'},
-        {"backoff", 1, 0, 'B'},
-        {0, 0, 0, 0}};
+        {"pause", 1, 0, 'p'},           {"retries", 1, 0, 'r'},
+        {"max-wait", 1, 0, 'w'},        {"max-pages", 1, 0, 'P'},
+        {"backoff", 1, 0, 'B'},         {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         double v = optarg ? num(optarg) : -1;

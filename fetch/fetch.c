@@ -158,7 +158,8 @@ static bool nap(cxs_fetcher *f, double s) {
         if (left <= 0)
             return true;
         double step = left < 0.1 ? left : 0.1;
-        struct timespec ts = {(time_t)step, (long)((step - (time_t)step) * 1e9)};
+        struct timespec ts = {(time_t)step,
+                              (long)((step - (time_t)step) * 1e9)};
         while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
             ;
     }
@@ -279,7 +280,8 @@ static void set_options(cxs_fetcher *f, const char *url, xfer *x,
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(f->cfg.timeout * 1000));
     curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, ""); /* all curl decodes */
     curl_easy_setopt(c, CURLOPT_USERAGENT, cxs_fetch_user_agent());
-    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)f->cfg.max_bytes);
+    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE,
+                     (curl_off_t)f->cfg.max_bytes);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
@@ -345,16 +347,17 @@ static cxs_status curl_failure(cxs_fetcher *f, const char *url, CURLcode rc,
 static int next_step(cxs_fetcher *f, CURLcode rc, xfer *x, unsigned attempt,
                      double *wait) {
     long st = x->res->status;
-    bool transient = (rc != CURLE_OK && !x->too_large &&
-                      rc != CURLE_FILESIZE_EXCEEDED &&
-                      rc != CURLE_TOO_MANY_REDIRECTS &&
-                      rc != CURLE_UNSUPPORTED_PROTOCOL &&
-                      rc != CURLE_URL_MALFORMAT) ||
-                     (rc == CURLE_OK && (st == 429 || st >= 500));
+    bool transient =
+        (rc != CURLE_OK && !x->too_large && rc != CURLE_FILESIZE_EXCEEDED &&
+         rc != CURLE_TOO_MANY_REDIRECTS && rc != CURLE_UNSUPPORTED_PROTOCOL &&
+         rc != CURLE_URL_MALFORMAT) ||
+        (rc == CURLE_OK && (st == 429 || st >= 500));
     if (!transient || attempt >= f->cfg.retries)
         return 0;
     double ra = rc == CURLE_OK ? retry_after_s(x->retry_after_hdr) : -1;
-    *wait = ra >= 0 ? ra : f->cfg.backoff * (double)(1u << (attempt < 16 ? attempt : 16));
+    *wait = ra >= 0 ? ra
+                    : f->cfg.backoff *
+                          (double)(1u << (attempt < 16 ? attempt : 16));
     if (*wait > f->cfg.max_wait) {
         if (ra >= 0) {
             x->res->retry_after = ra;
@@ -402,6 +405,7 @@ cxs_status cxs_fetch_get(cxs_fetcher *f, const char *url, const char *etag,
     }
     if (res->status >= 400 || res->status < 200)
         return cxs_err_set(err, CXS_ERR_IO, "%s: HTTP %ld%s", url, res->status,
-                           res->retry_after > 0 ? " (asked to retry later)" : "");
+                           res->retry_after > 0 ? " (asked to retry later)"
+                                                : "");
     return CXS_OK;
 }

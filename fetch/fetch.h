@@ -58,16 +58,16 @@ void cxs_fetcher_free(cxs_fetcher *f);
 void cxs_fetcher_set_stop(cxs_fetcher *f, const volatile int *stop);
 
 typedef struct cxs_fetch_res {
-    long status;         /* last HTTP status, 0 when none came */
-    int not_modified;    /* 1: 304, the validators still hold */
-    cxs_buf body;        /* the (decoded) body */
-    char *content_type;  /* or NULL */
-    char *etag;          /* validators to send next time, or NULL */
+    long status;        /* last HTTP status, 0 when none came */
+    int not_modified;   /* 1: 304, the validators still hold */
+    cxs_buf body;       /* the (decoded) body */
+    char *content_type; /* or NULL */
+    char *etag;         /* validators to send next time, or NULL */
     char *last_modified;
-    char *final_url;     /* after redirects */
-    unsigned attempts;   /* requests made */
-    double retry_after;  /* seconds asked by a 429/503 that was not waited
-                            for (over max_wait), else 0 */
+    char *final_url;    /* after redirects */
+    unsigned attempts;  /* requests made */
+    double retry_after; /* seconds asked by a 429/503 that was not waited
+                           for (over max_wait), else 0 */
 } cxs_fetch_res;
 
 /* GETs url. etag and last_modified (may be NULL) make it conditional: a

@@ -121,13 +121,13 @@ static cxs_status load_state(pass *p, cxs_err *err) {
 }
 
 static char *state_json(pass *p) {
-    json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:b}",
-                          "url", p->base, "kind", p->st.kind, "low",
-                          (json_int_t)p->st.low, "high", (json_int_t)p->st.high,
-                          "pend_low", (json_int_t)p->st.pend_low, "pend_high",
-                          (json_int_t)p->st.pend_high, "read",
-                          (json_int_t)p->st.read, "backfill",
-                          (json_int_t)p->st.backfill, "start", p->st.start);
+    json_t *o =
+        json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:b}", "url",
+                  p->base, "kind", p->st.kind, "low", (json_int_t)p->st.low,
+                  "high", (json_int_t)p->st.high, "pend_low",
+                  (json_int_t)p->st.pend_low, "pend_high",
+                  (json_int_t)p->st.pend_high, "read", (json_int_t)p->st.read,
+                  "backfill", (json_int_t)p->st.backfill, "start", p->st.start);
     if (o && p->rep->channel[0])
         json_object_set_new(o, "channel", json_string(p->rep->channel));
     if (o && p->st.etag)
@@ -236,8 +236,8 @@ static cxs_status older_page(pass *p, long long before, post_list *l,
     cxs_status rc = fetch_page(p, url, l, pg, &res, gone, err);
     cxs_fetch_res_release(&res);
     if (rc == CXS_OK && pg->kind != CXS_LIVE_TGWEB)
-        rc = cxs_err_set(err, CXS_ERR_PARSE,
-                         "%s: not a Telegram channel page", url);
+        rc = cxs_err_set(err, CXS_ERR_PARSE, "%s: not a Telegram channel page",
+                         url);
     return rc;
 }
 
@@ -255,9 +255,9 @@ static cxs_status fill_gap(pass *p, size_t *pages, cxs_err *err) {
         int gone = 0;
         rc = older_page(p, p->st.pend_low, &l, &pg, &gone, err);
         (*pages)++;
-        bool joined = rc == CXS_OK &&
-                      (pg.items == 0 || pg.min_id <= p->st.high + 1 ||
-                       pg.before == 0);
+        bool joined =
+            rc == CXS_OK &&
+            (pg.items == 0 || pg.min_id <= p->st.high + 1 || pg.before == 0);
         if (gone) { /* the stored range was deleted upstream: join anyway */
             cxs_err_clear(err);
             rc = CXS_OK;
@@ -371,8 +371,8 @@ static cxs_status feed_pass(pass *p, post_list *l, cxs_fetch_res *res,
 static cxs_status set_base(pass *p, const char *url, cxs_err *err) {
     size_t n = strcspn(url, "?#");
     if (n == 0 || n >= sizeof p->base || !strstr(url, "://"))
-        return cxs_err_set(err, CXS_ERR_INVALID,
-                           "%s: not an http(s) address", url);
+        return cxs_err_set(err, CXS_ERR_INVALID, "%s: not an http(s) address",
+                           url);
     memcpy(p->base, url, n);
     p->base[n] = '\0';
     state_key(url, p->key, sizeof p->key);
@@ -417,8 +417,8 @@ cxs_status cxs_follow_source(cxs_index *ix, cxs_fetcher *f, const char *url,
                              cxs_follow_report *rep, cxs_err *err) {
     memset(rep, 0, sizeof *rep);
     static const cxs_follow_opts none = {0};
-    pass p = {.ix = ix, .f = f, .url = url, .o = opts ? opts : &none,
-              .rep = rep};
+    pass p = {
+        .ix = ix, .f = f, .url = url, .o = opts ? opts : &none, .rep = rep};
     p.max_pages = p.o->max_pages ? p.o->max_pages : DEFAULT_MAX_PAGES;
     cxs_status rc = set_base(&p, url, err);
     if (rc == CXS_OK)
@@ -438,8 +438,7 @@ cxs_status cxs_follow_source(cxs_index *ix, cxs_fetcher *f, const char *url,
     return rc;
 }
 
-void cxs_follow_report_line(const cxs_follow_report *r, char *buf,
-                            size_t cap) {
+void cxs_follow_report_line(const cxs_follow_report *r, char *buf, size_t cap) {
     int n = snprintf(buf, cap, "%s%s%s: ", cxs_live_kind_name(r->kind),
                      r->channel[0] ? " " : "", r->channel);
     if (n < 0 || (size_t)n >= cap)
@@ -456,9 +455,8 @@ void cxs_follow_report_line(const cxs_follow_report *r, char *buf,
     if (k < 0 || (size_t)(n + k) >= cap || r->kind != CXS_LIVE_TGWEB)
         return;
     n += k;
-    snprintf(buf + n, cap - (size_t)n,
-             "; ids %lld..%lld, backfill %zu/%zu%s%s", r->low, r->high,
-             r->read, r->backfill,
+    snprintf(buf + n, cap - (size_t)n, "; ids %lld..%lld, backfill %zu/%zu%s%s",
+             r->low, r->high, r->read, r->backfill,
              r->history_start ? " (channel start reached)" : "",
              r->gap_open ? "; gap still being filled" : "");
 }

@@ -54,7 +54,7 @@ typedef struct cxs_follow_opts {
      * start is; a larger value on a later pass extends it. Feeds hold what
      * they hold. */
     size_t backfill;
-    size_t max_pages;       /* pages per source per pass; 0: 100 */
+    size_t max_pages;                /* pages per source per pass; 0: 100 */
     const cxs_follow_writer *writer; /* NULL: use the ix given, as is */
     cxs_import_warn_fn warn; /* skipped items, recovered feeds; may be NULL */
     void *warn_ud;
@@ -62,18 +62,18 @@ typedef struct cxs_follow_opts {
 
 typedef struct cxs_follow_report {
     cxs_live_kind kind;
-    char channel[128];    /* Telegram NAME or the feed's title */
-    size_t pages;         /* pages fetched and parsed */
-    int not_modified;     /* a feed answered 304 */
+    char channel[128];                /* Telegram NAME or the feed's title */
+    size_t pages;                     /* pages fetched and parsed */
+    int not_modified;                 /* a feed answered 304 */
     size_t added, updated, unchanged; /* posts written, by result */
-    size_t no_text;       /* messages or items without text */
-    long long low, high;  /* channel: ids stored from .. to */
-    size_t read;          /* channel: messages read back so far */
-    size_t backfill;      /* channel: the budget */
-    int history_start;    /* channel: its first post was reached */
-    int gap_open;         /* channel: a gap after a long pause is being
-                             filled and continues next pass */
-    double retry_after;   /* a 429 asked to come back after this long */
+    size_t no_text;                   /* messages or items without text */
+    long long low, high;              /* channel: ids stored from .. to */
+    size_t read;                      /* channel: messages read back so far */
+    size_t backfill;                  /* channel: the budget */
+    int history_start;                /* channel: its first post was reached */
+    int gap_open;       /* channel: a gap after a long pause is being
+                           filled and continues next pass */
+    double retry_after; /* a 429 asked to come back after this long */
 } cxs_follow_report;
 
 /* Follows url for one pass with fetcher f, writing into ix (NULL when

@@ -106,10 +106,10 @@ static bool zone_of(const char *z, int *mins) {
     static const struct {
         const char *name;
         int off;
-    } zones[] = {{"GMT", 0},     {"UT", 0},      {"UTC", 0},     {"Z", 0},
-                 {"EST", -300},  {"EDT", -240},  {"CST", -360},  {"CDT", -300},
-                 {"MST", -420},  {"MDT", -360},  {"PST", -480},  {"PDT", -420},
-                 {"MSK", 180},   {"CET", 60},    {"CEST", 120}};
+    } zones[] = {{"GMT", 0},    {"UT", 0},     {"UTC", 0},    {"Z", 0},
+                 {"EST", -300}, {"EDT", -240}, {"CST", -360}, {"CDT", -300},
+                 {"MST", -420}, {"MDT", -360}, {"PST", -480}, {"PDT", -420},
+                 {"MSK", 180},  {"CET", 60},   {"CEST", 120}};
     if ((z[0] == '+' || z[0] == '-') && strlen(z) >= 5) {
         int hh = (z[1] - '0') * 10 + (z[2] - '0');
         int mm = (z[3] - '0') * 10 + (z[4] - '0');
@@ -131,8 +131,8 @@ static bool rfc822_date(const char *s, char *out, size_t cap) {
         s = comma + 1;
     int d, y, h = 0, mi = 0, se = 0, tz = 0;
     char mon[16] = "", zone[16] = "";
-    int k = sscanf(s, " %d %15s %d %d:%d:%d %15s", &d, mon, &y, &h, &mi, &se,
-                   zone);
+    int k =
+        sscanf(s, " %d %15s %d %d:%d:%d %15s", &d, mon, &y, &h, &mi, &se, zone);
     if (k < 3)
         return false;
     if (k == 6 || k == 7) {
@@ -250,7 +250,8 @@ static void read_item(feed_ctx *fc, xmlNode *n, item *it, cxs_post *p) {
         if (c->type != XML_ELEMENT_NODE)
             continue;
         const char *nm = (const char *)c->name;
-        if (named(c, "encoded", NS_CONTENT) || (fc->atom && !strcmp(nm, "content")))
+        if (named(c, "encoded", NS_CONTENT) ||
+            (fc->atom && !strcmp(nm, "content")))
             full = c;
         else if (!strcmp(nm, "description") || !strcmp(nm, "summary"))
             brief = c;
@@ -294,7 +295,8 @@ static void item_id(feed_ctx *fc, const item *it, char *id, size_t cap,
         snprintf(id, cap, "%s/%s", fc->host[0] ? fc->host : "feed", g);
     } else {
         const char *src = g ? g : it->title ? it->title : it->text.data;
-        unsigned long long h = cxs_post_text_hash(src ? src : "", src ? strlen(src) : 0);
+        unsigned long long h =
+            cxs_post_text_hash(src ? src : "", src ? strlen(src) : 0);
         snprintf(id, cap, "%s/h%016llx", fc->host[0] ? fc->host : "feed", h);
     }
 }
@@ -447,13 +449,13 @@ static xmlDocPtr read_doc(feed_ctx *fc, const char *data, size_t len,
         if (doc)
             cxs_import_warn(fc->cx, fc->url, 0,
                             "feed is not in the encoding it declares: read as "
-                            "%s", enc);
+                            "%s",
+                            enc);
     }
     if (!doc) {
         char m3[256] = "";
-        doc = parse_xml(data, len, fc->url,
-                        strcmp(enc, "UTF-8") ? enc : NULL, XML_PARSE_RECOVER,
-                        m3, sizeof m3);
+        doc = parse_xml(data, len, fc->url, strcmp(enc, "UTF-8") ? enc : NULL,
+                        XML_PARSE_RECOVER, m3, sizeof m3);
         xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
         if (root && (named(root, "rss", NULL) || named(root, "feed", NULL) ||
                      named(root, "RDF", NULL))) {
@@ -488,7 +490,8 @@ cxs_status cxs_live_feed(cxs_import_ctx *cx, const char *data, size_t len,
         fc.atom = true;
         feed_head(&fc, root);
         rc = read_items(&fc, root, "entry", err);
-    } else if (named(root, "rss", NULL) && (chan = child(root, "channel", NULL))) {
+    } else if (named(root, "rss", NULL) &&
+               (chan = child(root, "channel", NULL))) {
         feed_head(&fc, chan);
         rc = read_items(&fc, chan, "item", err);
     } else if (named(root, "RDF", NULL)) {

@@ -121,12 +121,12 @@ static void want_break(cxs_html_text *h, int k) {
 /* Line breaks an element stands for: 2 around paragraphs and headings,
  * 1 around other blocks, 0 for inline elements. */
 static int block_breaks(xmlNode *n) {
-    static const char *const para[] = {"p", "h1", "h2", "h3", "h4", "h5",
-                                       "h6", "blockquote", "pre", "table",
-                                       "ul", "ol", "figure", "hr"};
-    static const char *const line[] = {"div", "li", "tr", "section",
-                                       "article", "header", "footer", "dt",
-                                       "dd", "figcaption", "aside", "main"};
+    static const char *const para[] = {"p",  "h1", "h2",         "h3",  "h4",
+                                       "h5", "h6", "blockquote", "pre", "table",
+                                       "ul", "ol", "figure",     "hr"};
+    static const char *const line[] = {
+        "div",    "li", "tr", "section",    "article", "header",
+        "footer", "dt", "dd", "figcaption", "aside",   "main"};
     for (size_t i = 0; i < sizeof para / sizeof *para; i++)
         if (cxs_html_is(n, para[i]))
             return 2;
@@ -137,9 +137,9 @@ static int block_breaks(xmlNode *n) {
 }
 
 static bool not_text(xmlNode *n) {
-    static const char *const skip[] = {"script", "style", "head", "noscript",
-                                       "svg", "template", "iframe", "form",
-                                       "button", "select", "textarea"};
+    static const char *const skip[] = {
+        "script", "style", "head",   "noscript", "svg",     "template",
+        "iframe", "form",  "button", "select",   "textarea"};
     for (size_t i = 0; i < sizeof skip / sizeof *skip; i++)
         if (cxs_html_is(n, skip[i]))
             return true;
@@ -158,7 +158,8 @@ static void keep_link(cxs_html_text *h, xmlNode *a, size_t start) {
 }
 
 static void emoji_alt(cxs_html_text *h, xmlNode *img) {
-    if (!cxs_html_has_class(img, "emoji") && !cxs_html_has_class(img, "wp-smiley"))
+    if (!cxs_html_has_class(img, "emoji") &&
+        !cxs_html_has_class(img, "wp-smiley"))
         return;
     xmlChar *alt = xmlGetProp(img, (const xmlChar *)"alt");
     if (alt)

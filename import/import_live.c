@@ -72,11 +72,13 @@ static cxs_status refuse(const char *data, size_t len, cxs_err *err) {
     const char *s = data + i;
     size_t n = len - i;
     if (n == 0)
-        return cxs_err_set(err, CXS_ERR_PARSE, "empty page: neither a feed "
-                                               "nor a Telegram channel page");
+        return cxs_err_set(err, CXS_ERR_PARSE,
+                           "empty page: neither a feed "
+                           "nor a Telegram channel page");
     const char *t = memmem(data, len < 65536 ? len : 65536, "<title", 6);
     const char *gt = t ? memchr(t, '>', (size_t)(data + len - t)) : NULL;
-    const char *end = gt ? memmem(gt, (size_t)(data + len - gt), "</", 2) : NULL;
+    const char *end =
+        gt ? memmem(gt, (size_t)(data + len - gt), "</", 2) : NULL;
     if (gt && end) {
         size_t tn = (size_t)(end - gt - 1);
         const char *tt = cxs_utf8_trim(gt + 1, &tn);
@@ -95,8 +97,9 @@ static cxs_status refuse(const char *data, size_t len, cxs_err *err) {
                            "JSON, not a feed or a Telegram channel page");
     size_t k = cxs_utf8_valid_prefix(s, n < 40 ? n : 40);
     if (memchr(s, '\0', n < 512 ? n : 512) || k == 0)
-        return cxs_err_set(err, CXS_ERR_PARSE,
-                           "binary data, not a feed or a Telegram channel page");
+        return cxs_err_set(
+            err, CXS_ERR_PARSE,
+            "binary data, not a feed or a Telegram channel page");
     for (size_t j = 0; j < k; j++)
         if (s[j] == '\n' || s[j] == '\r')
             k = j;
@@ -119,12 +122,12 @@ cxs_status cxs_live_parse(const char *data, size_t len,
                           cxs_live_page *page, cxs_err *err) {
     memset(page, 0, sizeof *page);
     if (!data || !sink)
-        return cxs_err_set(err, CXS_ERR_INVALID, "live parse: missing argument");
+        return cxs_err_set(err, CXS_ERR_INVALID,
+                           "live parse: missing argument");
     live_opts lo = {0};
     lo.opts.warn = warn;
     lo.opts.warn_ud = warn_ud;
-    cxs_import_ctx cx = {&lo.opts, sink,  sink_ud, &lo.stats,
-                         len,      false, 0};
+    cxs_import_ctx cx = {&lo.opts, sink, sink_ud, &lo.stats, len, false, 0};
     switch (cxs_live_sniff(data, len, content_type)) {
     case CXS_LIVE_TGWEB: return cxs_live_tgweb(&cx, data, len, url, page, err);
     case CXS_LIVE_FEED: return cxs_live_feed(&cx, data, len, url, page, err);

@@ -179,8 +179,7 @@ static void read_forward_reply(xmlNode *msg, tg_msg *m) {
 }
 
 static void read_preview(xmlNode *msg, tg_msg *m) {
-    xmlNode *lp =
-        cxs_html_find(msg, "tgme_widget_message_link_preview", NULL);
+    xmlNode *lp = cxs_html_find(msg, "tgme_widget_message_link_preview", NULL);
     if (!lp)
         return;
     json_t *x = json_object();
@@ -211,17 +210,19 @@ static void read_poll(xmlNode *msg, tg_msg *m) {
     char *question = q ? cxs_html_text_of(q, NULL) : NULL;
     char *kind = ty ? cxs_html_text_of(ty, NULL) : NULL;
     json_t *opts = json_array();
-    xmlNode *box = cxs_html_find(poll, "tgme_widget_message_poll_options", NULL);
+    xmlNode *box =
+        cxs_html_find(poll, "tgme_widget_message_poll_options", NULL);
     for (xmlNode *o = box ? box->children : NULL; o; o = o->next) {
         if (!cxs_html_has_class(o, "tgme_widget_message_poll_option"))
             continue;
-        xmlNode *t = cxs_html_find(o, "tgme_widget_message_poll_option_text", NULL);
+        xmlNode *t =
+            cxs_html_find(o, "tgme_widget_message_poll_option_text", NULL);
         xmlNode *p =
             cxs_html_find(o, "tgme_widget_message_poll_option_percent", NULL);
         char *tx = t ? cxs_html_text_of(t, NULL) : NULL;
         char *pc = p ? cxs_html_text_of(p, NULL) : NULL;
-        json_array_append_new(opts, json_pack("{s:s, s:I}", "text", tx ? tx : "",
-                                              "percent",
+        json_array_append_new(opts, json_pack("{s:s, s:I}", "text",
+                                              tx ? tx : "", "percent",
                                               (json_int_t)(pc ? atol(pc) : 0)));
         free(tx);
         free(pc);
@@ -277,9 +278,8 @@ static void poll_text(tg_msg *m) {
                     json_string_value(json_object_get(poll, "question")));
     size_t i;
     json_t *o;
-    json_array_foreach(json_object_get(poll, "options"), i, o)
-        cxs_buf_appendf(&m->text, "\n- %s",
-                        json_string_value(json_object_get(o, "text")));
+    json_array_foreach(json_object_get(poll, "options"), i, o) cxs_buf_appendf(
+        &m->text, "\n- %s", json_string_value(json_object_get(o, "text")));
 }
 
 /* ------------------------------------------------------------ messages */
@@ -417,8 +417,8 @@ cxs_status cxs_live_tgweb(cxs_import_ctx *cx, const char *data, size_t len,
                HTML_PARSE_NONET | HTML_PARSE_COMPACT;
     htmlDocPtr doc = htmlReadMemory(data, (int)len, url, "UTF-8", opts);
     xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
-    xmlNode *hist = root ? cxs_html_find(root, "tgme_channel_history", NULL)
-                         : NULL;
+    xmlNode *hist =
+        root ? cxs_html_find(root, "tgme_channel_history", NULL) : NULL;
     if (!hist) {
         if (doc)
             xmlFreeDoc(doc);

@@ -53,13 +53,13 @@ typedef struct cxs_live_page {
     long long min_id, max_id; /* Telegram: smallest and largest message id
                                  on the page, service messages included
                                  (0 when the page has none) */
-    long long before; /* Telegram: the page's "older posts" link
-                         (?before=N), 0 when the page has none (it holds
-                         the channel's first post) */
-    size_t items;     /* messages or feed items seen */
-    size_t posts;     /* posts handed to the sink */
-    size_t no_text;   /* messages without text (photos without caption,
-                         service messages): not posts */
+    long long before;         /* Telegram: the page's "older posts" link
+                                 (?before=N), 0 when the page has none (it holds
+                                 the channel's first post) */
+    size_t items;             /* messages or feed items seen */
+    size_t posts;             /* posts handed to the sink */
+    size_t no_text;           /* messages without text (photos without caption,
+                                 service messages): not posts */
 } cxs_live_page;
 
 /* What the bytes are; content_type (may be NULL) is the server's. */

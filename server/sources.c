@@ -33,8 +33,8 @@
 
 typedef struct src {
     char *url;
-    double interval;  /* seconds */
-    double next_due;  /* monotonic seconds */
+    double interval; /* seconds */
+    double next_due; /* monotonic seconds */
     time_t last_attempt, last_success, last_error_at;
     char last_error[CXS_ERR_MSG_MAX];
     char last_report[512];
@@ -52,7 +52,7 @@ struct cxs_sources {
     src *v;
     size_t n;
     int reload;
-    volatile int stop; /* read by the fetcher to end waits early */
+    volatile int stop;            /* read by the fetcher to end waits early */
     unsigned long long fetch_gen; /* configuration the fetcher was built for */
     cxs_fetcher *f;
     unsigned seed;
@@ -148,8 +148,7 @@ static void fetch_config(const cxs_server_config *c, cxs_fetch_config *fc) {
 }
 
 /* The fetcher for this configuration (rebuilt after a reload). */
-static cxs_fetcher *fetcher(cxs_sources *ss, cxs_snapshot *snap,
-                            cxs_err *err) {
+static cxs_fetcher *fetcher(cxs_sources *ss, cxs_snapshot *snap, cxs_err *err) {
     if (ss->f && ss->fetch_gen == snap->gen)
         return ss->f;
     cxs_fetch_config fc;
@@ -183,8 +182,8 @@ static cxs_status poll_one(cxs_sources *ss, const char *url,
     o.warn = warn_cb;
     memset(rep, 0, sizeof *rep);
     cxs_fetcher *f = fetcher(ss, snap, err);
-    cxs_status rc = f ? cxs_follow_source(NULL, f, url, &o, rep, err)
-                      : CXS_ERR_INTERNAL;
+    cxs_status rc =
+        f ? cxs_follow_source(NULL, f, url, &o, rep, err) : CXS_ERR_INTERNAL;
     cxs_server_snapshot_release(ss->srv, snap);
     return rc;
 }
@@ -346,8 +345,8 @@ static json_t *when(time_t t) {
 static json_t *src_json(const src *s, double now_mono, time_t now) {
     json_t *o = json_object();
     json_object_set_new(o, "url", json_string(s->url));
-    json_object_set_new(o, "kind", json_string(s->kind[0] ? s->kind
-                                                          : "unknown"));
+    json_object_set_new(o, "kind",
+                        json_string(s->kind[0] ? s->kind : "unknown"));
     json_object_set_new(o, "channel",
                         s->channel[0] ? json_string(s->channel) : json_null());
     json_object_set_new(o, "interval_seconds", json_real(s->interval));
@@ -358,9 +357,9 @@ static json_t *src_json(const src *s, double now_mono, time_t now) {
                         s->last_error[0] ? json_string(s->last_error)
                                          : json_null());
     json_object_set_new(o, "last_error_at", when(s->last_error_at));
-    json_object_set_new(o, "last_report", s->last_report[0]
-                                              ? json_string(s->last_report)
-                                              : json_null());
+    json_object_set_new(o, "last_report",
+                        s->last_report[0] ? json_string(s->last_report)
+                                          : json_null());
     double left = s->next_due - now_mono;
     json_object_set_new(o, "next_poll",
                         when(now + (time_t)(left > 0 ? ceil(left) : 0)));

@@ -62,8 +62,8 @@ static cxs_status parse_file(const char *path, const char *url, got *g,
         memset(pg, 0, sizeof *pg);
         return CXS_ERR_IO;
     }
-    cxs_status rc = cxs_live_parse(data, len, NULL, url, sink, g, warn, g, pg,
-                                   err);
+    cxs_status rc =
+        cxs_live_parse(data, len, NULL, url, sink, g, warn, g, pg, err);
     free(data);
     return rc;
 }
@@ -159,12 +159,14 @@ static void test_tgweb_fixture(void) {
     CHECK(post_by_id(&g, "cxnotes/43") == NULL); /* album: one post */
 
     p = post_by_id(&g, "cxnotes/44");
-    CHECK_STR(str(p, "text"), "Какую метрику вы считаете главной?\n- CSAT\n- CES");
+    CHECK_STR(str(p, "text"),
+              "Какую метрику вы считаете главной?\n- CSAT\n- CES");
     json_t *poll = json_object_get(p, "poll");
     CHECK_STR(str(poll, "kind"), "Anonymous Poll");
-    CHECK_INT(json_integer_value(json_object_get(
-                  json_array_get(json_object_get(poll, "options"), 0), "percent")),
-              60);
+    CHECK_INT(
+        json_integer_value(json_object_get(
+            json_array_get(json_object_get(poll, "options"), 0), "percent")),
+        60);
     done(&g, &pg);
 }
 
@@ -310,7 +312,8 @@ static void test_malformed_feed_recovered(void) {
         "js-message_text\">unclosed <b>bold <i>and more</section>";
     CHECK_INT(parse_str(tg, &g, &pg, &err), CXS_OK);
     CHECK_INT(json_array_size(g.posts), 1);
-    CHECK_STR(str(json_array_get(g.posts, 0), "text"), "unclosed bold and more");
+    CHECK_STR(str(json_array_get(g.posts, 0), "text"),
+              "unclosed bold and more");
     done(&g, &pg);
 }
 
@@ -390,8 +393,8 @@ static void test_real_tgweb(void) {
         json_t *p;
         json_array_foreach(g.posts, k, p) {
             const char *id = str(p, "id");
-            CHECK(id && strncmp(id, pages[i].channel,
-                                strlen(pages[i].channel)) == 0);
+            CHECK(id &&
+                  strncmp(id, pages[i].channel, strlen(pages[i].channel)) == 0);
             CHECK(str(p, "date") != NULL);
             CHECK(json_object_get(p, "views") != NULL);
             /* no markup leaks into the text */
@@ -410,7 +413,8 @@ static void test_real_tgweb(void) {
             json_t *q = post_by_id(&g, "cit_gov/1496");
             CHECK(q && strstr(str(q, "text"), "\n- "));
             /* custom emoji reduced to their character */
-            CHECK(!strstr(str(post_by_id(&g, "cit_gov/1484"), "text"), "tg-emoji"));
+            CHECK(!strstr(str(post_by_id(&g, "cit_gov/1484"), "text"),
+                          "tg-emoji"));
         } else if (i == 2) { /* infoscape: a reply, a service message */
             CHECK_INT(json_integer_value(json_object_get(
                           post_by_id(&g, "infoscape_test/7"), "reply_to")),
@@ -441,9 +445,9 @@ static void test_real_feeds(void) {
         got g;
         cxs_live_page pg;
         cxs_err err = {0};
-        CHECK_INT(parse_file(path, "https://feeds.example.org/f", &g, &pg,
-                             &err),
-                  CXS_OK);
+        CHECK_INT(
+            parse_file(path, "https://feeds.example.org/f", &g, &pg, &err),
+            CXS_OK);
         CHECK_INT(pg.kind, CXS_LIVE_FEED);
         CHECK_MSG(json_array_size(g.posts) == feeds[i].posts, "%s: %zu",
                   feeds[i].file, json_array_size(g.posts));
@@ -455,8 +459,7 @@ static void test_real_feeds(void) {
             CHECK(!strstr(str(p, "text"), "<p>") &&
                   !strstr(str(p, "text"), "&lt;"));
             linked += str(p, "id") && strncmp(str(p, "id"), "http", 4) != 0 &&
-                      strchr(str(p, "id"), '/') &&
-                      !strstr(str(p, "id"), ":");
+                      strchr(str(p, "id"), '/') && !strstr(str(p, "id"), ":");
             tagged += json_array_size(json_object_get(p, "tags")) > 0;
         }
         if (i == 0)
