@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "live_internal.h"
 
@@ -409,13 +410,25 @@ static void page_head(xmlNode *root, cxs_live_page *pg) {
     free(b);
 }
 
+/* The encoding to read a page in: what its <meta> declares (libxml2 reads
+ * the declaration when given none), else UTF-8, t.me's own, rather than
+ * libxml2's HTML default of ISO-8859-1. */
+static const char *page_encoding(const char *data, size_t len) {
+    size_t n = len < 4096 ? len : 4096;
+    for (size_t i = 0; i + 8 <= n; i++)
+        if (strncasecmp(data + i, "charset=", 8) == 0)
+            return NULL;
+    return "UTF-8";
+}
+
 cxs_status cxs_live_tgweb(cxs_import_ctx *cx, const char *data, size_t len,
                           const char *url, cxs_live_page *page, cxs_err *err) {
     if (len > (size_t)0x7fffffff)
         return cxs_err_set(err, CXS_ERR_TOO_LARGE, "page too large");
     int opts = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
                HTML_PARSE_NONET | HTML_PARSE_COMPACT;
-    htmlDocPtr doc = htmlReadMemory(data, (int)len, url, "UTF-8", opts);
+    htmlDocPtr doc =
+        htmlReadMemory(data, (int)len, url, page_encoding(data, len), opts);
     xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
     xmlNode *hist =
         root ? cxs_html_find(root, "tgme_channel_history", NULL) : NULL;

@@ -253,6 +253,24 @@ static void test_feed_encodings(void) {
     }
 }
 
+/* A channel page in windows-1251 that says so in its <meta>. */
+static void test_tgweb_declared_charset(void) {
+    /* "Отзывы клиентов" in windows-1251 */
+    const char *page =
+        "<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; "
+        "charset=windows-1251\"></head><body><section class=\"tgme_channel_"
+        "history\"><div class=\"tgme_widget_message\" data-post=\"c/9\">"
+        "<div class=\"tgme_widget_message_text js-message_text\">"
+        "\xce\xf2\xe7\xfb\xe2\xfb \xea\xeb\xe8\xe5\xed\xf2\xee\xe2"
+        "</div></div></section></body></html>";
+    got g;
+    cxs_live_page pg;
+    cxs_err err = {0};
+    CHECK_INT(parse_str(page, &g, &pg, &err), CXS_OK);
+    CHECK_STR(str(json_array_get(g.posts, 0), "text"), "Отзывы клиентов");
+    done(&g, &pg);
+}
+
 /* --------------------------------------------------------- bad input */
 
 static void test_bad_pages(void) {
@@ -481,6 +499,7 @@ int main(void) {
     RUN(test_rss_fixture);
     RUN(test_atom_fixture);
     RUN(test_feed_encodings);
+    RUN(test_tgweb_declared_charset);
     RUN(test_bad_pages);
     RUN(test_malformed_feed_recovered);
     RUN(test_feed_no_entities);
