@@ -35,11 +35,13 @@
 
 #include "import_scraped.h"
 
-    /* ------------------------------------------------------------ emitting */
+/* ------------------------------------------------------------ emitting */
 
-    static cxs_status post_text(const spost *p, cxs_post *q) {
+/* The post's text, built whole (the cap is cxs_import_emit's): poll
+ * first, then its lines, paragraphs kept. */
+static cxs_status post_text(const spost *p, cxs_post *q) {
     cxs_buf b;
-    cxs_buf_init(&b, CXS_IMPORT_MAX_TEXT);
+    cxs_buf_init(&b, 0);
     if (p->poll) {
         cxs_buf_appends(
             &b, json_string_value(json_object_get(p->poll, "question")));
@@ -60,8 +62,9 @@
         blank = false;
         cxs_buf_append(&b, p->ls[i].s, p->ls[i].n);
     }
+    cxs_status rc = cxs_buf_status(&b);
     q->text = cxs_buf_detach(&b);
-    return q->text ? CXS_OK : CXS_ERR_NOMEM;
+    return rc != CXS_OK ? rc : q->text ? CXS_OK : CXS_ERR_NOMEM;
 }
 
 static cxs_status set_s(char **f, const char *s) {

@@ -303,7 +303,8 @@ static void each_para(span *v, size_t n, para_fn fn, void *ud) {
             cxs_buf_appendc(&b, '\n');
             j++;
         }
-        if (j > i && b.data)
+        /* out of memory: the paragraph is not counted, as if unseen */
+        if (j > i && b.data && cxs_buf_status(&b) == CXS_OK)
             fn(ud, v, i, j, cxs_post_text_hash(b.data, b.len), b.len);
         i = j;
     }
@@ -387,6 +388,8 @@ cxs_status cxs_scraped_dedupe(scrape *sc) {
                 cxs_buf_appends(&b, q);
             free(q);
         }
+        if ((rc = cxs_buf_status(&b)) != CXS_OK)
+            break;
         if (!b.data)
             continue;
         unsigned long long h = cxs_post_text_hash(b.data, b.len);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cxs_grow.h"
 #include "import_scraped.h"
 
 /* ------------------------------------------------------ building posts */
@@ -24,14 +25,9 @@ typedef struct pstate {
 
 static cxs_status add_span(span **v, size_t *n, size_t *cap, const char *s,
                            size_t len) {
-    if (*n == *cap) {
-        size_t c = *cap ? *cap * 2 : 16;
-        span *nv = realloc(*v, c * sizeof *nv);
-        if (!nv)
-            return CXS_ERR_NOMEM;
-        *v = nv;
-        *cap = c;
-    }
+    cxs_status rc = CXS_GROW(*v, *cap, *n + 1);
+    if (rc != CXS_OK)
+        return rc;
     (*v)[(*n)++] = (span){s, len};
     return CXS_OK;
 }
@@ -45,14 +41,8 @@ bool cxs_scraped_has_text(const spost *p) {
 
 static long new_post(pstate *ps, long line_no) {
     scrape *sc = ps->sc;
-    if (sc->nposts == sc->capposts) {
-        size_t c = sc->capposts ? sc->capposts * 2 : 32;
-        spost *v = realloc(sc->posts, c * sizeof *v);
-        if (!v)
-            return -1;
-        sc->posts = v;
-        sc->capposts = c;
-    }
+    if (CXS_GROW(sc->posts, sc->capposts, sc->nposts + 1) != CXS_OK)
+        return -1;
     spost *p = &sc->posts[sc->nposts];
     memset(p, 0, sizeof *p);
     p->page = ps->page;

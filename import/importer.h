@@ -50,6 +50,7 @@ typedef struct cxs_import_stats {
     size_t duplicates;          /* repeated copies collapsed */
     size_t boilerplate_dropped; /* ads, page chrome, pinned notices ... */
     size_t bad_lines;           /* lines/records skipped inside good files */
+    size_t texts_cut;           /* post texts cut to the 1 MiB cap */
     unsigned long long bytes;   /* bytes of input read */
 } cxs_import_stats;
 

@@ -103,11 +103,8 @@ static cxs_status writer_phrases(cxs_index *ix, cxs_err *err) {
     if (rc == CXS_OK && !src.len && ix->syn && cxs_xwdb_doccount(ix->wr) == 0) {
         if (cxs_phrases_glossary(ix->syn, &src) != CXS_OK)
             rc = cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
-        if (rc == CXS_OK && src.len) {
-            cxs_buf_appendc(&src, '\0');
+        if (rc == CXS_OK && src.len) /* data is NUL-terminated (cxs_buf.h) */
             rc = cxs_xwdb_set_metadata(ix->wr, CXS_META_PHRASES, src.data, err);
-            src.len--;
-        }
     }
     if (rc == CXS_OK)
         rc = use_phrases(ix, &src, err);

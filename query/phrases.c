@@ -16,6 +16,7 @@
  *   phrases), posts a few hundred words.
  */
 #include "phrases.h"
+#include "cxs_grow.h"
 #include "query_int.h"
 
 #include <stdlib.h>
@@ -248,14 +249,9 @@ cxs_status cxs_phrase_doc_add(cxs_phrase_doc *d, unsigned pos, const char *term,
     if (d->nslots && pos < d->slots[d->nslots - 1].pos)
         return CXS_OK;
     if (!d->nslots || pos > d->slots[d->nslots - 1].pos) {
-        if (d->nslots == d->cap) {
-            size_t cap = d->cap ? 2 * d->cap : 256;
-            cxs_phrase_slot *v = realloc(d->slots, cap * sizeof *v);
-            if (!v)
-                return CXS_ERR_NOMEM;
-            d->slots = v;
-            d->cap = cap;
-        }
+        cxs_status rc = CXS_GROW(d->slots, d->cap, d->nslots + 1);
+        if (rc != CXS_OK)
+            return rc;
         d->slots[d->nslots++] = (cxs_phrase_slot){pos, d->terms.len};
     }
     cxs_status rc = cxs_buf_append(&d->terms, term, len);

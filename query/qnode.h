@@ -81,7 +81,8 @@ void cxs_qnode_free(cxs_qnode *q);
 cxs_qnode *cxs_qnode_clone(const cxs_qnode *q);
 
 /* Appends a readable form ("(AND a (OR b c))") to buf, for tests and the
- * explain option. Returns bytes written, truncating to cap. */
+ * explain option. Returns bytes written, truncating to cap (0, an empty
+ * string, when out of memory). */
 size_t cxs_qnode_describe(const cxs_qnode *q, char *buf, size_t cap);
 
 #ifdef __cplusplus

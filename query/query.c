@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "cxs_buf.h"
+#include "cxs_grow.h"
 #include "phrases.h"
 #include "query_int.h"
 #include "terms.h"
@@ -86,15 +87,10 @@ static void sv_free(strvec *s) {
 }
 
 static void sv_push(builder *b, strvec *s, const char *p, size_t n) {
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 8;
-        char **v = realloc(s->v, cap * sizeof *v);
-        if (!v) {
-            b->st = CXS_ERR_NOMEM;
-            return;
-        }
-        s->v = v;
-        s->cap = cap;
+    cxs_status rc = CXS_GROW(s->v, s->cap, s->n + 1);
+    if (rc != CXS_OK) {
+        b->st = rc;
+        return;
     }
     if (!(s->v[s->n] = cxs_strndup(p, n)))
         b->st = CXS_ERR_NOMEM;

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cxs_grow.h"
 #include "routes.h"
 
 typedef struct batch {
@@ -45,15 +46,9 @@ static bool add_post(cxs_req *r, batch *b, json_t *obj, const char *where,
                       where, at);
         return false;
     }
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 16;
-        cxs_post *v = realloc(b->posts, cap * sizeof *v);
-        if (!v) {
-            cxs_req_error(r, 500, "out_of_memory", "out of memory");
-            return false;
-        }
-        b->posts = v;
-        b->cap = cap;
+    if (CXS_GROW(b->posts, b->cap, b->n + 1) != CXS_OK) {
+        cxs_req_error(r, 500, "out_of_memory", "out of memory");
+        return false;
     }
     cxs_post *p = &b->posts[b->n];
     memset(p, 0, sizeof *p);

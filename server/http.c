@@ -29,35 +29,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cxs_utf8.h"
 #include "routes.h"
 
 #define MAX_PARAMS 256
 #define CONN_MEMORY (64u * 1024u)
 
 /* ---- UTF-8 and JSON strings ---- */
-
-/* Length of a valid UTF-8 sequence at s[0..n), or 0 when invalid
- * (overlong forms, surrogates and code points past U+10FFFF included). */
-static size_t utf8_seq(const unsigned char *s, size_t n) {
-    unsigned c = s[0];
-    size_t len = c < 0x80         ? 1
-                 : (c >> 5) == 6  ? 2
-                 : (c >> 4) == 14 ? 3
-                 : (c >> 3) == 30 ? 4
-                                  : 0;
-    if (len == 0 || len > n)
-        return 0;
-    unsigned cp = len == 1 ? c : c & (0x7Fu >> len);
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    static const unsigned min[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < min[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
 
 json_t *cxs_json_str(const char *s, size_t n) {
     if (!s)
@@ -67,14 +45,7 @@ json_t *cxs_json_str(const char *s, size_t n) {
         return j;
     cxs_buf b;
     cxs_buf_init(&b, 0);
-    const unsigned char *u = (const unsigned char *)s;
-    cxs_status st = CXS_OK;
-    for (size_t i = 0; i < n && st == CXS_OK;) {
-        size_t len = utf8_seq(u + i, n - i);
-        st = len ? cxs_buf_append(&b, s + i, len)
-                 : cxs_buf_append(&b, "\xEF\xBF\xBD", 3);
-        i += len ? len : 1;
-    }
+    cxs_status st = cxs_utf8_append_fixed(&b, s, n, NULL);
     j = st == CXS_OK ? json_stringn(b.data ? b.data : "", b.len) : NULL;
     cxs_buf_release(&b);
     return j;

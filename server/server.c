@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "cxs_grow.h"
+
 struct cxs_reader_slot {
     cxs_index *ix;
     unsigned long long gen;     /* generation when last (re)opened */
@@ -238,16 +240,10 @@ static cxs_reader_slot *thread_slot(cxs_server *s) {
     if (!slot)
         return NULL;
     pthread_mutex_lock(&s->slots_mu);
-    if (s->nslots == s->capslots) {
-        size_t cap = s->capslots ? s->capslots * 2 : 8;
-        cxs_reader_slot **v = realloc(s->slots, cap * sizeof *v);
-        if (!v) {
-            pthread_mutex_unlock(&s->slots_mu);
-            free(slot);
-            return NULL;
-        }
-        s->slots = v;
-        s->capslots = cap;
+    if (CXS_GROW(s->slots, s->capslots, s->nslots + 1) != CXS_OK) {
+        pthread_mutex_unlock(&s->slots_mu);
+        free(slot);
+        return NULL;
     }
     s->slots[s->nslots++] = slot;
     pthread_mutex_unlock(&s->slots_mu);

@@ -141,7 +141,7 @@ void cxs_stemmers_expand_forms(cxs_stemmers *a, const cxs_token *tok,
  * only ever see valid UTF-8. */
 static size_t sanitize(cxs_stemmers *a, const char *text, size_t len) {
     if (len > LD_MAX)
-        len = cxs_stemmers_utf8_cut(text, len, LD_MAX);
+        len = cxs_utf8_cut(text, len, LD_MAX);
     if (a->ldcap < len + 1) {
         char *p = realloc(a->ld, len + 1);
         if (!p)
@@ -150,15 +150,15 @@ static size_t sanitize(cxs_stemmers *a, const char *text, size_t len) {
     }
     size_t o = 0;
     for (size_t i = 0; i < len;) {
-        size_t at = i;
-        int32_t c = cxs_stemmers_next_cp(text, len, &i);
-        int bad = c == 0 || (c == 0xFFFD && i - at != 3);
-        if (bad) {
+        unsigned c;
+        size_t k = cxs_utf8_decode(text + i, len - i, &c);
+        if (c == 0 || (c == 0xFFFD && k == 1)) { /* NUL, invalid byte */
             a->ld[o++] = ' ';
         } else {
-            memcpy(a->ld + o, text + at, i - at);
-            o += i - at;
+            memcpy(a->ld + o, text + i, k);
+            o += k;
         }
+        i += k;
     }
     a->ld[o] = '\0';
     return o;

@@ -26,7 +26,11 @@
 
 /* Longest line or record an importer accepts (16 MiB). */
 #define CXS_IMPORT_MAX_LINE (16u * 1024u * 1024u)
-/* Longest post text kept (1 MiB); longer texts are cut at a character. */
+/* Longest post text kept (1 MiB); longer texts are cut at a character
+ * by cxs_import_cap_text, the one rule every importer follows. Readers
+ * build a text whole (it is bounded by the file, already in memory) and
+ * leave the cut to that rule, so that no reader drops a piece of a text
+ * its own way. */
 #define CXS_IMPORT_MAX_TEXT (1u * 1024u * 1024u)
 
 /* ---- text helpers (implemented in importer.c) ---- */
@@ -62,9 +66,19 @@ void cxs_import_warn(cxs_import_ctx *cx, const char *file, long line,
                      const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* The text cap: a p->text over CXS_IMPORT_MAX_TEXT bytes is cut to at
+ * most that many at a character boundary, warned about naming file and
+ * line, and counted in stats->texts_cut. Returns the text's length
+ * (0 for no text). cxs_import_emit applies it with the post's source;
+ * a reader that knows a better place (JSON Lines: its own line, as a
+ * re-imported dump names the original file) calls it first. */
+size_t cxs_import_cap_text(cxs_import_ctx *cx, cxs_post *p, const char *file,
+                           long line);
+
 /* Finishes a post (cxs_post_finish), hands it to the sink, counts it and
- * releases it. A post that fails cxs_post_finish is warned about and
- * skipped (CXS_OK); only a sink failure is returned. */
+ * releases it. Its text is capped first (cxs_import_cap_text). A post
+ * that fails cxs_post_finish is warned about and skipped (CXS_OK); only
+ * a sink failure is returned. */
 CXS_MUST_CHECK
 cxs_status cxs_import_emit(cxs_import_ctx *cx, cxs_post *p, cxs_err *err);
 

@@ -28,6 +28,7 @@
 #include <unicode/unorm2.h>
 #include <unicode/utypes.h>
 
+#include "cxs_utf8.h"
 #include "stemmers.h"
 
 /* Xapian refuses terms over 245 bytes; every form and term is cut (at a
@@ -155,17 +156,6 @@ void cxs_stemmers_classify(const char *s, size_t n, cxs_stemmers_class *cls);
  * length written to out (room for CXS_STEMMERS_TERM_MAX + 4). */
 size_t cxs_stemmers_strip_accents(cxs_stemmers *a, const char *s, size_t n,
                             char *out);
-
-/* Length of s[0..n) cut to at most max bytes at a UTF-8 boundary. */
-size_t cxs_stemmers_utf8_cut(const char *s, size_t n, size_t max);
-
-/* Decodes one UTF-8 code point at s[*i] (i < n), advancing *i; invalid
- * bytes give U+FFFD. */
-int32_t cxs_stemmers_next_cp(const char *s, size_t n, size_t *i);
-
-/* Appends code point c as UTF-8 to out[*len], if it fits in max. Returns
- * 0 when it did not fit. */
-int cxs_stemmers_put_cp(char *out, size_t *len, size_t max, int32_t c);
 
 /* Is c one of the apostrophes that may elide or join a word? */
 int cxs_stemmers_is_apos(UChar32 c);
