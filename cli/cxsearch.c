@@ -4,7 +4,8 @@
  * function of a few dozen lines.
  *
  * Exit status: 0 success, 1 error, 2 usage, 3 import finished but some
- * files or records were skipped (the summary says which).
+ * files or records were skipped (the summary says which), or a followed
+ * source failed (follow_cmd.c).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -15,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "follow_cmd.h"
 #include "importer.h"
 #include "index.h"
 
@@ -38,9 +40,10 @@ static void usage(FILE *f) {
           "  cxsearch search --db DIR [--json] [--limit N] [--offset N]\n"
           "        [--sort relevance|date|-date] QUERY...\n"
           "  cxsearch dump --db DIR        every post as JSON Lines\n"
-          "  cxsearch stats --db DIR\n"
-          "  cxsearch --version\n",
+          "  cxsearch stats --db DIR\n",
           f);
+    cxs_cli_follow_usage(f);
+    fputs("  cxsearch --version\n", f);
 }
 
 static double now_s(void) {
@@ -431,6 +434,12 @@ int main(int argc, char **argv) {
         return cmd_dump(db);
     if (strcmp(cmd, "stats") == 0)
         return cmd_stats(db);
+    if (strcmp(cmd, "follow") == 0) {
+        int rc = cxs_cli_follow(db, argc, argv);
+        if (rc == EXIT_USAGE)
+            usage(stderr);
+        return rc;
+    }
     fprintf(stderr, "cxsearch: unknown command '%s'\n", cmd);
     usage(stderr);
     return EXIT_USAGE;

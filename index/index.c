@@ -410,6 +410,31 @@ cxs_status cxs_index_commit(cxs_index *ix, cxs_err *err) {
     return rc == CXS_OK ? commit_now(ix, err) : rc;
 }
 
+cxs_status cxs_index_meta_get(cxs_index *ix, const char *key, cxs_buf *out,
+                              cxs_err *err) {
+    if (!key || !*key)
+        return cxs_err_set(err, CXS_ERR_INVALID, "metadata: empty key");
+    if (ix->wr)
+        return cxs_xwdb_metadata(ix->wr, key, out, err);
+    return cxs_xdb_metadata(ix->rd, key, out, err);
+}
+
+cxs_status cxs_index_meta_set(cxs_index *ix, const char *key, const char *value,
+                              cxs_err *err) {
+    if (!ix->wr)
+        return cxs_err_set(err, CXS_ERR_INVALID, "index opened read-only");
+    if (!key || !*key || strlen(key) > 200)
+        return cxs_err_set(err, CXS_ERR_INVALID,
+                           "metadata: key of 1..200 bytes expected");
+    if (ix->shards || ix->pipe) {
+        /* Posts still in flight would be committed after the value. */
+        cxs_status rc = cxs_index_commit(ix, err);
+        if (rc != CXS_OK)
+            return rc;
+    }
+    return cxs_xwdb_set_metadata(ix->wr, key, value ? value : "", err);
+}
+
 /* Commits what has been applied, without waiting for the pipeline. */
 static cxs_status commit_now(cxs_index *ix, cxs_err *err) {
     char now[21];

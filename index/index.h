@@ -21,6 +21,7 @@
 #include <stddef.h>
 
 #include "stemmers.h"
+#include "cxs_buf.h"
 #include "cxs_err.h"
 #include "post.h"
 #include "query.h"
@@ -110,6 +111,19 @@ cxs_status cxs_index_delete(cxs_index *ix, const char *id, cxs_err *err);
  * built in shards is merged here and swapped in for the empty one
  * (readers see it whole at once). */
 CXS_MUST_CHECK cxs_status cxs_index_commit(cxs_index *ix, cxs_err *err);
+
+/* Metadata kept in the index beside the posts (e.g. the state of a
+ * followed source, follow/). Keys "cxs.*" are the index's and the
+ * follower's; values are at most a few kilobytes. A writer's
+ * cxs_index_meta_set is written by the next cxs_index_commit, atomically
+ * with the posts put before it, so a state committed with its posts
+ * never runs ahead of them. cxs_index_meta_get reads through the writer
+ * (pending value included) or a reader's first database, appending the
+ * value to out (nothing for an unset key). */
+CXS_MUST_CHECK cxs_status cxs_index_meta_get(cxs_index *ix, const char *key,
+                                             cxs_buf *out, cxs_err *err);
+CXS_MUST_CHECK cxs_status cxs_index_meta_set(cxs_index *ix, const char *key,
+                                             const char *value, cxs_err *err);
 
 /* ---- reading ---- */
 

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "routes.h"
+#include "sources.h"
 
 /* Which hit fields to return. */
 enum {
@@ -806,7 +807,8 @@ void cxs_api_metrics(cxs_req *r) {
     g.generation = atomic_load(&r->srv->generation);
     cxs_buf b;
     cxs_buf_init(&b, 0);
-    if (cxs_metrics_render(r->srv->metrics, &g, &b) != CXS_OK) {
+    if (cxs_metrics_render(r->srv->metrics, &g, &b) != CXS_OK ||
+        cxs_sources_metrics(r->srv->sources, &b) != CXS_OK) {
         cxs_buf_release(&b);
         cxs_req_error(r, 500, "out_of_memory", "out of memory");
         return;

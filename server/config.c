@@ -42,7 +42,8 @@ typedef enum key_type {
     K_UINT,   /* unsigned with bounds */
     K_SIZE,   /* bytes, with k/m/g suffix */
     K_DOUBLE, /* non-negative number */
-    K_BOOL
+    K_BOOL,
+    K_SOURCE  /* repeatable "URL [SECONDS]" */
 } key_type;
 
 typedef struct key_def {
@@ -93,6 +94,16 @@ static const key_def KEYS[] = {
     NUM("reopen_interval_ms", K_UINT, reopen_interval_ms, 0, 3600000),
     NUM("shutdown_grace", K_UINT, shutdown_grace, 0, 600),
     {"meili_index_uid", K_STR, OFF(meili_index_uid), 0, 0, 0},
+    {"source", K_SOURCE, OFF(sources), OFF(nsources), 0, 0},
+    NUM("source_interval", K_UINT, source_interval, 1, 604800),
+    NUM("source_jitter", K_DOUBLE, source_jitter, 0, 1),
+    NUM("source_backfill", K_SIZE, source_backfill, 0, 1e7),
+    NUM("source_timeout", K_DOUBLE, source_timeout, 0.1, 3600),
+    NUM("source_connect_timeout", K_DOUBLE, source_connect_timeout, 0.1, 600),
+    NUM("source_max_bytes", K_SIZE, source_max_bytes, 1024, 1e9),
+    NUM("source_host_pause", K_DOUBLE, source_host_pause, 0, 3600),
+    NUM("source_retries", K_UINT, source_retries, 0, 20),
+    NUM("source_max_pages", K_UINT, source_max_pages, 1, 100000),
 };
 #define NKEYS (sizeof KEYS / sizeof KEYS[0])
 
@@ -126,6 +137,15 @@ static void config_defaults(cxs_server_config *c) {
     c->rate_burst = 0;
     c->reopen_interval_ms = 1000;
     c->shutdown_grace = 5;
+    c->source_interval = 600;
+    c->source_jitter = 0.1;
+    c->source_backfill = 200;
+    c->source_timeout = 30;
+    c->source_connect_timeout = 10;
+    c->source_max_bytes = 8u * 1024u * 1024u;
+    c->source_host_pause = 1;
+    c->source_retries = 3;
+    c->source_max_pages = 100;
 }
 
 static void free_list(char **v, size_t n) {
@@ -147,6 +167,7 @@ void cxs_server_config_free(cxs_server_config *c) {
     free(c->web_dir);
     free(c->access_log);
     free(c->meili_index_uid);
+    free_list(c->sources, c->nsources);
     free(c);
 }
 
@@ -229,6 +250,20 @@ static bool set_number(const key_def *k, cxs_server_config *c, double d) {
     return true;
 }
 
+/* "http(s)://... [SECONDS]": an address and an optional interval. */
+static bool valid_source(const char *v) {
+    if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
+        return false;
+    const char *sp = strpbrk(v, " \t");
+    if (!sp)
+        return true;
+    char *end;
+    double d = strtod(sp, &end);
+    while (*end == ' ' || *end == '\t')
+        end++;
+    return d >= 1 && d <= 604800 && *end == '\0';
+}
+
 static bool set_list(char ***v, size_t *n, const char *s) {
     free_list(*v, *n);
     *v = NULL;
@@ -273,6 +308,15 @@ static bool set_key(load_ctx *x, const key_def *k, const char *v, int line) {
         return push(&c->dbs, &c->ndbs, resolve_path(x->dir, v));
     case K_LIST:
         return set_list((char ***)sp, (size_t *)((char *)c + k->cnt_off), v);
+    case K_SOURCE:
+        if (!valid_source(v)) {
+            cxs_err_set(x->err, CXS_ERR_PARSE,
+                        "%s:%d: source = %s: expected an http(s) address, "
+                        "optionally followed by an interval in seconds",
+                        x->file, line, v);
+            return false;
+        }
+        return push(&c->sources, &c->nsources, strdup(v));
     case K_BOOL:
         if (parse_bool(v, (int *)sp))
             return true;

@@ -69,6 +69,17 @@ typedef struct cxs_server_config {
     unsigned shutdown_grace; /* seconds */
     char *meili_index_uid;   /* the one index uid of the Meilisearch-
                                 compatible API ("posts") */
+    /* [sources]: live sources the daemon follows (server/sources.h). */
+    char **sources;           /* "URL" or "URL SECONDS", validated */
+    size_t nsources;
+    unsigned source_interval; /* seconds between two polls of a source */
+    double source_jitter;     /* +- this fraction of the interval */
+    size_t source_backfill;   /* posts per channel read back */
+    double source_timeout, source_connect_timeout; /* seconds */
+    size_t source_max_bytes;
+    double source_host_pause; /* seconds between requests to one host */
+    unsigned source_retries;
+    unsigned source_max_pages;
 } cxs_server_config;
 
 /* Reads the file named by args (or the default file when it exists),

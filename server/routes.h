@@ -81,6 +81,7 @@ void cxs_api_post_documents(cxs_req *r);
 void cxs_api_put_document(cxs_req *r);
 void cxs_api_delete_document(cxs_req *r);
 void cxs_static_serve(cxs_req *r);
+void cxs_api_sources(cxs_req *r); /* sources.c */
 /* api_meili.c: the Meilisearch-compatible subset. */
 void cxs_api_meili_search(cxs_req *r);
 void cxs_api_meili_multi_search(cxs_req *r);

@@ -46,6 +46,7 @@ typedef struct cxs_snapshot {
 } cxs_snapshot;
 
 typedef struct cxs_reader_slot cxs_reader_slot;
+typedef struct cxs_sources cxs_sources;
 typedef struct cxs_ratelimit cxs_ratelimit;
 
 typedef struct cxs_server {
@@ -69,6 +70,7 @@ typedef struct cxs_server {
     cxs_ratelimit *rl;
     double started; /* monotonic seconds */
     atomic_int stopping;
+    cxs_sources *sources; /* the live-source poller (sources.h), or NULL */
 } cxs_server;
 
 /* Sets up the server from a built configuration (taken over). Opens the
