@@ -68,6 +68,8 @@
             relaxed: 'No post contains all the words; showing posts that ' +
                 'contain some of them.',
             error: 'Search failed',
+            sourcesUpdated: 'Followed sources, last updated:',
+            never: 'not yet',
             offline: 'The search server did not answer.',
             prev: '← Previous',
             next: 'Next →',
@@ -106,6 +108,8 @@
             relaxed: 'Ни один пост не содержит всех слов; показаны посты, ' +
                 'где есть часть из них.',
             error: 'Ошибка поиска',
+            sourcesUpdated: 'Отслеживаемые источники, обновлены:',
+            never: 'ещё нет',
             offline: 'Сервер поиска не ответил.',
             prev: '← Назад',
             next: 'Вперёд →',
@@ -144,6 +148,8 @@
             relaxed: 'Nessun post contiene tutte le parole; ecco i post che ' +
                 'ne contengono alcune.',
             error: 'Ricerca non riuscita',
+            sourcesUpdated: 'Fonti seguite, ultimo aggiornamento:',
+            never: 'non ancora',
             offline: 'Il server di ricerca non ha risposto.',
             prev: '← Precedente',
             next: 'Successiva →',
@@ -685,6 +691,36 @@
         }
     }
 
+    /* ---- followed sources ---- */
+
+    /* When the daemon follows channels and feeds ([sources] in its config),
+     * the footer says when each was last updated (GET /sources). Nothing
+     * is shown when none are followed or the answer is not a list. */
+    function loadSources() {
+        fetch('sources', { headers: { Accept: 'application/json' } })
+            .then(function (r) { return r.ok ? r.json() : null; })
+            .then(function (j) {
+                var list = j && Array.isArray(j.sources) ? j.sources : [];
+                if (list.length) renderSources(list);
+            }, function () { /* the page works without it */ });
+    }
+
+    function renderSources(list) {
+        var p = $('cx-sources');
+        p.textContent = '';
+        p.appendChild(el('span', null, T.sourcesUpdated));
+        list.forEach(function (s, i) {
+            var name = s.channel || s.url || '?';
+            var when = s.last_success ? formatDate(s.last_success) : T.never;
+            var item = el('span', 'cx-source', (i ? ' · ' : ' ') + name + ' ');
+            var t = el('time', null, when);
+            if (s.last_success) t.setAttribute('datetime', String(s.last_success));
+            item.appendChild(t);
+            p.appendChild(item);
+        });
+        p.hidden = false;
+    }
+
     /* ---- start ---- */
 
     function start() {
@@ -718,6 +754,7 @@
             $('cx-facets-box').open = false;
         }
         search();
+        loadSources();
     }
 
     if (document.readyState === 'loading') {

@@ -321,6 +321,30 @@ async function searchPage(browser) {
   await checkHostile(page, 'search page', page.locator('#cx-results li.cx-hit'),
                      '.cx-title');
   await shot(page, 'e-search-page-hostile');
+
+  // Followed sources (issue 16): nothing is said while the daemon follows
+  // none; with sources, the footer names each with its last update, as
+  // text (a hostile channel name stays text).
+  check(await page.locator('#cx-sources').isHidden(),
+        'search page: no sources line when the daemon follows none');
+  await page.route((u) => u.pathname === '/sources', (route) =>
+    route.fulfill({
+      status: 200,
+      contentType: 'application/json',
+      body: JSON.stringify({ sources: [
+        { url: 'http://127.0.0.1/s/cxnotes', channel: 'cxnotes',
+          last_success: '2025-03-06T10:00:00Z' },
+        { url: 'http://127.0.0.1/feed', channel: '<img src=x onerror=alert(9)>',
+          last_success: null }] }),
+    }));
+  await page.goto(CXS + '/?q=hostile');
+  const src = page.locator('#cx-sources');
+  await src.waitFor();
+  const srcText = await src.textContent();
+  check(/cxnotes/.test(srcText) && /2025/.test(srcText),
+        `search page: the footer says when cxnotes was last updated (${srcText})`);
+  check(/<img src=x/.test(srcText) && (await src.locator('img').count()) === 0,
+        'search page: a source name is shown as text, never markup');
   check(page.errors.length === 0, 'search page: no script errors ' + page.errors.join('; '));
   await page.context().close();
 }
