@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "meili_api.h"
 #include "routes.h"
 
 /* Which hit fields to return. */
@@ -679,6 +680,8 @@ static int read_stats(cxs_req *r, cxs_index_stats *st) {
 
 void cxs_api_health(cxs_req *r) {
     cxs_index_stats st;
+    if (cxs_meili_client(r)) /* its clients read {"status": "available"} */
+        return cxs_api_meili_health(r);
     if (!read_stats(r, &st))
         return;
     json_t *o = json_object();
@@ -708,6 +711,7 @@ void cxs_api_stats(cxs_req *r) {
         o, "uptime_seconds",
         json_real(round((cxs_server_now() - r->srv->started) * 1000.0) /
                   1000.0));
+    cxs_meili_stats_extend(r, o, &st); /* the same answer for its clients */
     cxs_index_stats_release(&st);
     cxs_req_json(r, 200, o);
 }
