@@ -360,9 +360,11 @@ static void documents(cxs_req *r, const char *rest) {
         return docs_delete_filter(r);
     if (rest[0] == '/' && rest[1] && m == CXS_M_GET)
         return doc_get(r, rest + 1);
-    if (rest[0] == '/' && rest[1] && m == CXS_M_DELETE)
-        return enqueue(r, CXS_TASK_DOCS_DELETE, NULL,
-                       json_pack("[s]", rest + 1));
+    if (rest[0] == '/' && rest[1] && m == CXS_M_DELETE) {
+        json_t *ids = json_array();
+        json_array_append_new(ids, cxs_json_cstr(rest + 1));
+        return enqueue(r, CXS_TASK_DOCS_DELETE, NULL, ids);
+    }
     cxs_req_error(r, 405, "method_not_allowed",
                   "%s is not allowed on this documents resource",
                   r->method_name);

@@ -32,7 +32,7 @@ static json_t *error_obj(const cxs_meili_error *e) {
     const char *type = e->status >= 500 ? "internal" : "invalid_request";
     snprintf(link, sizeof link, "https://docs.meilisearch.com/errors#%s",
              e->code);
-    return json_pack("{sssssssss}", "message", e->msg, "code", e->code, "type",
+    return json_pack("{ssssssss}", "message", e->msg, "code", e->code, "type",
                      type, "link", link);
 }
 
@@ -151,6 +151,20 @@ static cxs_status to_posts(const json_t *byid, const char *pk, cxs_post **out,
     return CXS_OK;
 }
 
+/* 1 when the index holds no document: only then is a primary key
+ * inferred, as Meilisearch infers it for a new index. */
+static int empty(cxs_server *s) {
+    cxs_index *ix = NULL;
+    cxs_meili_error e;
+    cxs_search_req q = {0};
+    cxs_search_res res = {0};
+    cxs_err err = {0};
+    int none = reader(s, &ix, &e) == CXS_OK &&
+               cxs_index_search(ix, &q, &res, &err) == CXS_OK && !res.total;
+    cxs_search_res_release(&res);
+    return none;
+}
+
 static cxs_status add_docs(cxs_server *s, cxs_meili_tasks *q, const cxs_task *t,
                            json_t *details, cxs_meili_error *e) {
     char pk[CXS_MEILI_PK_MAX];
@@ -159,11 +173,9 @@ static cxs_status add_docs(cxs_server *s, cxs_meili_tasks *q, const cxs_task *t,
     size_t np = 0, deleted = 0;
     const json_t *first = json_array_get(t->payload, 0);
     cxs_meili_tasks_pk(q, pk);
-    int known = strcmp(pk, "id") != 0 || !first ||
-                json_object_get(first, "id");
-    cxs_status rc = known && !t->pk
-                        ? CXS_OK
-                        : cxs_meili_pk_infer(first, t->pk, pk, e);
+    cxs_status rc = CXS_OK;
+    if (t->pk || (first && !json_object_get(first, pk) && empty(s)))
+        rc = cxs_meili_pk_infer(first, t->pk, pk, e);
     if (rc == CXS_OK)
         rc = final_docs(s, t, pk, byid, e);
     if (rc == CXS_OK)
