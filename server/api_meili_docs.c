@@ -66,8 +66,8 @@ static void enqueue(cxs_req *r, cxs_task_kind kind, char *pk,
     cxs_meili_error e = {0};
     json_t *sum = NULL;
     if (cxs_meili_tasks_add(r->srv->tasks, kind,
-                            r->snap->cfg->meili_index_uid, pk, payload, &sum,
-                            &e) != CXS_OK)
+                            r->snap->cfg->meili_index_uid, pk, payload,
+                            r->body.len, &sum, &e) != CXS_OK)
         fail(r, &e);
     else
         cxs_req_json(r, 202, sum);

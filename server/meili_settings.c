@@ -38,6 +38,34 @@ static json_t *strings(const char *const *v) {
     return a;
 }
 
+/* The synonyms file in Meilisearch's form: each member maps to the other
+ * members of its group. Read through this thread's reader's analyzer;
+ * an empty object when there is no file or it cannot be read. */
+static json_t *synonyms(const cxs_req *r) {
+    json_t *o = json_object();
+    cxs_index *ix = NULL;
+    cxs_synonyms *syn = NULL;
+    cxs_err err = {0};
+    const char *path = r->snap->cfg->synonyms;
+    if (!path || cxs_server_reader(r->srv, r->snap, &ix, &err) != CXS_OK ||
+        cxs_synonyms_load(path, cxs_index_analyzer(ix), &syn, &err) != CXS_OK)
+        return o;
+    for (size_t g = 0; g < cxs_synonyms_count(syn); g++) {
+        size_t n;
+        const char *const *m = cxs_synonyms_members(syn, g, &n);
+        for (size_t i = 0; i < n; i++) {
+            json_t *others = json_object_get(o, m[i]);
+            if (!others)
+                json_object_set_new(o, m[i], others = json_array());
+            for (size_t j = 0; j < n; j++)
+                if (j != i)
+                    json_array_append_new(others, cxs_json_cstr(m[j]));
+        }
+    }
+    cxs_synonyms_free(syn);
+    return o;
+}
+
 static json_t *all_settings(const cxs_req *r) {
     const cxs_server_config *c = r->snap->cfg;
     json_t *o = json_object();
@@ -53,7 +81,7 @@ static json_t *all_settings(const cxs_req *r) {
     json_object_set_new(o, "nonSeparatorTokens", json_array());
     json_object_set_new(o, "separatorTokens", json_array());
     json_object_set_new(o, "dictionary", json_array());
-    json_object_set_new(o, "synonyms", json_object());
+    json_object_set_new(o, "synonyms", synonyms(r));
     json_object_set_new(o, "distinctAttribute", json_null());
     json_object_set_new(o, "proximityPrecision", json_string("byWord"));
     json_object_set_new(

@@ -23,6 +23,7 @@
 
 #define HISTORY_MAX 10000
 #define PENDING_MAX 1000
+#define PENDING_BYTES_MAX (256u << 20)
 
 struct cxs_meili_tasks {
     cxs_server *srv;
@@ -33,6 +34,7 @@ struct cxs_meili_tasks {
     cxs_task **v; /* uid order */
     size_t n, cap;
     size_t pending; /* enqueued or processing */
+    size_t pending_bytes;
     unsigned long long next_uid;
     char pk[CXS_MEILI_PK_MAX];
 };
@@ -109,6 +111,7 @@ static void *worker_main(void *arg) {
         json_decref(t->payload);
         t->payload = NULL;
         q->pending--;
+        q->pending_bytes -= t->bytes;
     }
     pthread_mutex_unlock(&q->mu);
     return NULL;
@@ -164,11 +167,12 @@ static json_t *summary(const cxs_task *t) {
 }
 
 static cxs_status push(cxs_meili_tasks *q, cxs_task *t, cxs_meili_error *e) {
-    if (q->pending >= PENDING_MAX)
+    if (q->pending >= PENDING_MAX ||
+        (q->pending && q->pending_bytes + t->bytes > PENDING_BYTES_MAX))
         return cxs_meili_fail(e, 503, "too_many_tasks",
-                              "%d tasks are waiting already; retry when some "
-                              "are done.",
-                              PENDING_MAX);
+                              "%zu tasks (%zu MiB) are waiting already; retry "
+                              "when some are done.",
+                              q->pending, q->pending_bytes >> 20);
     if (q->n == q->cap) {
         size_t cap = q->cap ? q->cap * 2 : 64;
         cxs_task **v = realloc(q->v, cap * sizeof *v);
@@ -186,6 +190,7 @@ static cxs_status push(cxs_meili_tasks *q, cxs_task *t, cxs_meili_error *e) {
     t->uid = q->next_uid++;
     q->v[q->n++] = t;
     q->pending++;
+    q->pending_bytes += t->bytes;
     trim(q);
     pthread_cond_signal(&q->cv);
     return CXS_OK;
@@ -193,7 +198,7 @@ static cxs_status push(cxs_meili_tasks *q, cxs_task *t, cxs_meili_error *e) {
 
 cxs_status cxs_meili_tasks_add(cxs_meili_tasks *q, cxs_task_kind kind,
                                const char *index_uid, char *pk,
-                               json_t *payload, json_t **out,
+                               json_t *payload, size_t bytes, json_t **out,
                                cxs_meili_error *e) {
     cxs_task *t = calloc(1, sizeof *t);
     *out = NULL;
@@ -206,6 +211,7 @@ cxs_status cxs_meili_tasks_add(cxs_meili_tasks *q, cxs_task_kind kind,
     t->kind = kind;
     t->pk = pk;
     t->payload = payload;
+    t->bytes = bytes;
     t->enqueued = wall_now();
     pthread_mutex_lock(&q->mu);
     cxs_status rc = push(q, t, e);

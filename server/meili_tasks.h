@@ -12,7 +12,8 @@
  *    task is one commit: all of it or nothing.
  *  - The history is in memory and bounded (the newest 10,000 finished
  *    tasks are kept; uids restart at 0 with the daemon). At most 1,000
- *    tasks may wait; more are refused (503) rather than held in memory.
+ *    tasks, or 256 MiB of request bodies, may wait; more are refused
+ *    (503) rather than held in memory.
  *    On shutdown the worker first applies what is queued.
  *  - The work of a task (documents, deletions, settings) is done by
  *    cxs_meili_apply (meili_apply.c); this module only queues, runs and
@@ -52,6 +53,7 @@ typedef struct cxs_task {
     json_t *error;    /* set by the worker when it failed */
     int status;       /* CXS_TASK_ENQUEUED ... */
     double enqueued, started, finished; /* Unix seconds */
+    size_t bytes; /* the request body it came from, while it waits */
 } cxs_task;
 
 enum {
@@ -71,12 +73,13 @@ cxs_status cxs_meili_tasks_new(cxs_server *s, cxs_meili_tasks **out,
  * Call before the server's readers and writer are closed. */
 void cxs_meili_tasks_free(cxs_meili_tasks *q);
 
-/* Queues a task (payload and pk are taken over, even on failure). On
+/* Queues a task (payload and pk are taken over, even on failure); bytes
+ * is the size of the body it came from. On
  * success *summary is the 202 answer ({taskUid, indexUid, status, type,
  * enqueuedAt}). Fails with a 503 when too many tasks wait. */
 cxs_status cxs_meili_tasks_add(cxs_meili_tasks *q, cxs_task_kind kind,
                                const char *index_uid, char *pk,
-                               json_t *payload, json_t **summary,
+                               json_t *payload, size_t bytes, json_t **summary,
                                cxs_meili_error *e) CXS_MUST_CHECK;
 
 /* One task as /tasks/{uid} shows it; NULL when unknown (or forgotten). */
