@@ -225,6 +225,7 @@ def main():
         h.start_daemon(conf)
         run_client(h)
         own_answers(h)
+        h.stop_checked(t, "cxsearchd after the client")
     with Harness() as h:
         h.start_daemon(conf)
         bad_input(h)
