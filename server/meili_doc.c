@@ -325,6 +325,18 @@ static void restore_text(json_t *doc, const json_t *m) {
     }
 }
 
+/* The same object with the primary key first, as documents are usually
+ * written (JSON objects are unordered; this is for people reading). */
+static json_t *pk_first(json_t *doc, const char *pk) {
+    json_t *v = json_object_get(doc, pk), *o = v ? json_object() : NULL;
+    if (!o || json_object_set(o, pk, v) || json_object_update(o, doc)) {
+        json_decref(o);
+        return doc;
+    }
+    json_decref(doc);
+    return o;
+}
+
 json_t *cxs_meili_post_to_doc(const cxs_post *p) {
     json_t *doc = cxs_post_to_json(p);
     const json_t *m = marker(p);
@@ -344,5 +356,5 @@ json_t *cxs_meili_post_to_doc(const cxs_post *p) {
     restore_id(doc, m);
     json_object_update(doc, json_object_get(m, "raw"));
     json_decref((json_t *)m);
-    return doc;
+    return pk_first(doc, cxs_meili_post_pk(p));
 }
