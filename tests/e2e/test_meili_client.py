@@ -216,6 +216,17 @@ def own_answers(h):
     s, b, _ = h.request("GET", "/stats",
                         headers={"Authorization": "Bearer " + SEARCH})
     t.check(s == 200 and "posts" in b and "indexes" in b, "/stats: both")
+    # A post written through cxsearch's own API, read through Meilisearch's
+    # (its id holds a '/', sent percent-encoded).
+    s, b, _ = write(h, "POST", "/documents",
+                    {"id": "notes/1", "channel": "notes",
+                     "text": "Un post scritto con l'API di cxsearch"})
+    t.check(s == 200, "native write: %d %s" % (s, b))
+    s, b, _ = h.request("GET", "/indexes/posts/documents/notes%2F1",
+                        headers={"Authorization": "Bearer " + SEARCH})
+    t.check(s == 200 and b.get("id") == "notes/1" and "source" not in b and
+            b.get("channel") == "notes", "a native post via Meilisearch: %s"
+            % b)
 
 
 def main():
