@@ -61,13 +61,11 @@ static json_t *body_json(cxs_req *r, cxs_meili_error *e) {
     return root;
 }
 
-static void enqueue(cxs_req *r, cxs_task_kind kind, char *pk,
-                    json_t *payload) {
+static void enqueue(cxs_req *r, cxs_task_kind kind, char *pk, json_t *payload) {
     cxs_meili_error e = {0};
     json_t *sum = NULL;
-    if (cxs_meili_tasks_add(r->srv->tasks, kind,
-                            r->snap->cfg->meili_index_uid, pk, payload,
-                            r->body.len, &sum, &e) != CXS_OK)
+    if (cxs_meili_tasks_add(r->srv->tasks, kind, r->snap->cfg->meili_index_uid,
+                            pk, payload, r->body.len, &sum, &e) != CXS_OK)
         fail(r, &e);
     else
         cxs_req_json(r, 202, sum);
@@ -92,8 +90,7 @@ static void docs_write(cxs_req *r, cxs_task_kind kind) {
         return;
     }
     if (cxs_meili_body_docs(cxs_req_header(r, "Content-Type"), r->body.data,
-                            r->body.len, d ? d[0] : ',', &docs,
-                            &e) != CXS_OK) {
+                            r->body.len, d ? d[0] : ',', &docs, &e) != CXS_OK) {
         fail(r, &e);
         return;
     }
@@ -228,8 +225,8 @@ static void docs_list(cxs_req *r, const list_req *q) {
     }
     cxs_req_json(r, 200,
                  json_pack("{sosIsIsI}", "results", a, "offset",
-                           (json_int_t)q->offset, "limit",
-                           (json_int_t)q->limit, "total", (json_int_t)total));
+                           (json_int_t)q->offset, "limit", (json_int_t)q->limit,
+                           "total", (json_int_t)total));
 }
 
 static int count_param(cxs_req *r, const char *name, size_t def, size_t *out,
@@ -240,8 +237,7 @@ static int count_param(cxs_req *r, const char *name, size_t def, size_t *out,
     if (!v)
         return 1;
     if (!n || n > 15 || strspn(v, "0123456789") != n) {
-        cxs_req_error(r, 400, code, "%s: expected a whole number from 0",
-                      name);
+        cxs_req_error(r, 400, code, "%s: expected a whole number from 0", name);
         return 0;
     }
     *out = (size_t)strtoull(v, NULL, 10);
@@ -271,11 +267,11 @@ static int body_count(const json_t *o, const char *k, size_t *out,
     if (!v || json_is_null(v))
         return 1;
     if (!json_is_integer(v) || json_integer_value(v) < 0) {
-        cxs_status rc = cxs_meili_fail(e, 400,
-                                       strcmp(k, "offset")
-                                           ? "invalid_document_limit"
-                                           : "invalid_document_offset",
-                                       "%s: expected a whole number from 0", k);
+        cxs_status rc =
+            cxs_meili_fail(e, 400,
+                           strcmp(k, "offset") ? "invalid_document_limit"
+                                               : "invalid_document_offset",
+                           "%s: expected a whole number from 0", k);
         return rc == CXS_OK;
     }
     *out = (size_t)json_integer_value(v);
@@ -374,17 +370,17 @@ static void documents(cxs_req *r, const char *rest) {
 
 static json_t *index_json(cxs_req *r, const cxs_index_stats *st) {
     char pk[CXS_MEILI_PK_MAX];
-    const char *when = st->last_update[0] ? st->last_update
-                                          : "1970-01-01T00:00:00Z";
+    const char *when =
+        st->last_update[0] ? st->last_update : "1970-01-01T00:00:00Z";
     cxs_meili_tasks_pk(r->srv->tasks, pk);
     return json_pack("{ssssssss}", "uid", r->snap->cfg->meili_index_uid,
                      "primaryKey", pk, "createdAt", when, "updatedAt", when);
 }
 
 static json_t *index_stats_json(cxs_req *r, const cxs_index_stats *st) {
-    return json_pack("{sIsIsIsbso}", "numberOfDocuments",
-                     (json_int_t)st->posts, "rawDocumentDbSize",
-                     (json_int_t)st->disk_bytes, "avgDocumentSize",
+    return json_pack("{sIsIsIsbso}", "numberOfDocuments", (json_int_t)st->posts,
+                     "rawDocumentDbSize", (json_int_t)st->disk_bytes,
+                     "avgDocumentSize",
                      (json_int_t)(st->posts ? st->disk_bytes / st->posts : 0),
                      "isIndexing", cxs_meili_tasks_busy(r->srv->tasks),
                      "fieldDistribution", json_object());
@@ -406,9 +402,9 @@ void cxs_meili_stats_extend(cxs_req *r, json_t *o, const cxs_index_stats *st) {
                         json_integer((json_int_t)st->disk_bytes));
     json_object_set_new(o, "usedDatabaseSize",
                         json_integer((json_int_t)st->disk_bytes));
-    json_object_set_new(o, "lastUpdate", st->last_update[0]
-                                             ? json_string(st->last_update)
-                                             : json_null());
+    json_object_set_new(o, "lastUpdate",
+                        st->last_update[0] ? json_string(st->last_update)
+                                           : json_null());
     json_object_set_new(o, "indexes",
                         json_pack("{so}", r->snap->cfg->meili_index_uid,
                                   index_stats_json(r, st)));
@@ -466,8 +462,8 @@ void cxs_api_meili_indexes(cxs_req *r) {
     json_array_append_new(a, index_json(r, &st));
     cxs_index_stats_release(&st);
     cxs_req_json(r, 200,
-                 json_pack("{sosisisi}", "results", a, "offset", 0, "limit",
-                           20, "total", 1));
+                 json_pack("{sosisisi}", "results", a, "offset", 0, "limit", 20,
+                           "total", 1));
 }
 
 /* /indexes/{path}: the uid, then the resource under it. */
@@ -488,8 +484,7 @@ void cxs_api_meili_index(cxs_req *r) {
         return documents(r, rest + 10);
     if (!strcmp(rest, "/stats") && (r->method & (CXS_M_GET | CXS_M_HEAD)))
         return index_stats(r);
-    if (!strncmp(rest, "/settings", 9) &&
-        (rest[9] == '\0' || rest[9] == '/'))
+    if (!strncmp(rest, "/settings", 9) && (rest[9] == '\0' || rest[9] == '/'))
         return cxs_meili_settings(r, rest[9] ? rest + 10 : NULL);
     cxs_req_error(r, 404, "not_found", "no such endpoint");
 }
@@ -497,8 +492,8 @@ void cxs_api_meili_index(cxs_req *r) {
 /* ---- tasks, version, health ---- */
 
 void cxs_api_meili_tasks(cxs_req *r) {
-    cxs_task_query tq = {TASKS_DEFAULT_LIMIT, ULLONG_MAX, NULL, NULL, NULL,
-                         NULL};
+    cxs_task_query tq = {
+        TASKS_DEFAULT_LIMIT, ULLONG_MAX, NULL, NULL, NULL, NULL};
     size_t from = 0;
     if (!count_param(r, "limit", TASKS_DEFAULT_LIMIT, &tq.limit,
                      "invalid_task_limit") ||

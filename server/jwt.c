@@ -127,8 +127,7 @@ cxs_status cxs_jwt_payload(const char *tok, size_t n, json_t **payload,
     return CXS_OK;
 }
 
-int cxs_jwt_signed_by(const char *tok, size_t n, const char *key,
-                      size_t klen) {
+int cxs_jwt_signed_by(const char *tok, size_t n, const char *key, size_t klen) {
     size_t d1, d2;
     unsigned char mac[CXS_SHA256_LEN], sig[CXS_SHA256_LEN + 4];
     if (!split(tok, n, &d1, &d2))

@@ -110,10 +110,10 @@ static cxs_status final_docs(cxs_server *s, const cxs_task *t, const char *pk,
     for (size_t i = 0; i < json_array_size(t->payload); i++) {
         json_t *doc = json_array_get(t->payload, i);
         char buf[ID_BUF];
-        const char *id = json_is_object(doc)
-                             ? cxs_meili_id_text(json_object_get(doc, pk), buf,
-                                                 sizeof buf)
-                             : NULL;
+        const char *id =
+            json_is_object(doc)
+                ? cxs_meili_id_text(json_object_get(doc, pk), buf, sizeof buf)
+                : NULL;
         cxs_post probe;
         if (!id) /* the conversion names what is wrong */
             return cxs_meili_doc_to_post(doc, pk, i, &probe, e) == CXS_OK
@@ -245,8 +245,8 @@ static cxs_status ids_matching(cxs_server *s, const cxs_qnode *filter,
     return rc;
 }
 
-static cxs_status delete_docs(cxs_server *s, const cxs_task *t,
-                              json_t *details, cxs_meili_error *e) {
+static cxs_status delete_docs(cxs_server *s, const cxs_task *t, json_t *details,
+                              cxs_meili_error *e) {
     json_t *ids = json_array();
     cxs_qnode *filter = NULL;
     size_t deleted = 0;
@@ -300,15 +300,15 @@ void cxs_meili_apply(cxs_server *s, cxs_meili_tasks *q, const cxs_task *t,
     switch (t->kind) {
     case CXS_TASK_DOCS_ADD:
     case CXS_TASK_DOCS_UPDATE:
-        json_object_set_new(d, "receivedDocuments",
-                            json_integer((json_int_t)json_array_size(
-                                t->payload)));
+        json_object_set_new(
+            d, "receivedDocuments",
+            json_integer((json_int_t)json_array_size(t->payload)));
         rc = add_docs(s, q, t, d, &e);
         break;
     case CXS_TASK_DOCS_DELETE:
-        json_object_set_new(d, "providedIds",
-                            json_integer((json_int_t)json_array_size(
-                                t->payload)));
+        json_object_set_new(
+            d, "providedIds",
+            json_integer((json_int_t)json_array_size(t->payload)));
         rc = delete_docs(s, t, d, &e);
         break;
     case CXS_TASK_DOCS_FILTER:
@@ -316,13 +316,9 @@ void cxs_meili_apply(cxs_server *s, cxs_meili_tasks *q, const cxs_task *t,
         rc = delete_docs(s, t, d, &e);
         break;
     case CXS_TASK_DOCS_CLEAR:
-    case CXS_TASK_INDEX_DELETE:
-        rc = delete_docs(s, t, d, &e);
-        break;
+    case CXS_TASK_INDEX_DELETE: rc = delete_docs(s, t, d, &e); break;
     case CXS_TASK_INDEX_CREATE:
-    case CXS_TASK_INDEX_UPDATE:
-        rc = index_task(s, q, t, d, &e);
-        break;
+    case CXS_TASK_INDEX_UPDATE: rc = index_task(s, q, t, d, &e); break;
     case CXS_TASK_SETTINGS:
         json_object_update(d, t->payload); /* checked when queued */
         break;

@@ -213,7 +213,8 @@ static cxs_status csv_doc(const json_t *names, const col_type *types,
                               json_array_size(names));
     json_t *doc = json_object();
     for (size_t i = 0; i < json_array_size(names); i++) {
-        json_t *v = typed(json_string_value(json_array_get(cells, i)), types[i]);
+        json_t *v =
+            typed(json_string_value(json_array_get(cells, i)), types[i]);
         if (!v) {
             json_decref(doc);
             return cxs_meili_fail(e, 400, "malformed_payload",

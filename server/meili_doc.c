@@ -25,8 +25,8 @@
 #define MARK "_meili"
 #define ID_MAX 511
 
-cxs_status cxs_meili_fail(cxs_meili_error *e, unsigned status,
-                          const char *code, const char *fmt, ...) {
+cxs_status cxs_meili_fail(cxs_meili_error *e, unsigned status, const char *code,
+                          const char *fmt, ...) {
     va_list ap;
     e->status = status;
     snprintf(e->code, sizeof e->code, "%s", code);
@@ -172,8 +172,7 @@ static cxs_status pick_text(conv *c, const json_t *doc, const char *pk,
                 n, TEXT_FIELDS[i], json_is_object(v) ? "an object" : "this");
         json_object_set(c->post, "text", v);
         if (i > 0)
-            json_object_set_new(c->mark, "text",
-                                json_string(TEXT_FIELDS[i]));
+            json_object_set_new(c->mark, "text", json_string(TEXT_FIELDS[i]));
         return CXS_OK;
     }
     char *t = made_text(doc, pk);
@@ -181,8 +180,8 @@ static cxs_status pick_text(conv *c, const json_t *doc, const char *pk,
     free(t);
     if (!s) {
         char buf[ID_MAX + 1];
-        s = json_string(cxs_meili_id_text(json_object_get(doc, pk), buf,
-                                          sizeof buf));
+        s = json_string(
+            cxs_meili_id_text(json_object_get(doc, pk), buf, sizeof buf));
     }
     json_object_set_new(c->post, "text", s);
     json_object_set_new(c->mark, "text", json_false());

@@ -45,8 +45,8 @@ typedef struct cxs_meili_error {
 } cxs_meili_error;
 
 /* Fills e and returns CXS_ERR_INVALID (or CXS_ERR_INTERNAL for 5xx). */
-cxs_status cxs_meili_fail(cxs_meili_error *e, unsigned status,
-                          const char *code, const char *fmt, ...)
+cxs_status cxs_meili_fail(cxs_meili_error *e, unsigned status, const char *code,
+                          const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 /* The primary key of a batch: given (the primaryKey parameter) when not

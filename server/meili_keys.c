@@ -85,7 +85,8 @@ static cxs_status claims(const json_t *p, char *msg, size_t cap) {
     const json_t *rules = json_object_get(p, "searchRules");
     if (exp && !json_is_null(exp) && !json_is_integer(exp))
         return refuse(msg, cap, "`exp` is not a timestamp");
-    if (json_is_integer(exp) && json_integer_value(exp) <= (json_int_t)time(NULL))
+    if (json_is_integer(exp) &&
+        json_integer_value(exp) <= (json_int_t)time(NULL))
         return refuse(msg, cap, "it has expired");
     if (!json_is_object(rules) && !json_is_array(rules))
         return refuse(msg, cap, "`searchRules` is missing");
@@ -170,8 +171,8 @@ void cxs_api_meili_keys(cxs_req *r) {
     for (size_t i = nk; i-- > 0;)
         json_array_append_new(a, key_json(&k[i], when));
     cxs_req_json(r, 200,
-                 json_pack("{sosisisI}", "results", a, "offset", 0, "limit",
-                           20, "total", (json_int_t)nk));
+                 json_pack("{sosisisI}", "results", a, "offset", 0, "limit", 20,
+                           "total", (json_int_t)nk));
 }
 
 void cxs_api_meili_key(cxs_req *r) {

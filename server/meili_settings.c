@@ -21,9 +21,8 @@
 #include "meili_tasks.h"
 #include "routes.h"
 
-static const char *const FILTERABLE[] = {"author", "channel", "date", "id",
-                                         "lang",   "tags",    "tag",  "year",
-                                         NULL};
+static const char *const FILTERABLE[] = {
+    "author", "channel", "date", "id", "lang", "tags", "tag", "year", NULL};
 static const char *const SORTABLE[] = {"date", NULL};
 static const char *const SEARCHABLE[] = {"*",       "title", "text",
                                          "content", "body",  NULL};
@@ -74,9 +73,9 @@ static json_t *all_settings(const cxs_req *r) {
                         json_pack("[ss]", "title", "text"));
     json_object_set_new(o, "filterableAttributes", strings(FILTERABLE));
     json_object_set_new(o, "sortableAttributes", strings(SORTABLE));
-    json_object_set_new(o, "rankingRules",
-                        json_pack("[ssss]", "words", "sort", "proximity",
-                                  "attribute"));
+    json_object_set_new(
+        o, "rankingRules",
+        json_pack("[ssss]", "words", "sort", "proximity", "attribute"));
     json_object_set_new(o, "stopWords", json_array());
     json_object_set_new(o, "nonSeparatorTokens", json_array());
     json_object_set_new(o, "separatorTokens", json_array());
@@ -84,11 +83,11 @@ static json_t *all_settings(const cxs_req *r) {
     json_object_set_new(o, "synonyms", synonyms(r));
     json_object_set_new(o, "distinctAttribute", json_null());
     json_object_set_new(o, "proximityPrecision", json_string("byWord"));
-    json_object_set_new(
-        o, "typoTolerance",
-        json_pack("{sbs{sisi}s[]s[]}", "enabled", 0, "minWordSizeForTypos",
-                  "oneTypo", 5, "twoTypos", 9, "disableOnWords",
-                  "disableOnAttributes"));
+    json_object_set_new(o, "typoTolerance",
+                        json_pack("{sbs{sisi}s[]s[]}", "enabled", 0,
+                                  "minWordSizeForTypos", "oneTypo", 5,
+                                  "twoTypos", 9, "disableOnWords",
+                                  "disableOnAttributes"));
     json_object_set_new(o, "faceting",
                         json_pack("{sis{ss}}", "maxValuesPerFacet", 100,
                                   "sortFacetValuesBy", "*", "count"));

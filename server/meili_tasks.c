@@ -39,12 +39,15 @@ struct cxs_meili_tasks {
     char pk[CXS_MEILI_PK_MAX];
 };
 
-static const char *const KIND_NAMES[] = {
-    "documentAdditionOrUpdate", "documentAdditionOrUpdate",
-    "documentDeletion",         "documentDeletion",
-    "documentDeletion",         "indexCreation",
-    "indexUpdate",              "indexDeletion",
-    "settingsUpdate"};
+static const char *const KIND_NAMES[] = {"documentAdditionOrUpdate",
+                                         "documentAdditionOrUpdate",
+                                         "documentDeletion",
+                                         "documentDeletion",
+                                         "documentDeletion",
+                                         "indexCreation",
+                                         "indexUpdate",
+                                         "indexDeletion",
+                                         "settingsUpdate"};
 static const char *const STATUS_NAMES[] = {"enqueued", "processing",
                                            "succeeded", "failed"};
 
@@ -62,8 +65,7 @@ static json_t *when(double t) {
         return json_null();
     gmtime_r(&s, &tm);
     strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out, sizeof out, "%s.%06ldZ", buf,
-             (long)((t - (double)s) * 1e6));
+    snprintf(out, sizeof out, "%s.%06ldZ", buf, (long)((t - (double)s) * 1e6));
     return json_string(out);
 }
 
@@ -161,8 +163,8 @@ static void trim(cxs_meili_tasks *q) {
 }
 
 static json_t *summary(const cxs_task *t) {
-    return json_pack("{sIssssssso}", "taskUid", (json_int_t)t->uid,
-                     "indexUid", t->index_uid, "status", "enqueued", "type",
+    return json_pack("{sIssssssso}", "taskUid", (json_int_t)t->uid, "indexUid",
+                     t->index_uid, "status", "enqueued", "type",
                      KIND_NAMES[t->kind], "enqueuedAt", when(t->enqueued));
 }
 
@@ -197,9 +199,8 @@ static cxs_status push(cxs_meili_tasks *q, cxs_task *t, cxs_meili_error *e) {
 }
 
 cxs_status cxs_meili_tasks_add(cxs_meili_tasks *q, cxs_task_kind kind,
-                               const char *index_uid, char *pk,
-                               json_t *payload, size_t bytes, json_t **out,
-                               cxs_meili_error *e) {
+                               const char *index_uid, char *pk, json_t *payload,
+                               size_t bytes, json_t **out, cxs_meili_error *e) {
     cxs_task *t = calloc(1, sizeof *t);
     *out = NULL;
     if (!t || !(t->index_uid = strdup(index_uid))) {
@@ -236,12 +237,12 @@ static json_t *duration(const cxs_task *t) {
 /* Called with the lock held. Meilisearch batches tasks; here each task
  * is its own batch, which takes the task's uid. */
 static json_t *task_json(const cxs_task *t) {
-    json_t *o = json_pack(
-        "{sIsssssssosososo}", "uid", (json_int_t)t->uid, "indexUid",
-        t->index_uid, "status", STATUS_NAMES[t->status], "type",
-        KIND_NAMES[t->kind], "enqueuedAt", when(t->enqueued), "startedAt",
-        when(t->started), "finishedAt", when(t->finished), "duration",
-        duration(t));
+    json_t *o =
+        json_pack("{sIsssssssosososo}", "uid", (json_int_t)t->uid, "indexUid",
+                  t->index_uid, "status", STATUS_NAMES[t->status], "type",
+                  KIND_NAMES[t->kind], "enqueuedAt", when(t->enqueued),
+                  "startedAt", when(t->started), "finishedAt",
+                  when(t->finished), "duration", duration(t));
     if (!o)
         return NULL;
     json_object_set_new(o, "batchUid",
@@ -293,8 +294,8 @@ static int listed(const char *list, const char *word) {
 static int matches(const cxs_task *t, const cxs_task_query *tq) {
     char uid[32];
     snprintf(uid, sizeof uid, "%llu", t->uid);
-    return listed(tq->uids, uid) && listed(tq->statuses,
-                                           STATUS_NAMES[t->status]) &&
+    return listed(tq->uids, uid) &&
+           listed(tq->statuses, STATUS_NAMES[t->status]) &&
            listed(tq->types, KIND_NAMES[t->kind]) &&
            listed(tq->index_uids, t->index_uid);
 }
@@ -320,7 +321,8 @@ json_t *cxs_meili_tasks_list(cxs_meili_tasks *q, const cxs_task_query *tq) {
     pthread_mutex_unlock(&q->mu);
     json_t *o = json_pack("{sosIsI}", "results", res, "total", total, "limit",
                           (json_int_t)tq->limit);
-    json_object_set_new(o, "from", first < 0 ? json_null() : json_integer(first));
+    json_object_set_new(o, "from",
+                        first < 0 ? json_null() : json_integer(first));
     json_object_set_new(o, "next", next < 0 ? json_null() : json_integer(next));
     return o;
 }

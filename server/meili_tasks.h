@@ -32,26 +32,26 @@
 #include "server.h"
 
 typedef enum cxs_task_kind {
-    CXS_TASK_DOCS_ADD,       /* payload: documents (replace) */
-    CXS_TASK_DOCS_UPDATE,    /* payload: documents (merge fields) */
-    CXS_TASK_DOCS_DELETE,    /* payload: array of ids */
-    CXS_TASK_DOCS_FILTER,    /* payload: the filter (validated) */
-    CXS_TASK_DOCS_CLEAR,     /* no payload */
-    CXS_TASK_INDEX_CREATE,   /* payload: {"uid", "primaryKey"} */
-    CXS_TASK_INDEX_UPDATE,   /* payload: {"primaryKey"} */
-    CXS_TASK_INDEX_DELETE,   /* no payload */
-    CXS_TASK_SETTINGS        /* payload: the settings (validated) */
+    CXS_TASK_DOCS_ADD,     /* payload: documents (replace) */
+    CXS_TASK_DOCS_UPDATE,  /* payload: documents (merge fields) */
+    CXS_TASK_DOCS_DELETE,  /* payload: array of ids */
+    CXS_TASK_DOCS_FILTER,  /* payload: the filter (validated) */
+    CXS_TASK_DOCS_CLEAR,   /* no payload */
+    CXS_TASK_INDEX_CREATE, /* payload: {"uid", "primaryKey"} */
+    CXS_TASK_INDEX_UPDATE, /* payload: {"primaryKey"} */
+    CXS_TASK_INDEX_DELETE, /* no payload */
+    CXS_TASK_SETTINGS      /* payload: the settings (validated) */
 } cxs_task_kind;
 
 typedef struct cxs_task {
     unsigned long long uid;
     cxs_task_kind kind;
     char *index_uid;
-    char *pk;         /* the primaryKey parameter, or NULL */
-    json_t *payload;  /* freed when the task is done */
-    json_t *details;  /* set by the worker */
-    json_t *error;    /* set by the worker when it failed */
-    int status;       /* CXS_TASK_ENQUEUED ... */
+    char *pk;                           /* the primaryKey parameter, or NULL */
+    json_t *payload;                    /* freed when the task is done */
+    json_t *details;                    /* set by the worker */
+    json_t *error;                      /* set by the worker when it failed */
+    int status;                         /* CXS_TASK_ENQUEUED ... */
     double enqueued, started, finished; /* Unix seconds */
     size_t bytes; /* the request body it came from, while it waits */
 } cxs_task;
@@ -78,8 +78,8 @@ void cxs_meili_tasks_free(cxs_meili_tasks *q);
  * success *summary is the 202 answer ({taskUid, indexUid, status, type,
  * enqueuedAt}). Fails with a 503 when too many tasks wait. */
 cxs_status cxs_meili_tasks_add(cxs_meili_tasks *q, cxs_task_kind kind,
-                               const char *index_uid, char *pk,
-                               json_t *payload, size_t bytes, json_t **summary,
+                               const char *index_uid, char *pk, json_t *payload,
+                               size_t bytes, json_t **summary,
                                cxs_meili_error *e) CXS_MUST_CHECK;
 
 /* One task as /tasks/{uid} shows it; NULL when unknown (or forgotten). */

@@ -40,9 +40,10 @@ static void test_round_trip(void) {
     CHECK(round_trips("{\"sku\": \"a-1\", \"title\": \"T\", \"text\": \"x y\","
                       " \"id\": {\"legacy\": true}}",
                       "sku"));
-    CHECK(round_trips("{\"id\": \"n1\", \"body\": \"testo\", \"tags\": [\"NPS\","
-                      " \"#Csat\"], \"date\": 1714640000, \"lang\": 3}",
-                      "id"));
+    CHECK(
+        round_trips("{\"id\": \"n1\", \"body\": \"testo\", \"tags\": [\"NPS\","
+                    " \"#Csat\"], \"date\": 1714640000, \"lang\": 3}",
+                    "id"));
     CHECK(round_trips("{\"id\": 1, \"name\": \"only a name\", \"price\": 3}",
                       "id"));
     CHECK(round_trips("{\"id\": 2, \"price\": 3}", "id"));
