@@ -376,23 +376,25 @@ static cxs_status emit_message(html_state *st, long id, msg_parts *m,
     const char *key = user && *user ? user : st->title ? st->title : "tg";
     char buf[700];
     snprintf(buf, sizeof buf, "%s/%ld", key, id);
-    cxs_post_set(&p.id, buf, strlen(buf));
-    cxs_post_set(&p.channel, key, strlen(key));
-    if (user && *user) {
+    cxs_status rc = cxs_post_set(&p.id, buf, strlen(buf));
+    if (rc == CXS_OK)
+        rc = cxs_post_set(&p.channel, key, strlen(key));
+    if (rc == CXS_OK && user && *user) {
         snprintf(buf, sizeof buf, "https://t.me/%s/%ld", user, id);
-        cxs_post_set(&p.url, buf, strlen(buf));
+        rc = cxs_post_set(&p.url, buf, strlen(buf));
     }
-    if (m->date[0])
-        cxs_post_set(&p.date, m->date, strlen(m->date));
+    if (rc == CXS_OK && m->date[0])
+        rc = cxs_post_set(&p.date, m->date, strlen(m->date));
     const char *author = m->signature;
     if (!author && m->from && (!st->title || strcmp(m->from, st->title)))
         author = m->from;
-    if (author)
-        cxs_post_set(&p.author, author, strlen(author));
-    cxs_post_set(&p.source_file, st->path, strlen(st->path));
+    if (rc == CXS_OK && author)
+        rc = cxs_post_set(&p.author, author, strlen(author));
+    if (rc == CXS_OK)
+        rc = cxs_post_set(&p.source_file, st->path, strlen(st->path));
     p.source_line = id;
     p.extra = json_object();
-    if (!p.id || !p.extra || !p.source_file) {
+    if (rc != CXS_OK || !p.extra) {
         cxs_post_release(&p);
         return cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
     }

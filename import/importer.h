@@ -87,6 +87,7 @@ typedef struct cxs_import_opts {
  * Returns CXS_OK when the run went through, even if files were skipped
  * (see stats->files_skipped); a sink failure or an unreadable top-level
  * path is returned as an error. */
+CXS_MUST_CHECK
 cxs_status cxs_import_path(const char *path, const cxs_import_opts *opts,
                            cxs_post_sink sink, void *sink_ud,
                            cxs_import_stats *stats, cxs_err *err);

@@ -54,12 +54,12 @@ static cxs_status date_filter(const cxs_search_req *req, cxs_qnode *and_node,
     const char *to = req->date_to && *req->date_to ? req->date_to : NULL;
     if (!from && !to)
         return CXS_OK;
-    if (from && cxs_date_bound(from, 0, lo) < 0)
+    if (from && !cxs_date_bound(from, false, lo))
         return cxs_err_set(err, CXS_ERR_INVALID,
                            "from: '%s' is not a date (use YYYY, YYYY-MM or "
                            "YYYY-MM-DD)",
                            from);
-    if (to && cxs_date_bound(to, 1, hi) < 0)
+    if (to && !cxs_date_bound(to, true, hi))
         return cxs_err_set(err, CXS_ERR_INVALID,
                            "to: '%s' is not a date (use YYYY, YYYY-MM or "
                            "YYYY-MM-DD)",

@@ -365,19 +365,20 @@ static cxs_qnode *indexed_phrase(builder *b, const cxs_qtext *t,
         return NULL;
     cxs_buf key = CXS_BUF_INIT;
     cxs_qnode *node = NULL;
-    int k = cxs_buf_appends(&key, CXS_PFX_PHRASE) == CXS_OK
-                ? cxs_phrases_key(t, &key)
-                : -1;
+    bool has_key = false;
+    cxs_status rc = cxs_buf_appends(&key, CXS_PFX_PHRASE);
+    if (rc == CXS_OK)
+        rc = cxs_phrases_key(t, &key, &has_key);
     size_t pl = strlen(CXS_PFX_PHRASE);
-    if (k > 0 &&
+    if (rc == CXS_OK && has_key &&
         cxs_phrases_has(b->phrases, key.data + pl, key.len - pl)) {
         node = nterm(b, CXS_Q_TERM, key.data, key.len);
         for (size_t i = 0; node && i < n; i++)
             if (!(toks[i]->flags & CXS_TOKF_STOPWORD))
                 collect_terms(b, toks[i]);
     }
-    if (k < 0)
-        b->st = CXS_ERR_NOMEM;
+    if (rc != CXS_OK)
+        b->st = rc;
     cxs_buf_release(&key);
     return node;
 }
@@ -849,9 +850,7 @@ cxs_status cxs_query_parse(cxs_stemmers *a, const char *q, size_t len,
     cxs_qlexer L = {q ? q : "", q ? len : 0, 0, NULL, 0, 0, 0, 0, 0};
     builder b;
     builder_init(&b, opts);
-    cxs_status rc = cxs_qlex_run(&L)
-                        ? cxs_err_set(err, CXS_ERR_NOMEM, "out of memory")
-                        : CXS_OK;
+    cxs_status rc = cxs_qlex_run(&L, err);
     if (rc == CXS_OK)
         rc = cxs_qlex_analyze(a, &L, err);
     if (rc == CXS_OK) {

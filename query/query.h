@@ -46,7 +46,7 @@ typedef struct cxs_phrases cxs_phrases;
 /* Loads a synonyms file. A missing file is an error (CXS_ERR_IO); an
  * empty one gives an empty set. Bad lines are reported in err with the
  * line number and fail the load. */
-cxs_status cxs_synonyms_load(const char *path, cxs_stemmers *a,
+CXS_MUST_CHECK cxs_status cxs_synonyms_load(const char *path, cxs_stemmers *a,
                              cxs_synonyms **out, cxs_err *err);
 void cxs_synonyms_free(cxs_synonyms *s);
 
@@ -129,6 +129,7 @@ typedef struct cxs_query_opts {
 
 /* Parses q[0..len). On success fills *out (release with
  * cxs_query_release). On failure out is zeroed and err says why. */
+CXS_MUST_CHECK
 cxs_status cxs_query_parse(cxs_stemmers *a, const char *q, size_t len,
                            const cxs_query_opts *opts, cxs_query *out,
                            cxs_err *err);

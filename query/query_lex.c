@@ -340,11 +340,11 @@ static int date_range(cxs_qlexeme *x, const char *v) {
     memcpy(a, v, an);
     a[an] = '\0';
     strcpy(b, bs);
-    if ((!*a && !*b) || (*a && cxs_date_bound(a, 0, x->lo) != 0) ||
-        (*b && cxs_date_bound(b, 1, x->hi) != 0))
+    if ((!*a && !*b) || (*a && !cxs_date_bound(a, false, x->lo)) ||
+        (*b && !cxs_date_bound(b, true, x->hi)))
         return 0;
     if (*a && *b && strcmp(x->lo, x->hi) > 0 &&
-        (cxs_date_bound(b, 0, x->lo) != 0 || cxs_date_bound(a, 1, x->hi) != 0))
+        (!cxs_date_bound(b, false, x->lo) || !cxs_date_bound(a, true, x->hi)))
         return 0;
     return 1;
 }
@@ -407,11 +407,11 @@ cxs_status cxs_qlex_analyze(cxs_stemmers *a, cxs_qlexer *L, cxs_err *err) {
     return CXS_OK;
 }
 
-int cxs_qlex_run(cxs_qlexer *L) {
+cxs_status cxs_qlex_run(cxs_qlexer *L, cxs_err *err) {
     if (lex_all(L))
-        return -1;
+        return cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
     fix_operators(L);
-    return 0;
+    return CXS_OK;
 }
 
 void cxs_qlex_release(cxs_qlexer *L) {

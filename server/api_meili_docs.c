@@ -21,6 +21,7 @@
  *    invalid_settings_<name> and a message saying what cxsearch does.
  */
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,6 +179,13 @@ static json_t *list_by_ids(cxs_index *ix, const list_req *q, size_t *total) {
     return a;
 }
 
+static void filter_failed(const cxs_err *err, cxs_meili_error *e) {
+    if (err->code == CXS_ERR_NOMEM)
+        cxs_meili_fail(e, 500, "internal", "out of memory");
+    else
+        cxs_meili_fail(e, 400, "invalid_document_filter", "%s", err->msg);
+}
+
 /* Documents in index order (the order of an empty query), filtered. */
 static json_t *list_docs(cxs_index *ix, const list_req *q, size_t *total,
                          cxs_meili_error *e) {
@@ -185,11 +193,10 @@ static json_t *list_docs(cxs_index *ix, const list_req *q, size_t *total,
     cxs_search_res res = {0};
     cxs_qnode *filter = NULL;
     cxs_err err = {0};
-    char msg[CXS_ERR_MSG_MAX];
     if (q->ids)
         return list_by_ids(ix, q, total);
-    if (cxs_meili_filter(q->filter, &filter, msg, sizeof msg) != CXS_OK) {
-        cxs_meili_fail(e, 400, "invalid_document_filter", "%s", msg);
+    if (cxs_meili_filter(q->filter, &filter, &err) != CXS_OK) {
+        filter_failed(&err, e);
         return NULL;
     }
     s.offset = q->offset;
@@ -229,8 +236,8 @@ static void docs_list(cxs_req *r, const list_req *q) {
                            "total", (json_int_t)total));
 }
 
-static int count_param(cxs_req *r, const char *name, size_t def, size_t *out,
-                       const char *code) {
+static bool count_param(cxs_req *r, const char *name, size_t def, size_t *out,
+                        const char *code) {
     size_t n = 0;
     const char *v = cxs_req_param(r, name, &n);
     *out = def;
@@ -261,8 +268,8 @@ static void docs_get_list(cxs_req *r) {
     json_decref(fj);
 }
 
-static int body_count(const json_t *o, const char *k, size_t *out,
-                      cxs_meili_error *e) {
+static bool body_count(const json_t *o, const char *k, size_t *out,
+                       cxs_meili_error *e) {
     const json_t *v = json_object_get(o, k);
     if (!v || json_is_null(v))
         return 1;
@@ -321,7 +328,7 @@ static void docs_delete_filter(cxs_req *r) {
     json_t *o = body_json(r, &e);
     json_t *f = json_object_get(o, "filter");
     cxs_qnode *q = NULL;
-    char msg[CXS_ERR_MSG_MAX];
+    cxs_err err = {0};
     if (!o) {
         fail(r, &e);
         return;
@@ -329,8 +336,11 @@ static void docs_delete_filter(cxs_req *r) {
     if (!f || json_is_null(f))
         cxs_req_error(r, 400, "missing_document_filter",
                       "Missing field `filter`");
-    else if (cxs_meili_filter(f, &q, msg, sizeof msg) != CXS_OK)
-        cxs_req_error(r, 400, "invalid_document_filter", "%s", msg);
+    else if (cxs_meili_filter(f, &q, &err) != CXS_OK)
+        cxs_req_error(r, err.code == CXS_ERR_NOMEM ? 500 : 400,
+                      err.code == CXS_ERR_NOMEM ? "internal"
+                                                : "invalid_document_filter",
+                      "%s", err.msg);
     else
         enqueue(r, CXS_TASK_DOCS_FILTER, NULL, json_incref(f));
     cxs_qnode_free(q);
@@ -386,7 +396,7 @@ static json_t *index_stats_json(cxs_req *r, const cxs_index_stats *st) {
                      "fieldDistribution", json_object());
 }
 
-static int stats(cxs_req *r, cxs_index_stats *st) {
+static bool stats(cxs_req *r, cxs_index_stats *st) {
     cxs_err err = {0};
     cxs_index *ix = reader_or_fail(r);
     memset(st, 0, sizeof *st);
@@ -530,7 +540,7 @@ void cxs_api_meili_version(cxs_req *r) {
                            "cxsearch", CXS_VERSION));
 }
 
-int cxs_meili_client(const cxs_req *r) {
+bool cxs_meili_client(const cxs_req *r) {
     const char *ua = cxs_req_header(r, "User-Agent");
     return cxs_req_header(r, "X-Meilisearch-Client") != NULL ||
            (ua && strncasecmp(ua, "Meilisearch", 11) == 0);

@@ -13,6 +13,7 @@
  */
 #include "config.h"
 
+#include <stdbool.h>
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
@@ -149,20 +150,20 @@ static char *resolve_path(const char *dir, const char *v) {
     return cxs_buf_detach(&b);
 }
 
-static int push(char ***v, size_t *n, char *s) {
+static bool push(char ***v, size_t *n, char *s) {
     if (!s)
-        return 0;
+        return false;
     char **nv = realloc(*v, (*n + 1) * sizeof **v);
     if (!nv) {
         free(s);
-        return 0;
+        return false;
     }
     nv[(*n)++] = s;
     *v = nv;
-    return 1;
+    return true;
 }
 
-static int parse_bool(const char *v, int *out) {
+static bool parse_bool(const char *v, int *out) {
     static const char *yes[] = {"1", "on", "yes", "true"};
     static const char *no[] = {"0", "off", "no", "false"};
     for (size_t i = 0; i < 4; i++) {
@@ -171,17 +172,17 @@ static int parse_bool(const char *v, int *out) {
         if (strcasecmp(v, no[i]) == 0)
             return *out = 0, 1;
     }
-    return 0;
+    return false;
 }
 
 /* A non-negative number, with an optional k/m/g (binary) suffix when
  * allowed. */
-static int parse_number(const char *v, int suffix, double *out) {
+static bool parse_number(const char *v, int suffix, double *out) {
     char *end = NULL;
     errno = 0;
     double d = strtod(v, &end);
     if (end == v || errno || d < 0 || d != d)
-        return 0;
+        return false;
     while (*end == ' ')
         end++;
     if (suffix && *end) {
@@ -191,7 +192,7 @@ static int parse_number(const char *v, int suffix, double *out) {
              : c == 'g' ? 1073741824.0
                         : -1;
         if (d < 0)
-            return 0;
+            return false;
         if (tolower((unsigned char)*end) == 'b')
             end++;
     }
@@ -199,25 +200,25 @@ static int parse_number(const char *v, int suffix, double *out) {
     return *end == '\0';
 }
 
-static int set_number(const key_def *k, cxs_server_config *c, double d) {
+static bool set_number(const key_def *k, cxs_server_config *c, double d) {
     char *p = (char *)c + k->off;
     if (d < k->min || d > k->max)
-        return 0;
+        return false;
     if (k->type == K_UINT) {
         if (d != (double)(unsigned)d)
-            return 0;
+            return false;
         *(unsigned *)p = (unsigned)d;
     } else if (k->type == K_SIZE) {
         if (d != (double)(size_t)d)
-            return 0;
+            return false;
         *(size_t *)p = (size_t)d;
     } else {
         *(double *)p = d;
     }
-    return 1;
+    return true;
 }
 
-static int set_list(char ***v, size_t *n, const char *s) {
+static bool set_list(char ***v, size_t *n, const char *s) {
     free_list(*v, *n);
     *v = NULL;
     *n = 0;
@@ -229,14 +230,14 @@ static int set_list(char ***v, size_t *n, const char *s) {
         while (e > a && isspace((unsigned char)e[-1]))
             e--;
         if (e > a && !push(v, n, cxs_strndup(a, (size_t)(e - a))))
-            return 0;
+            return false;
         s += len + (s[len] == ',');
     }
-    return 1;
+    return true;
 }
 
-/* Stores one value; returns 0 with a message in ctx->err when it is bad. */
-static int set_key(load_ctx *x, const key_def *k, const char *v, int line) {
+/* Stores one value; false, with a message in ctx->err, when it is bad. */
+static bool set_key(load_ctx *x, const key_def *k, const char *v, int line) {
     cxs_server_config *c = x->c;
     char **sp = (char **)((char *)c + k->off);
     double d;
@@ -254,7 +255,7 @@ static int set_key(load_ctx *x, const key_def *k, const char *v, int line) {
         *sp = (!*v || strcasecmp(v, "off") == 0) ? NULL
               : strcmp(v, "-") == 0              ? strdup("-")
                                                  : resolve_path(x->dir, v);
-        return 1;
+        return true;
     case K_DBS:
         if (!*v)
             break;
@@ -263,21 +264,21 @@ static int set_key(load_ctx *x, const key_def *k, const char *v, int line) {
         return set_list((char ***)sp, (size_t *)((char *)c + k->cnt_off), v);
     case K_BOOL:
         if (parse_bool(v, (int *)sp))
-            return 1;
+            return true;
         break;
     default:
         if (parse_number(v, k->type == K_SIZE, &d) && set_number(k, c, d))
-            return 1;
+            return true;
         if (k->type != K_DOUBLE && k->type != K_SIZE && k->type != K_UINT)
             break;
         cxs_err_set(x->err, CXS_ERR_PARSE,
                     "%s:%d: %s = %s: expected a number from %g to %g", x->file,
                     line, k->name, v, k->min, k->max);
-        return 0;
+        return false;
     }
     cxs_err_set(x->err, CXS_ERR_PARSE, "%s:%d: %s = %s: bad value", x->file,
                 line, k->name, v);
-    return 0;
+    return false;
 }
 
 static int on_ini(void *user, const char *section, const char *name,
@@ -350,14 +351,14 @@ static cxs_status load_file(cxs_server_config *c, const char *path,
     return CXS_OK;
 }
 
-static int was_seen(const unsigned char *seen, const char *name) {
+static bool was_seen(const unsigned char *seen, const char *name) {
     for (size_t i = 0; i < NKEYS; i++)
         if (strcmp(KEYS[i].name, name) == 0)
             return seen[i];
-    return 0;
+    return false;
 }
 
-static int file_exists(const char *p) {
+static bool file_exists(const char *p) {
     struct stat st;
     return stat(p, &st) == 0;
 }
@@ -473,13 +474,13 @@ cxs_status cxs_server_config_build(const cxs_server_args *args,
     return CXS_OK;
 }
 
-int cxs_server_config_cors_allows(const cxs_server_config *c,
+bool cxs_server_config_cors_allows(const cxs_server_config *c,
                                   const char *origin) {
     if (!origin)
-        return 0;
+        return false;
     for (size_t i = 0; i < c->ncors_origins; i++)
         if (strcmp(c->cors_origins[i], "*") == 0 ||
             strcmp(c->cors_origins[i], origin) == 0)
-            return 1;
-    return 0;
+            return true;
+    return false;
 }

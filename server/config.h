@@ -20,6 +20,7 @@
 #ifndef CXS_SERVER_CONFIG_H
 #define CXS_SERVER_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "cxs_err.h"
@@ -68,13 +69,13 @@ typedef struct cxs_server_config {
 /* Reads the file named by args (or the default file when it exists),
  * applies CXSEARCH_WRITE_KEY / CXSEARCH_READ_KEY and the flags, and
  * validates. On success *out is a new snapshot. */
-cxs_status cxs_server_config_build(const cxs_server_args *args,
+CXS_MUST_CHECK cxs_status cxs_server_config_build(const cxs_server_args *args,
                                    cxs_server_config **out, cxs_err *err);
 
 void cxs_server_config_free(cxs_server_config *c);
 
 /* True when origin is allowed by cors_origins ("*" allows all). */
-int cxs_server_config_cors_allows(const cxs_server_config *c,
+bool cxs_server_config_cors_allows(const cxs_server_config *c,
                                   const char *origin);
 
 #endif /* CXS_SERVER_CONFIG_H */

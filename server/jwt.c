@@ -6,6 +6,7 @@
 #include "jwt.h"
 
 #include <nettle/hmac.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,7 +29,7 @@ void cxs_hex(const unsigned char *b, size_t n, char *out) {
     out[2 * n] = '\0';
 }
 
-int cxs_ct_equal(const char *a, size_t an, const char *b, size_t bn) {
+bool cxs_ct_equal(const char *a, size_t an, const char *b, size_t bn) {
     unsigned char d = (unsigned char)(an != bn);
     for (size_t i = 0; i < bn; i++)
         d |= (unsigned char)b[i] ^ (unsigned char)(i < an ? a[i] : ~b[i]);
@@ -70,7 +71,7 @@ static long b64url_decode(const char *s, size_t n, unsigned char *out,
 }
 
 /* The three parts: [0, d1), (d1, d2), (d2, n). */
-static int split(const char *tok, size_t n, size_t *d1, size_t *d2) {
+static bool split(const char *tok, size_t n, size_t *d1, size_t *d2) {
     const char *a = memchr(tok, '.', n);
     const char *b = a ? memchr(a + 1, '.', n - (size_t)(a + 1 - tok)) : NULL;
     if (!a || !b || memchr(b + 1, '.', n - (size_t)(b + 1 - tok)))
@@ -80,7 +81,7 @@ static int split(const char *tok, size_t n, size_t *d1, size_t *d2) {
     return *d1 > 0 && *d2 > *d1 + 1 && *d2 + 1 < n;
 }
 
-int cxs_jwt_shaped(const char *tok, size_t n) {
+bool cxs_jwt_shaped(const char *tok, size_t n) {
     size_t d1, d2;
     if (!split(tok, n, &d1, &d2))
         return 0;
@@ -127,7 +128,8 @@ cxs_status cxs_jwt_payload(const char *tok, size_t n, json_t **payload,
     return CXS_OK;
 }
 
-int cxs_jwt_signed_by(const char *tok, size_t n, const char *key, size_t klen) {
+bool cxs_jwt_signed_by(const char *tok, size_t n, const char *key,
+                       size_t klen) {
     size_t d1, d2;
     unsigned char mac[CXS_SHA256_LEN], sig[CXS_SHA256_LEN + 4];
     if (!split(tok, n, &d1, &d2))

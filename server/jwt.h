@@ -18,6 +18,7 @@
 #define CXS_SERVER_JWT_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "cxs_err.h"
@@ -33,18 +34,19 @@ void cxs_hex(const unsigned char *b, size_t n, char *out);
 
 /* Constant-time equality of a[0..an) and b[0..bn) (time depends on the
  * lengths only). */
-int cxs_ct_equal(const char *a, size_t an, const char *b, size_t bn);
+bool cxs_ct_equal(const char *a, size_t an, const char *b, size_t bn);
 
-/* 1 when tok has the shape of a JWT (three non-empty base64url parts). */
-int cxs_jwt_shaped(const char *tok, size_t n);
+/* True when tok has the shape of a JWT (three non-empty base64url parts). */
+bool cxs_jwt_shaped(const char *tok, size_t n);
 
 /* Decodes the unverified payload of a JWT whose header says HS256.
  * CXS_ERR_INVALID with msg when it is not one. *payload: new reference. */
-cxs_status cxs_jwt_payload(const char *tok, size_t n, json_t **payload,
-                           char *msg, size_t cap) CXS_MUST_CHECK;
+CXS_MUST_CHECK cxs_status cxs_jwt_payload(const char *tok, size_t n,
+                                          json_t **payload, char *msg,
+                                          size_t cap);
 
-/* 1 when the token's signature is HMAC-SHA256 of its first two parts
+/* True when the token's signature is HMAC-SHA256 of its first two parts
  * with key. */
-int cxs_jwt_signed_by(const char *tok, size_t n, const char *key, size_t klen);
+bool cxs_jwt_signed_by(const char *tok, size_t n, const char *key, size_t klen);
 
 #endif /* CXS_SERVER_JWT_H */

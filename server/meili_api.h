@@ -21,6 +21,7 @@
 #define CXS_SERVER_MEILI_API_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "cxs_err.h"
 #include "http.h"
@@ -38,21 +39,22 @@ typedef struct cxs_meili_key {
  * neither a write key nor a read key is configured). */
 size_t cxs_meili_keys(const cxs_server_config *c, cxs_meili_key out[2]);
 
-/* 1 when tok is the admin key (write) or either default key (!write). */
-int cxs_meili_key_ok(const cxs_server_config *c, const char *tok, size_t n,
-                     int write);
+/* True when tok is the admin key (write) or either default key (!write). */
+bool cxs_meili_key_ok(const cxs_server_config *c, const char *tok, size_t n,
+                      int write);
 
 /* Checks a tenant token; on success *rules is its searchRules (new
  * reference). Else CXS_ERR_INVALID and msg says why (not a JWT, another
  * algorithm, unknown apiKeyUid, bad signature, expired, no rules). */
-cxs_status cxs_meili_token(const cxs_server_config *c, const char *tok,
-                           size_t n, json_t **rules, char *msg,
-                           size_t cap) CXS_MUST_CHECK;
+CXS_MUST_CHECK cxs_status cxs_meili_token(const cxs_server_config *c,
+                                          const char *tok, size_t n,
+                                          json_t **rules, char *msg,
+                                          size_t cap);
 
-/* What the rules allow on index uid: 0 when refused; else 1 and *filter
+/* What the rules allow on index uid: false when refused; else true and *filter
  * is the filter they add (borrowed), or NULL for none. */
-int cxs_meili_tenant_filter(const json_t *rules, const char *uid,
-                            const json_t **filter);
+bool cxs_meili_tenant_filter(const json_t *rules, const char *uid,
+                             const json_t **filter);
 
 /* GET /keys, /keys/{uid or key}; key creation, update and deletion are
  * refused (the keys are derived, see above). */
@@ -67,9 +69,9 @@ void cxs_meili_enqueue_settings(cxs_req *r, json_t *payload);
 /* Adds Meilisearch's /stats fields to cxsearch's /stats answer o. */
 void cxs_meili_stats_extend(cxs_req *r, json_t *o, const cxs_index_stats *st);
 
-/* 1 when the request comes from a Meilisearch client (its
+/* True when the request comes from a Meilisearch client (its
  * X-Meilisearch-Client header, or a User-Agent starting "Meilisearch"). */
-int cxs_meili_client(const cxs_req *r);
+bool cxs_meili_client(const cxs_req *r);
 
 /* /health in Meilisearch's form: {"status": "available"}. */
 void cxs_api_meili_health(cxs_req *r);

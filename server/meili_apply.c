@@ -17,6 +17,7 @@
  *  - Deleting by filter or all first lists the ids through the reader,
  *    then deletes them in one commit.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,7 +154,7 @@ static cxs_status to_posts(const json_t *byid, const char *pk, cxs_post **out,
 
 /* 1 when the index holds no document: only then is a primary key
  * inferred, as Meilisearch infers it for a new index. */
-static int empty(cxs_server *s) {
+static bool empty(cxs_server *s) {
     cxs_index *ix = NULL;
     cxs_meili_error e;
     cxs_search_req q = {0};
@@ -250,13 +251,16 @@ static cxs_status delete_docs(cxs_server *s, const cxs_task *t, json_t *details,
     json_t *ids = json_array();
     cxs_qnode *filter = NULL;
     size_t deleted = 0;
-    char msg[CXS_ERR_MSG_MAX];
+    cxs_err err = {0};
     cxs_status rc = CXS_OK;
     if (t->kind == CXS_TASK_DOCS_DELETE)
         rc = ids_of(t->payload, ids, e);
     else if (t->kind == CXS_TASK_DOCS_FILTER &&
-             cxs_meili_filter(t->payload, &filter, msg, sizeof msg) != CXS_OK)
-        rc = cxs_meili_fail(e, 400, "invalid_document_filter", "%s", msg);
+             cxs_meili_filter(t->payload, &filter, &err) != CXS_OK)
+        rc = cxs_meili_fail(
+            e, err.code == CXS_ERR_NOMEM ? 500 : 400,
+            err.code == CXS_ERR_NOMEM ? "internal" : "invalid_document_filter",
+            "%s", err.msg);
     else
         rc = ids_matching(s, filter, ids, e);
     if (rc == CXS_OK && json_array_size(ids))

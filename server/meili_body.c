@@ -12,6 +12,7 @@
  *    naming the line), before any task is made, so nothing is half
  *    written.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -19,7 +20,7 @@
 #include "cxs_buf.h"
 #include "meili_docs.h"
 
-static int media_is(const char *ct, const char *want) {
+static bool media_is(const char *ct, const char *want) {
     size_t n = strlen(want);
     while (ct && *ct == ' ')
         ct++;
@@ -51,7 +52,7 @@ static cxs_status from_json(const char *s, size_t n, json_t **out,
     return CXS_OK;
 }
 
-static int blank(const char *s, size_t n) {
+static bool blank(const char *s, size_t n) {
     for (size_t i = 0; i < n; i++)
         if (!strchr(" \t\r", s[i]))
             return 0;

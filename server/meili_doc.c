@@ -14,6 +14,7 @@
  */
 #include <ctype.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +37,7 @@ cxs_status cxs_meili_fail(cxs_meili_error *e, unsigned status, const char *code,
     return status >= 500 ? CXS_ERR_INTERNAL : CXS_ERR_INVALID;
 }
 
-static int ends_in_id(const char *k) {
+static bool ends_in_id(const char *k) {
     size_t n = strlen(k);
     return n >= 2 && strcasecmp(k + n - 2, "id") == 0;
 }
@@ -106,14 +107,14 @@ static const char *const STRING_FIELDS[] = {"channel", "author", "date",
 #define NSTRING (sizeof STRING_FIELDS / sizeof STRING_FIELDS[0])
 static const char *const TEXT_FIELDS[] = {"text", "content", "body"};
 
-static int is_string_field(const char *k) {
+static bool is_string_field(const char *k) {
     for (size_t i = 0; i < NSTRING; i++)
         if (strcmp(k, STRING_FIELDS[i]) == 0)
             return 1;
     return 0;
 }
 
-static int text_ok(const json_t *v) {
+static bool text_ok(const json_t *v) {
     size_t i;
     const json_t *x;
     if (json_is_string(v))
@@ -127,7 +128,7 @@ static int text_ok(const json_t *v) {
     return 1;
 }
 
-static int tags_ok(const json_t *v) {
+static bool tags_ok(const json_t *v) {
     return json_is_array(v) && text_ok(v);
 }
 

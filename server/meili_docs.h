@@ -52,8 +52,9 @@ cxs_status cxs_meili_fail(cxs_meili_error *e, unsigned status, const char *code,
 /* The primary key of a batch: given (the primaryKey parameter) when not
  * NULL, else "id" when the first document has one, else its one attribute
  * ending in "id" (case-insensitive). pk gets it (CXS_MEILI_PK_MAX). */
-cxs_status cxs_meili_pk_infer(const json_t *first, const char *given, char *pk,
-                              cxs_meili_error *e) CXS_MUST_CHECK;
+CXS_MUST_CHECK cxs_status cxs_meili_pk_infer(const json_t *first,
+                                             const char *given, char *pk,
+                                             cxs_meili_error *e);
 
 /* The post id of a primary-key value (a string of letters, digits, '-'
  * and '_', at most 511 bytes, or an integer); NULL when it is not one.
@@ -62,9 +63,10 @@ const char *cxs_meili_id_text(const json_t *v, char *buf, size_t cap);
 
 /* One document into a post (released on error). pk names its primary
  * key. n is the document's position, for messages. */
-cxs_status cxs_meili_doc_to_post(const json_t *doc, const char *pk, size_t n,
-                                 cxs_post *p,
-                                 cxs_meili_error *e) CXS_MUST_CHECK;
+CXS_MUST_CHECK cxs_status cxs_meili_doc_to_post(const json_t *doc,
+                                                const char *pk, size_t n,
+                                                cxs_post *p,
+                                                cxs_meili_error *e);
 
 /* The stored post as the document that was sent (a post written by other
  * means: all its fields but `source`). NULL on OOM. */
@@ -79,8 +81,9 @@ const char *cxs_meili_post_pk(const cxs_post *p);
  * (text/csv; a header row of names, "name:number" / "name:boolean" typed;
  * delim is the separator). malformed_payload (400) when it does not
  * parse, naming the line. */
-cxs_status cxs_meili_body_docs(const char *ctype, const char *body, size_t n,
-                               char delim, json_t **out,
-                               cxs_meili_error *e) CXS_MUST_CHECK;
+CXS_MUST_CHECK cxs_status cxs_meili_body_docs(const char *ctype,
+                                              const char *body, size_t n,
+                                              char delim, json_t **out,
+                                              cxs_meili_error *e);
 
 #endif /* CXS_SERVER_MEILI_DOCS_H */

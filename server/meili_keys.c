@@ -11,6 +11,7 @@
  *    its apiKeyUid names no key, its signature is not that key's, its exp
  *    has passed (or is not a number), or its searchRules are missing.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -53,8 +54,8 @@ size_t cxs_meili_keys(const cxs_server_config *c, cxs_meili_key out[2]) {
     return n;
 }
 
-int cxs_meili_key_ok(const cxs_server_config *c, const char *tok, size_t n,
-                     int write) {
+bool cxs_meili_key_ok(const cxs_server_config *c, const char *tok, size_t n,
+                      int write) {
     cxs_meili_key k[2];
     size_t nk = cxs_meili_keys(c, k);
     int ok = 0;
@@ -116,8 +117,8 @@ cxs_status cxs_meili_token(const cxs_server_config *c, const char *tok,
     return rc;
 }
 
-int cxs_meili_tenant_filter(const json_t *rules, const char *uid,
-                            const json_t **filter) {
+bool cxs_meili_tenant_filter(const json_t *rules, const char *uid,
+                             const json_t **filter) {
     size_t i;
     const json_t *x;
     *filter = NULL;

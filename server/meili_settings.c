@@ -14,6 +14,7 @@
  *    at once with invalid_settings_<name> (400) and a message saying what
  *    cxsearch does instead, so the integration fails visibly, not later.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -131,7 +132,7 @@ static const char *camel(const char *kebab) {
     return NULL;
 }
 
-static int in(const char *const *set, const char *s) {
+static bool in(const char *const *set, const char *s) {
     for (size_t i = 0; set[i]; i++)
         if (!strcmp(set[i], s))
             return 1;
@@ -139,7 +140,7 @@ static int in(const char *const *set, const char *s) {
 }
 
 /* 1 when v is null or an array of names all in set. */
-static int subset(const json_t *v, const char *const *set) {
+static bool subset(const json_t *v, const char *const *set) {
     size_t i;
     const json_t *x;
     if (json_is_null(v))
@@ -154,7 +155,7 @@ static int subset(const json_t *v, const char *const *set) {
 }
 
 /* 1 when asking for v under key changes nothing cxsearch does. */
-static int already(const cxs_req *r, const char *key, const json_t *v) {
+static bool already(const cxs_req *r, const char *key, const json_t *v) {
     if (!strcmp(key, "filterableAttributes"))
         return subset(v, FILTERABLE);
     if (!strcmp(key, "sortableAttributes"))
@@ -197,7 +198,7 @@ static const char *why(const char *key) {
 }
 
 /* Checks an update; a refusal is answered here. */
-static int check_update(cxs_req *r, const json_t *upd) {
+static bool check_update(cxs_req *r, const json_t *upd) {
     const char *key;
     const json_t *v;
     char code[96], name[64];

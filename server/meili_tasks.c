@@ -16,6 +16,7 @@
 
 #include <limits.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -278,7 +279,7 @@ json_t *cxs_meili_tasks_get(cxs_meili_tasks *q, unsigned long long uid) {
 }
 
 /* 1 when word is one of the comma list (NULL or "*" lists everything). */
-static int listed(const char *list, const char *word) {
+static bool listed(const char *list, const char *word) {
     size_t n = strlen(word);
     if (!list || !strcmp(list, "*"))
         return 1;
@@ -291,7 +292,7 @@ static int listed(const char *list, const char *word) {
     return 0;
 }
 
-static int matches(const cxs_task *t, const cxs_task_query *tq) {
+static bool matches(const cxs_task *t, const cxs_task_query *tq) {
     char uid[32];
     snprintf(uid, sizeof uid, "%llu", t->uid);
     return listed(tq->uids, uid) &&
@@ -339,7 +340,7 @@ void cxs_meili_tasks_set_pk(cxs_meili_tasks *q, const char *pk) {
     pthread_mutex_unlock(&q->mu);
 }
 
-int cxs_meili_tasks_busy(cxs_meili_tasks *q) {
+bool cxs_meili_tasks_busy(cxs_meili_tasks *q) {
     pthread_mutex_lock(&q->mu);
     int busy = q->pending > 0;
     pthread_mutex_unlock(&q->mu);

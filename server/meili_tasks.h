@@ -26,6 +26,7 @@
 #define CXS_SERVER_MEILI_TASKS_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "cxs_err.h"
 #include "meili_docs.h"
@@ -66,8 +67,9 @@ enum {
 typedef struct cxs_meili_tasks cxs_meili_tasks;
 
 /* A queue for this server; its worker starts with the first task. */
-cxs_status cxs_meili_tasks_new(cxs_server *s, cxs_meili_tasks **out,
-                               cxs_err *err) CXS_MUST_CHECK;
+CXS_MUST_CHECK cxs_status cxs_meili_tasks_new(cxs_server *s,
+                                              cxs_meili_tasks **out,
+                                              cxs_err *err);
 
 /* Applies what is queued, stops the worker, frees everything. NULL ok.
  * Call before the server's readers and writer are closed. */
@@ -77,10 +79,9 @@ void cxs_meili_tasks_free(cxs_meili_tasks *q);
  * is the size of the body it came from. On
  * success *summary is the 202 answer ({taskUid, indexUid, status, type,
  * enqueuedAt}). Fails with a 503 when too many tasks wait. */
-cxs_status cxs_meili_tasks_add(cxs_meili_tasks *q, cxs_task_kind kind,
-                               const char *index_uid, char *pk, json_t *payload,
-                               size_t bytes, json_t **summary,
-                               cxs_meili_error *e) CXS_MUST_CHECK;
+CXS_MUST_CHECK cxs_status cxs_meili_tasks_add(
+    cxs_meili_tasks *q, cxs_task_kind kind, const char *index_uid, char *pk,
+    json_t *payload, size_t bytes, json_t **summary, cxs_meili_error *e);
 
 /* One task as /tasks/{uid} shows it; NULL when unknown (or forgotten). */
 json_t *cxs_meili_tasks_get(cxs_meili_tasks *q, unsigned long long uid);
@@ -100,8 +101,8 @@ json_t *cxs_meili_tasks_list(cxs_meili_tasks *q, const cxs_task_query *tq);
 void cxs_meili_tasks_pk(cxs_meili_tasks *q, char *pk);
 void cxs_meili_tasks_set_pk(cxs_meili_tasks *q, const char *pk);
 
-/* 1 while a task waits or runs (isIndexing). */
-int cxs_meili_tasks_busy(cxs_meili_tasks *q);
+/* True while a task waits or runs (isIndexing). */
+bool cxs_meili_tasks_busy(cxs_meili_tasks *q);
 
 /* meili_apply.c: does the work of one task in the worker thread (t is
  * only read: its status is reported meanwhile); *details gets the task's

@@ -6,6 +6,7 @@
  */
 #include "routes.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #define GET CXS_M_GET
@@ -97,7 +98,7 @@ const char *const *cxs_route_names(void) {
 }
 
 /* Matches a pattern against the raw path; see routes.h. */
-static int match(const char *pat, const char *path, size_t n,
+static bool match(const char *pat, const char *path, size_t n,
                  const char **param, size_t *plen) {
     *param = NULL;
     *plen = 0;
@@ -110,7 +111,7 @@ static int match(const char *pat, const char *path, size_t n,
     size_t head = (size_t)(open - pat), tl = strlen(tail);
     if (n < head + tl + 1 || memcmp(path, pat, head) != 0 ||
         memcmp(path + n - tl, tail, tl) != 0)
-        return 0;
+        return false;
     *param = path + head;
     *plen = n - head - tl;
     return strncmp(open, "{uid}", 5) != 0 || !memchr(*param, '/', *plen);

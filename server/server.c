@@ -4,13 +4,14 @@
  */
 #include "server.h"
 
-#include "meili_tasks.h"
-
+#include <stdbool.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+
+#include "meili_tasks.h"
 
 struct cxs_reader_slot {
     cxs_index *ix;
@@ -156,13 +157,13 @@ void cxs_server_release(cxs_server *s) {
     pthread_mutex_destroy(&s->write_mu);
 }
 
-static int same_list(char **a, size_t na, char **b, size_t nb) {
+static bool same_list(char **a, size_t na, char **b, size_t nb) {
     if (na != nb)
-        return 0;
+        return false;
     for (size_t i = 0; i < na; i++)
         if (strcmp(a[i], b[i]) != 0)
-            return 0;
-    return 1;
+            return false;
+    return true;
 }
 
 /* What the running daemon cannot change (its socket, its thread pool, the

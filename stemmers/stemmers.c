@@ -1,5 +1,5 @@
 /*
- * analyzer.c - the public face of the analyzer (analyzer.h): creation,
+ * stemmers.c - the public face of the analyzer (stemmers.h): creation,
  * configuration, and the entry points that tie scanning (an_scan.c) to
  * term expansion (an_expand.c).
  *

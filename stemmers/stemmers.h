@@ -1,5 +1,5 @@
 /*
- * analyzer.h - the one text analyzer of cxsearch.
+ * stemmers.h - the one text analyzer of cxsearch (the stemmers module).
  *
  * The same code turns text into terms at index time, at query time and for
  * highlighting, so a word found by a query is always the word highlighted.
@@ -111,6 +111,7 @@ typedef int (*cxs_term_fn)(void *ud, cxs_term_kind kind, const char *term,
 
 /* Creates an analyzer. cfg may be NULL for defaults (lemmas on). On
  * failure *out is NULL and err says why (e.g. a stopword file missing). */
+CXS_MUST_CHECK
 cxs_status cxs_stemmers_new(const cxs_stemmers_config *cfg, cxs_stemmers **out,
                             cxs_err *err);
 
@@ -118,6 +119,7 @@ cxs_status cxs_stemmers_new(const cxs_stemmers_config *cfg, cxs_stemmers **out,
 void cxs_stemmers_free(cxs_stemmers *a);
 
 /* Reports every token of text[0..len) in order. */
+CXS_MUST_CHECK
 cxs_status cxs_stemmers_tokenize(cxs_stemmers *a, const char *text, size_t len,
                                  cxs_token_fn fn, void *ud, cxs_err *err);
 
@@ -126,6 +128,7 @@ cxs_status cxs_stemmers_tokenize(cxs_stemmers *a, const char *text, size_t len,
  * words as Italian in an Italian post, else English). With
  * CXS_LANG_UNKNOWN (query side) Latin words get the stems and lemmas of
  * both Italian and English. */
+CXS_MUST_CHECK
 cxs_status cxs_stemmers_terms(cxs_stemmers *a, const char *text, size_t len,
                               cxs_lang lang, cxs_term_fn fn, void *ud,
                               cxs_err *err);

@@ -1,5 +1,5 @@
 /*
- * an_expand.c - from one token to its index terms.
+ * stemmers_expand.c - from one token to its index terms.
  *
  * Facts that shaped it (rules and examples in docs/analysis.md):
  * - The exact form comes first (the contract), then the hashtag, the

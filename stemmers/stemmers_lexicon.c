@@ -1,5 +1,5 @@
 /*
- * an_lexicon.c - the analyzer's word knowledge: stopword sets loaded from
+ * stemmers_lexicon.c - the analyzer's word knowledge: stopword sets loaded from
  * data files, Hunspell lemmas, Snowball stems, and the cache in front of
  * the last two.
  *

@@ -1,5 +1,5 @@
 /*
- * an_lookalike.c - Cyrillic/Latin look-alike letters, from ICU's
+ * stemmers_lookalike.c - Cyrillic/Latin look-alike letters, from ICU's
  * confusable data (uspoof skeletons, Unicode TR #39), not a hand table.
  *
  * Facts that shaped it:

@@ -1,5 +1,5 @@
 /*
- * an_scan.c - from text to tokens: ICU word break (UAX #29) plus the few
+ * stemmers_scan.c - from text to tokens: ICU word break (UAX #29) plus the few
  * things UAX #29 does not know about.
  *
  * Facts that shaped it (see docs/analysis.md for the rules):

@@ -1,5 +1,5 @@
 /*
- * an_text.c - the character level of the analyzer: UTF-8 to UTF-16 with a
+ * stemmers_text.c - the character level of the analyzer: UTF-8 to UTF-16 with a
  * byte-offset map, NFKC_Casefold, letter classes, accent stripping.
  *
  * Facts that shaped it:

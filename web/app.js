@@ -8,11 +8,10 @@
  *   {"query","total","took_ms","relaxed","suggestion","hits":[...],
  *   "facets":{"channel":{"name":count},...}}.
  * - Snippets and titles arrive HTML-escaped with <mark>...</mark> around
- *   matches. They are NOT assigned to innerHTML: renderMarked() splits on
- *   the two mark tags, decodes the entities of the text in between and
- *   builds text nodes, so only <mark> can ever become an element, even if
- *   the server forgot to escape something (posts discuss <script> tags).
- *   Every other field is set as text. Links are kept only for http(s).
+ *   matches. They are NOT assigned to innerHTML: renderMarked() of
+ *   highlight.js (shared with widget.js, loaded before this file) turns
+ *   them into text nodes and <mark> elements only. Every other field is
+ *   set as text. Links are kept only for http(s) (hitTitle, also there).
  * - total may be Xapian's estimate; the page says "about" unless it equals
  *   the hits seen.
  * - Responses can arrive out of order while typing: each request aborts the
@@ -187,53 +186,9 @@
         return e;
     }
 
-    var ENTITIES = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'",
-                     nbsp: '\u00a0' };
-
-    /* Decodes the entities an HTML escaper produces; unknown ones stay. */
-    function decodeEntities(s) {
-        return s.replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, function (m, e) {
-            var cp;
-            if (e[0] === '#') {
-                cp = e[1] === 'x' || e[1] === 'X'
-                    ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
-                return cp > 0 && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff)
-                    ? String.fromCodePoint(cp) : m;
-            }
-            var k = e.toLowerCase();
-            return Object.prototype.hasOwnProperty.call(ENTITIES, k)
-                ? ENTITIES[k] : m;
-        });
-    }
-
-    /* Fills parent from an escaped string with <mark> highlights: the one
-     * place server HTML reaches the page, and only <mark> survives. */
-    function renderMarked(parent, html) {
-        var parts = String(html || '').split(/(<mark>|<\/mark>)/i);
-        var target = parent;
-        for (var i = 0; i < parts.length; i++) {
-            var p = parts[i];
-            if (/^<mark>$/i.test(p)) {
-                if (target === parent) {
-                    target = parent.appendChild(document.createElement('mark'));
-                }
-            } else if (/^<\/mark>$/i.test(p)) {
-                target = parent;
-            } else if (p) {
-                target.appendChild(document.createTextNode(decodeEntities(p)));
-            }
-        }
-    }
-
-    function safeUrl(u) {
-        try {
-            var url = new URL(String(u), location.href);
-            return url.protocol === 'http:' || url.protocol === 'https:'
-                ? url.href : null;
-        } catch (e) {
-            return null;
-        }
-    }
+    /* The one way server HTML and links reach the page: highlight.js,
+     * shared with the widget and loaded first by index.html. */
+    var renderMarked = cxsHighlight.renderMarked;
 
     function formatDate(iso) {
         if (!iso) return '';
@@ -445,16 +400,8 @@
         var li = el('li', 'cx-hit');
         li.id = 'cx-hit-' + i;
         li.setAttribute('data-id', String(h.id || ''));
-        var href = safeUrl(h.url);
-        var title = el(href ? 'a' : 'span', 'cx-title');
-        if (href) {
-            title.href = href;
-            title.target = '_blank';
-            title.rel = 'noopener noreferrer';
-        } else {
-            title.tabIndex = 0;
-        }
-        renderMarked(title, h.title || h.id || '');
+        var title = cxsHighlight.hitTitle(h, 'cx-title', location.href);
+        if (title.tagName !== 'A') title.tabIndex = 0;
         var heading = el('h2', 'cx-hit-title');
         heading.appendChild(title);
         li.appendChild(heading);

@@ -33,6 +33,7 @@
 
 /* Whole file into memory (NUL-terminated); refuses files over max bytes
  * with CXS_ERR_TOO_LARGE. *len gets the size. */
+CXS_MUST_CHECK
 cxs_status cxs_import_read_file(const char *path, unsigned long long max,
                                 char **data, size_t *len, cxs_err *err);
 
@@ -64,6 +65,7 @@ void cxs_import_warn(cxs_import_ctx *cx, const char *file, long line,
 /* Finishes a post (cxs_post_finish), hands it to the sink, counts it and
  * releases it. A post that fails cxs_post_finish is warned about and
  * skipped (CXS_OK); only a sink failure is returned. */
+CXS_MUST_CHECK
 cxs_status cxs_import_emit(cxs_import_ctx *cx, cxs_post *p, cxs_err *err);
 
 /* ---- format readers: each imports one file (or folder for tg-html).
@@ -71,21 +73,26 @@ cxs_status cxs_import_emit(cxs_import_ctx *cx, cxs_post *p, cxs_err *err);
  * err filled, and the caller warns and counts it as skipped; posts
  * emitted before the failure stay emitted. A sink failure is returned as
  * it is. ---- */
+CXS_MUST_CHECK
 cxs_status cxs_import_jsonl_file(cxs_import_ctx *cx, const char *path,
                                  cxs_err *err);
-cxs_status cxs_import_jsonl_stream(cxs_import_ctx *cx, FILE *in,
+CXS_MUST_CHECK cxs_status cxs_import_jsonl_stream(cxs_import_ctx *cx, FILE *in,
                                    const char *name, cxs_err *err);
+CXS_MUST_CHECK
 cxs_status cxs_import_text_file(cxs_import_ctx *cx, const char *path,
                                 cxs_err *err);
+CXS_MUST_CHECK
 cxs_status cxs_import_tgjson_file(cxs_import_ctx *cx, const char *path,
                                   cxs_err *err);
 /* Readers of page sets count each page in stats (files_read or, with a
  * warning, files_skipped) and return an error only for a sink failure or
  * out of memory. paths: the export's pages, already in page order. */
+CXS_MUST_CHECK
 cxs_status cxs_import_tghtml_pages(cxs_import_ctx *cx, char **paths,
                                    size_t npaths, cxs_err *err);
 /* A run of scraped pages: boilerplate is detected across all of them, so
  * a folder of pages is read as a set. */
+CXS_MUST_CHECK
 cxs_status cxs_import_scraped_files(cxs_import_ctx *cx, char **paths,
                                     size_t npaths, cxs_err *err);
 
@@ -98,6 +105,7 @@ bool cxs_import_find_date(const char *s, size_t n, char out[11]);
  * a few invalid bytes are replaced with U+FFFD (warned about once, with
  * the line of the first); NUL bytes or over 5% invalid bytes mean "not
  * text" (CXS_ERR_PARSE, cx->err_line set). (import_text.c) */
+CXS_MUST_CHECK
 cxs_status cxs_import_clean_text(cxs_import_ctx *cx, const char *path,
                                  const char *data, size_t len, cxs_buf *out,
                                  cxs_err *err);

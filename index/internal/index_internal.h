@@ -34,6 +34,7 @@ typedef struct cxs_prepared {
 
 /* Detects the post's language when missing (setting post->lang), and
  * builds its document. Thread-safe for distinct makers. */
+CXS_MUST_CHECK
 cxs_status cxs_doc_prepare(cxs_doc_maker *m, cxs_post *post, cxs_prepared *out,
                            cxs_err *err);
 void cxs_prepared_release(cxs_prepared *p);
@@ -62,6 +63,7 @@ struct cxs_index {
 
 /* Writes a prepared post (writer thread only): unchanged posts are
  * skipped, batches committed. */
+CXS_MUST_CHECK
 cxs_status cxs_index_apply(cxs_index *ix, cxs_prepared *p, cxs_put_result *res,
                            cxs_err *err);
 
@@ -77,21 +79,25 @@ cxs_put_result cxs_index_compare(const cxs_prepared *p, const cxs_buf *old);
  * phrases). On success ix takes w over (ix->path still names the
  * database ix was opened on); on failure ix keeps its writer and the
  * caller keeps w. */
+CXS_MUST_CHECK
 cxs_status cxs_index_swap_writer(cxs_index *ix, cxs_xwdb *w, cxs_err *err);
 
 /* The pipeline (pipeline.c): workers prepare posts, the writer applies
  * them in submission order. */
-cxs_status cxs_pipeline_start(cxs_index *ix, unsigned workers,
+CXS_MUST_CHECK cxs_status cxs_pipeline_start(cxs_index *ix, unsigned workers,
                               cxs_pipeline **out, cxs_err *err);
+CXS_MUST_CHECK
 cxs_status cxs_pipeline_submit(cxs_pipeline *pl, cxs_post *post, cxs_err *err);
-cxs_status cxs_pipeline_drain(cxs_pipeline *pl, cxs_err *err);
+CXS_MUST_CHECK cxs_status cxs_pipeline_drain(cxs_pipeline *pl, cxs_err *err);
 void cxs_pipeline_stop(cxs_pipeline *pl);
 
 /* Parses a stored post (document data) into *p (cxs_stored_decode). */
+CXS_MUST_CHECK
 cxs_status cxs_index_decode_post(const char *data, size_t len, cxs_post *p,
                                  cxs_err *err);
 
 /* Finds a post by id: its docid and (when p is not NULL) the post. */
+CXS_MUST_CHECK
 cxs_status cxs_index_get_docid(cxs_index *ix, const char *id, unsigned *docid,
                                cxs_post *p, cxs_err *err);
 
@@ -107,17 +113,20 @@ cxs_status cxs_index_get_docid(cxs_index *ix, const char *id, unsigned *docid,
  * caller's thread submits; errors of a shard come back from a later
  * submit or from finish. */
 typedef struct cxs_shards cxs_shards;
+CXS_MUST_CHECK
 cxs_status cxs_shards_start(cxs_index *ix, unsigned n, cxs_shards **out,
                             cxs_err *err);
+CXS_MUST_CHECK
 cxs_status cxs_shards_submit(cxs_shards *ss, cxs_post *post, cxs_err *err);
 /* Waits for every post, merges the shards into the new folder merged and
  * adds the posts' counts to counts; frees ss in every case. */
-cxs_status cxs_shards_finish(cxs_shards *ss, const char *merged,
+CXS_MUST_CHECK cxs_status cxs_shards_finish(cxs_shards *ss, const char *merged,
                              size_t counts[3], cxs_err *err);
 void cxs_shards_abort(cxs_shards *ss); /* NULL allowed */
 /* "<target>.build-<pid>-<what>" (malloc'd; NULL on OOM). */
 char *cxs_shards_path(const char *target, const char *what);
 /* Puts the folder merged in place of target (whose writer is closed). */
+CXS_MUST_CHECK
 cxs_status cxs_shards_install(const char *target, const char *merged,
                               cxs_err *err);
 

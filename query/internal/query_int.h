@@ -18,6 +18,7 @@
 #ifndef CXS_QUERY_INT_H
 #define CXS_QUERY_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "stemmers.h"
@@ -51,6 +52,7 @@ typedef struct cxs_qtext {
 
 /* Tokenizes text[0..len) and expands every token (CXS_LANG_UNKNOWN: all
  * the languages a word may be in), keeping at most max_toks tokens. */
+CXS_MUST_CHECK
 cxs_status cxs_qtext_analyze(cxs_stemmers *a, const char *text, size_t len,
                              size_t max_toks, cxs_qtext *out, cxs_err *err);
 
@@ -140,11 +142,12 @@ typedef struct cxs_qlexer {
 } cxs_qlexer;
 
 /* Splits L->q[0..L->len) into lexemes and turns operators without operands
- * into words. Returns -1 when out of memory. */
-int cxs_qlex_run(cxs_qlexer *L);
+ * into words. Fails only when out of memory (CXS_ERR_NOMEM, in err). */
+CXS_MUST_CHECK cxs_status cxs_qlex_run(cxs_qlexer *L, cxs_err *err);
 
 /* Analyzes words and phrases and prepares filters (a filter that cannot be
  * read becomes a word). */
+CXS_MUST_CHECK
 cxs_status cxs_qlex_analyze(cxs_stemmers *a, cxs_qlexer *L, cxs_err *err);
 
 /* Frees the lexemes; L->q is not owned. */
@@ -154,9 +157,10 @@ void cxs_qlex_release(cxs_qlexer *L);
 
 /* Appends to out the key of an analyzed phrase: the forms of its words
  * that take a position, joined by one space per position between them
- * (so "esperienza del cliente" and "esperienza cliente" differ). Returns
- * 0 when the phrase has fewer than two such words (no key), 1 when a key
- * was appended, -1 when out of memory. */
-int cxs_phrases_key(const cxs_qtext *t, cxs_buf *out);
+ * (so "esperienza del cliente" and "esperienza cliente" differ). *has_key
+ * is false (and nothing appended) when the phrase has fewer than two such
+ * words. Fails only when out of memory (CXS_ERR_NOMEM). */
+CXS_MUST_CHECK cxs_status cxs_phrases_key(const cxs_qtext *t, cxs_buf *out,
+                                          bool *has_key);
 
 #endif /* CXS_QUERY_INT_H */

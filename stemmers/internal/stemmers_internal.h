@@ -1,6 +1,6 @@
 /*
- * an_internal.h - what the analyzer's source files share; not a public
- * contract (use analyzer.h).
+ * stemmers_internal.h - what the analyzer's source files share; not a public
+ * contract (use stemmers.h).
  *
  * Shape of the module:
  *   an_text.c       UTF-8 <-> UTF-16, NFKC_Casefold, script classes,
@@ -172,6 +172,7 @@ int cxs_stemmers_is_apos(UChar32 c);
 
 /* ---- an_lexicon.c ---- */
 
+CXS_MUST_CHECK
 cxs_status cxs_stemmers_stop_load(cxs_stemmers *a, cxs_lang lang, const char *dir,
                             cxs_err *err);
 int cxs_stemmers_stop_has(const cxs_stemmers *a, cxs_lang lang, const char *s,
@@ -180,6 +181,7 @@ void cxs_stemmers_strset_free(cxs_stemmers_strset *set);
 
 /* Opens the Snowball stemmer and (when wanted and present) the Hunspell
  * dictionary of lang. */
+CXS_MUST_CHECK
 cxs_status cxs_stemmers_lexicon_open(cxs_stemmers *a, cxs_lang lang,
                                const char *hunspell_dir, cxs_err *err);
 /* Sets the cache's size: entries in all (0: the default). */
@@ -194,6 +196,7 @@ size_t cxs_stemmers_lexicon_terms(cxs_stemmers *a, cxs_lang lang, const char *wo
 
 /* ---- an_lookalike.c ---- */
 
+CXS_MUST_CHECK
 cxs_status cxs_stemmers_lookalike_init(cxs_stemmers_lookalike *t, cxs_err *err);
 
 /* Latin form of a Cyrillic/mixed word, via lat_of_cap (caps) or
@@ -211,6 +214,7 @@ size_t cxs_stemmers_fold_to_cyrillic(const cxs_stemmers_lookalike *t, const char
 
 /* Tokenizes text; stopword flags follow lang (CXS_LANG_UNKNOWN: every
  * language the token's script allows). fn returning nonzero stops. */
+CXS_MUST_CHECK
 cxs_status cxs_stemmers_scan(cxs_stemmers *a, const char *text, size_t len,
                        cxs_lang lang, cxs_token_fn fn, void *ud, cxs_err *err);
 
