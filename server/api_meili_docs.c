@@ -56,9 +56,9 @@ static json_t *body_json(cxs_req *r, cxs_meili_error *e) {
     json_t *root = r->body.len ? json_loadb(r->body.data, r->body.len, 0, &je)
                                : json_object();
     if (!root)
-        cxs_meili_fail(e, 400, "malformed_payload",
-                       "The JSON payload is not valid: line %d, column %d: %s",
-                       je.line, je.column, je.text);
+        cxs_meili_set(e, 400, "malformed_payload",
+                      "The JSON payload is not valid: line %d, column %d: %s",
+                      je.line, je.column, je.text);
     return root;
 }
 
@@ -181,9 +181,9 @@ static json_t *list_by_ids(cxs_index *ix, const list_req *q, size_t *total) {
 
 static void filter_failed(const cxs_err *err, cxs_meili_error *e) {
     if (err->code == CXS_ERR_NOMEM)
-        cxs_meili_fail(e, 500, "internal", "out of memory");
+        cxs_meili_set(e, 500, "internal", "out of memory");
     else
-        cxs_meili_fail(e, 400, "invalid_document_filter", "%s", err->msg);
+        cxs_meili_set(e, 400, "invalid_document_filter", "%s", err->msg);
 }
 
 /* Documents in index order (the order of an empty query), filtered. */
@@ -206,7 +206,7 @@ static json_t *list_docs(cxs_index *ix, const list_req *q, size_t *total,
     s.facets = CXS_FACET_LANG; /* makes the total exact */
     json_t *a = NULL;
     if (cxs_index_search(ix, &s, &res, &err) != CXS_OK) {
-        cxs_meili_fail(e, 500, "internal", "%s", err.msg);
+        cxs_meili_set(e, 500, "internal", "%s", err.msg);
     } else {
         a = json_array();
         for (size_t i = 0; i < res.nhits; i++)
@@ -272,17 +272,16 @@ static bool body_count(const json_t *o, const char *k, size_t *out,
                        cxs_meili_error *e) {
     const json_t *v = json_object_get(o, k);
     if (!v || json_is_null(v))
-        return 1;
+        return true;
     if (!json_is_integer(v) || json_integer_value(v) < 0) {
-        cxs_status rc =
-            cxs_meili_fail(e, 400,
-                           strcmp(k, "offset") ? "invalid_document_limit"
-                                               : "invalid_document_offset",
-                           "%s: expected a whole number from 0", k);
-        return rc == CXS_OK;
+        cxs_meili_set(e, 400,
+                      strcmp(k, "offset") ? "invalid_document_limit"
+                                          : "invalid_document_offset",
+                      "%s: expected a whole number from 0", k);
+        return false;
     }
     *out = (size_t)json_integer_value(v);
-    return 1;
+    return true;
 }
 
 static void docs_fetch(cxs_req *r) {
@@ -292,8 +291,8 @@ static void docs_fetch(cxs_req *r) {
     const json_t *fields = json_object_get(o, "fields");
     if (o && (!json_is_object(o) ||
               (fields && !json_is_null(fields) && !json_is_array(fields))))
-        cxs_meili_fail(&e, 400, "invalid_document_fields",
-                       "fields: expected an array of attribute names");
+        cxs_meili_set(&e, 400, "invalid_document_fields",
+                      "fields: expected an array of attribute names");
     else if (o && body_count(o, "offset", &q.offset, &e) &&
              body_count(o, "limit", &q.limit, &e)) {
         q.limit = q.limit > DOCS_MAX_LIMIT ? DOCS_MAX_LIMIT : q.limit;

@@ -242,7 +242,7 @@ static cxs_status ids_matching(cxs_server *s, const cxs_qnode *filter,
         off += got;
     }
     if (rc != CXS_OK && !e->code[0])
-        cxs_meili_fail(e, 500, "internal", "index: %s", err.msg);
+        cxs_meili_set(e, 500, "internal", "index: %s", err.msg);
     return rc;
 }
 

@@ -142,16 +142,16 @@ static int csv_row(csv *c, json_t *cells, cxs_meili_error *e) {
         int cell = csv_cell(c, &b, &end, &quoted);
         if (cell == -2) {
             rc = -1;
-            cxs_meili_fail(e, 500, "internal", "out of memory");
+            cxs_meili_set(e, 500, "internal", "out of memory");
             break;
         }
         if (cell != 0) {
             rc = -1;
-            cxs_meili_fail(e, 400, "malformed_payload",
-                           "The CSV payload is not valid: line %zu: a quote "
-                           "that does not close, or text after a closing "
-                           "quote.",
-                           start);
+            cxs_meili_set(e, 400, "malformed_payload",
+                          "The CSV payload is not valid: line %zu: a quote "
+                          "that does not close, or text after a closing "
+                          "quote.",
+                          start);
             break;
         }
         json_array_append_new(cells, json_stringn(b.data ? b.data : "", b.len));

@@ -26,13 +26,26 @@
 #define MARK "_meili"
 #define ID_MAX 511
 
+static void set_v(cxs_meili_error *e, unsigned status, const char *code,
+                  const char *fmt, va_list ap) {
+    e->status = status;
+    snprintf(e->code, sizeof e->code, "%s", code);
+    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+}
+
+void cxs_meili_set(cxs_meili_error *e, unsigned status, const char *code,
+                   const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    set_v(e, status, code, fmt, ap);
+    va_end(ap);
+}
+
 cxs_status cxs_meili_fail(cxs_meili_error *e, unsigned status, const char *code,
                           const char *fmt, ...) {
     va_list ap;
-    e->status = status;
-    snprintf(e->code, sizeof e->code, "%s", code);
     va_start(ap, fmt);
-    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    set_v(e, status, code, fmt, ap);
     va_end(ap);
     return status >= 500 ? CXS_ERR_INTERNAL : CXS_ERR_INVALID;
 }

@@ -44,9 +44,14 @@ typedef struct cxs_meili_error {
     char msg[CXS_ERR_MSG_MAX + 256];
 } cxs_meili_error;
 
-/* Fills e and returns CXS_ERR_INVALID (or CXS_ERR_INTERNAL for 5xx). */
-cxs_status cxs_meili_fail(cxs_meili_error *e, unsigned status, const char *code,
-                          const char *fmt, ...)
+/* Fills e with a Meilisearch error. */
+void cxs_meili_set(cxs_meili_error *e, unsigned status, const char *code,
+                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* The same, returning CXS_ERR_INVALID (CXS_ERR_INTERNAL for a 5xx), for
+ * `return cxs_meili_fail(...)`. */
+CXS_MUST_CHECK cxs_status cxs_meili_fail(cxs_meili_error *e, unsigned status,
+                                         const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 /* The primary key of a batch: given (the primaryKey parameter) when not
