@@ -146,8 +146,11 @@ static void doc_get(cxs_req *r, const char *id) {
                       "Document `%.200s` not found.", id);
     else if (st != CXS_OK)
         cxs_req_error(r, 500, "internal", "%s", err.msg);
-    else
-        cxs_req_json(r, 200, pick(cxs_meili_post_to_doc(&p), fields_param(r)));
+    else {
+        json_t *fields = fields_param(r);
+        cxs_req_json(r, 200, pick(cxs_meili_post_to_doc(&p), fields));
+        json_decref(fields);
+    }
     cxs_post_release(&p);
 }
 
