@@ -51,6 +51,13 @@ CXS_MUST_CHECK cxs_status cxs_synonyms_load(const char *path, cxs_stemmers *a,
                              cxs_synonyms **out, cxs_err *err);
 void cxs_synonyms_free(cxs_synonyms *s);
 
+/* The groups, for showing them (the Meilisearch settings API): how many,
+ * and the members of group i as written in the file (borrowed, valid
+ * until cxs_synonyms_free). */
+size_t cxs_synonyms_count(const cxs_synonyms *s);
+const char *const *cxs_synonyms_members(const cxs_synonyms *s, size_t i,
+                                        size_t *n);
+
 /* Filters found in the query text itself (field:value). They are already
  * applied in strict and relaxed (boolean terms of terms.h, date as a
  * CXS_SLOT_DATE range); they are reported here for the caller's

@@ -54,6 +54,16 @@ static uint64_t hash_term(const char *s, size_t n) {
     return h;
 }
 
+size_t cxs_synonyms_count(const cxs_synonyms *s) {
+    return s ? s->ngroups : 0;
+}
+
+const char *const *cxs_synonyms_members(const cxs_synonyms *s, size_t i,
+                                        size_t *n) {
+    *n = s->groups[i].n;
+    return (const char *const *)s->groups[i].texts;
+}
+
 void cxs_synonyms_free(cxs_synonyms *s) {
     if (!s)
         return;

@@ -44,6 +44,8 @@
 #include <string.h>
 
 #include "meili.h"
+#include "meili_api.h"
+#include "meili_docs.h"
 #include "routes.h"
 #include "terms.h"
 
@@ -349,6 +351,43 @@ static bool read_filter(const json_t *o, mreq *m, merr *e) {
     return true;
 }
 
+/* A tenant token's rule for index uid: refused (403), or its filter
+ * AND-ed with the request's. */
+static bool tenant_filter(const cxs_req *r, const char *uid, mreq *m,
+                          merr *e) {
+    const json_t *f = NULL;
+    cxs_qnode *t = NULL, *both = NULL;
+    cxs_err err = {0};
+    if (!r->tenant)
+        return true;
+    if (!cxs_meili_tenant_filter(r->tenant, uid, &f))
+        return bad(e, 403, "invalid_api_key",
+                   "The provided tenant token cannot access the index `%s`.",
+                   uid);
+    if (!f)
+        return true;
+    if (cxs_meili_filter(f, &t, &err) != CXS_OK)
+        return bad(e, 403, "invalid_api_key",
+                   "The tenant token's filter is not valid: %s", err.msg);
+    if (!t || !m->filter) {
+        m->filter = m->filter ? m->filter : t;
+        return true;
+    }
+    if (!(both = cxs_qnode_new(CXS_Q_AND))) {
+        cxs_qnode_free(t);
+        return bad(e, 500, "internal", "out of memory");
+    }
+    cxs_qnode *asked = m->filter;
+    m->filter = both; /* a failed add frees the kid it was given */
+    if (cxs_qnode_add(both, asked) != CXS_OK) {
+        cxs_qnode_free(t);
+        return bad(e, 500, "internal", "out of memory");
+    }
+    if (cxs_qnode_add(both, t) != CXS_OK)
+        return bad(e, 500, "internal", "out of memory");
+    return true;
+}
+
 static bool mreq_read(const json_t *o, const cxs_server_config *c, mreq *m,
                      merr *e) {
     memset(m, 0, sizeof *m);
@@ -526,12 +565,12 @@ static void add_positions(json_t *mp, const char *key, const char *raw,
         json_decref(a);
 }
 
-/* The stored post as a document: every field but the source file. */
+/* The stored post as a document: as it was sent through the documents
+ * API, or every field but the source file. */
 static json_t *document(const mreq *m, const cxs_post *p) {
-    json_t *doc = cxs_post_to_json(p);
+    json_t *doc = cxs_meili_post_to_doc(p);
     if (!doc)
         return NULL;
-    json_object_del(doc, "source");
     if (!m->retrieve)
         return doc;
     json_t *picked = json_object();
@@ -760,7 +799,7 @@ void cxs_api_meili_search(cxs_req *r) {
     if (check_uid(r, r->param, r->param_len, &e)) {
         root = r->method == CXS_M_POST ? load_body(r, &e) : params_json(r);
         if (root && mreq_read(root, r->snap->cfg, &m, &e) &&
-            open_reader(&c, &e))
+            tenant_filter(r, r->param, &m, &e) && open_reader(&c, &e))
             o = search_one(&c, &m, &e);
     }
     reply(r, o, &e, "");
@@ -780,7 +819,8 @@ static json_t *multi_one(mctx *c, const json_t *q, merr *e) {
         bad(e, 400, "missing_index_uid", "Missing field `indexUid`");
     else if (check_uid(c->r, json_string_value(uid), json_string_length(uid),
                        e) &&
-             mreq_read(q, c->r->snap->cfg, &m, e))
+             mreq_read(q, c->r->snap->cfg, &m, e) &&
+             tenant_filter(c->r, json_string_value(uid), &m, e))
         o = search_one(c, &m, e);
     mreq_release(&m);
     if (!o)
@@ -874,7 +914,8 @@ static json_t *facet_search(mctx *c, const json_t *root, merr *e) {
                      &name, e) &&
              get_str(root, "facetQuery", "invalid_facet_search_facet_query", 0,
                      &fq, e) &&
-             mreq_read(root, c->r->snap->cfg, &m, e)) {
+             mreq_read(root, c->r->snap->cfg, &m, e) &&
+             tenant_filter(c->r, c->r->param, &m, e)) {
         m.facets = 0;
         m.limit = 0;
         if (!add_facet(&m, name, e) || strcmp(name, "*") == 0) {

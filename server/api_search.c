@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "meili_api.h"
 #include "routes.h"
 #include "sources.h"
 
@@ -756,6 +757,8 @@ static bool read_stats(cxs_req *r, cxs_index_stats *st) {
 
 void cxs_api_health(cxs_req *r) {
     cxs_index_stats st;
+    if (cxs_meili_client(r)) /* its clients read {"status": "available"} */
+        return cxs_api_meili_health(r);
     if (!read_stats(r, &st))
         return;
     json_t *o = json_object();
@@ -785,6 +788,7 @@ void cxs_api_stats(cxs_req *r) {
         o, "uptime_seconds",
         json_real(round((cxs_server_now() - r->srv->started) * 1000.0) /
                   1000.0));
+    cxs_meili_stats_extend(r, o, &st); /* the same answer for its clients */
     cxs_index_stats_release(&st);
     cxs_req_json(r, 200, o);
 }

@@ -30,6 +30,8 @@
 #include <unistd.h>
 
 #include "cxs_utf8.h"
+#include "jwt.h"
+#include "meili_api.h"
 #include "routes.h"
 
 #define MAX_PARAMS 256
@@ -247,6 +249,7 @@ static const char *meili_code(const char *code) {
         {"unsupported_media_type", "invalid_content_type"},
         {"body_too_large", "payload_too_large"},
         {"method_not_allowed", "method_not_allowed"},
+        {"writes_disabled", "missing_master_key"},
         {"index_unavailable", "internal"},
         {"out_of_memory", "internal"}};
     for (size_t i = 0; i < sizeof MAP / sizeof MAP[0]; i++)
@@ -325,7 +328,8 @@ static void methods_text(unsigned mask, char *buf, size_t n) {
         const char *name;
     } M[] = {{CXS_M_GET, "GET"},       {CXS_M_HEAD, "HEAD"},
              {CXS_M_POST, "POST"},     {CXS_M_PUT, "PUT"},
-             {CXS_M_DELETE, "DELETE"}, {CXS_M_OPTIONS, "OPTIONS"}};
+             {CXS_M_DELETE, "DELETE"}, {CXS_M_PATCH, "PATCH"},
+             {CXS_M_OPTIONS, "OPTIONS"}};
     buf[0] = '\0';
     for (size_t i = 0; i < sizeof M / sizeof M[0]; i++)
         if (mask & M[i].m) {
@@ -363,12 +367,7 @@ static cxs_method method_of(const char *m) {
 /* Constant-time in the content of both strings: every byte of the
  * expected key is looked at whatever the given one holds. */
 static bool key_equal(const char *given, size_t glen, const char *key) {
-    size_t klen = strlen(key);
-    unsigned char d = (unsigned char)(glen != klen);
-    for (size_t i = 0; i < klen; i++)
-        d |= (unsigned char)key[i] ^
-             (unsigned char)(i < glen ? given[i] : ~key[i]);
-    return d == 0;
+    return cxs_ct_equal(given, glen, key, strlen(key));
 }
 
 /* The bearer token of the Authorization header, or NULL. */
@@ -385,10 +384,27 @@ static const char *bearer(const cxs_req *r, size_t *len) {
     return *len ? h : NULL;
 }
 
+/* A tenant token on a search route: checked even when reads are open, so
+ * that its filter is never skipped. True: go on (r->tenant set). */
+static bool check_tenant(cxs_req *r, const char *tok, size_t len) {
+    char msg[400];
+    if (cxs_meili_token(r->snap->cfg, tok, len, &r->tenant, msg,
+                        sizeof msg) == CXS_OK)
+        return true;
+    cxs_req_error(r, 403, "invalid_api_key", "%s", msg);
+    return false;
+}
+
 /* True when the request may go on; otherwise a 401/403 is queued. */
 static bool check_key(cxs_req *r, cxs_auth auth) {
     const cxs_server_config *c = r->snap->cfg;
     const char *need = auth == CXS_AUTH_WRITE ? c->write_key : c->read_key;
+    size_t len = 0;
+    const char *tok = bearer(r, &len);
+    int jwt = tok && r->route->tenant && cxs_jwt_shaped(tok, len) &&
+              !cxs_meili_key_ok(c, tok, len, 0);
+    if (jwt)
+        return check_tenant(r, tok, len);
     if (auth == CXS_AUTH_NONE || (auth == CXS_AUTH_READ && !need))
         return true;
     if (!need) {
@@ -397,8 +413,6 @@ static bool check_key(cxs_req *r, cxs_auth auth) {
                       "(write_key or CXSEARCH_WRITE_KEY)");
         return false;
     }
-    size_t len = 0;
-    const char *tok = bearer(r, &len);
     if (!tok) {
         error_with(r, 401, "missing_key",
                    "this endpoint needs a key: Authorization: Bearer KEY",
@@ -408,6 +422,7 @@ static bool check_key(cxs_req *r, cxs_auth auth) {
     int ok = key_equal(tok, len, need);
     if (auth == CXS_AUTH_READ && c->write_key)
         ok |= key_equal(tok, len, c->write_key);
+    ok |= cxs_meili_key_ok(c, tok, len, auth == CXS_AUTH_WRITE);
     if (!ok)
         cxs_req_error(r, 403, "invalid_key", "the key is not valid here");
     return ok;
@@ -424,19 +439,22 @@ static bool media_is(const char *ct, const char *want) {
 
 static bool check_body(cxs_req *r) {
     const cxs_route *rt = r->route;
-    if (!(r->method & (CXS_M_POST | CXS_M_PUT)) || rt->body == CXS_BODY_NONE)
+    if (!(r->method & CXS_M_WITH_BODY) || rt->body == CXS_BODY_NONE)
         return true;
     const char *ct = cxs_req_header(r, "Content-Type");
     int ok = media_is(ct, "application/json") ||
-             (rt->body == CXS_BODY_POSTS &&
+             (rt->body >= CXS_BODY_POSTS &&
               (media_is(ct, "application/x-ndjson") ||
                media_is(ct, "application/jsonl") ||
-               media_is(ct, "application/x-jsonlines")));
+               media_is(ct, "application/x-jsonlines"))) ||
+             (rt->body == CXS_BODY_DOCS && media_is(ct, "text/csv"));
     if (!ok) {
         cxs_req_error(r, 415, "unsupported_media_type",
                       "Content-Type must be application/json%s (got %s)",
-                      rt->body == CXS_BODY_POSTS ? " or application/x-ndjson"
-                                                 : "",
+                      rt->body == CXS_BODY_DOCS    ? ", application/x-ndjson "
+                                                     "or text/csv"
+                      : rt->body == CXS_BODY_POSTS ? " or application/x-ndjson"
+                                                   : "",
                       ct ? ct : "none");
         return false;
     }
@@ -627,7 +645,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
         return MHD_NO;
     if (!r->started) {
         r->started = 1;
-        if (begin(r, method) && !(r->method & (CXS_M_POST | CXS_M_PUT) &&
+        if (begin(r, method) && !(r->method & CXS_M_WITH_BODY &&
                                   r->route->body != CXS_BODY_NONE))
             dispatch(r);
         return r->fatal ? MHD_NO : MHD_YES;
@@ -667,6 +685,7 @@ static void log_request(cxs_req *r, double secs) {
 }
 
 static void req_free(cxs_req *r) {
+    json_decref(r->tenant);
     cxs_http_params_free(r->params, r->nparams);
     cxs_buf_release(&r->body);
     free(r->param);

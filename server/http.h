@@ -45,6 +45,9 @@ typedef enum cxs_method {
     CXS_M_OTHER = 1u << 7
 } cxs_method;
 
+/* The methods whose body is read and handed to the handler. */
+#define CXS_M_WITH_BODY (CXS_M_POST | CXS_M_PUT | CXS_M_PATCH)
+
 /* One decoded query-string parameter; both strings are NUL-terminated
  * but may hold NUL bytes, so use the lengths. */
 typedef struct cxs_param {
@@ -65,6 +68,8 @@ typedef struct cxs_req {
                                one of its resources) */
     size_t route_index;     /* for metrics; nroutes when none */
     char *param;            /* decoded {id} of the route, or NULL */
+    json_t *tenant;         /* a Meilisearch tenant token's searchRules,
+                               or NULL (owned) */
     size_t param_len;
     cxs_param *params;
     size_t nparams;

@@ -13,36 +13,56 @@
 #define POST CXS_M_POST
 #define PUT CXS_M_PUT
 #define DEL CXS_M_DELETE
+#define PATCH CXS_M_PATCH
+#define MEILI_WRITES (POST | PUT | DEL | PATCH)
 
 static const cxs_route ROUTES[] = {
     {"search", "/search", GET | POST, CXS_AUTH_READ, CXS_BODY_JSON, 0,
-     cxs_api_search, 0},
+     cxs_api_search, 0, 0},
     {"suggest", "/suggest", GET, CXS_AUTH_READ, CXS_BODY_NONE, 0,
-     cxs_api_suggest, 0},
+     cxs_api_suggest, 0, 0},
     {"similar", "/documents/{id}/similar", GET, CXS_AUTH_READ, CXS_BODY_NONE, 0,
-     cxs_api_similar, 0},
+     cxs_api_similar, 0, 0},
     {"document_get", "/documents/{id}", GET, CXS_AUTH_READ, CXS_BODY_NONE, 0,
-     cxs_api_document, 0},
+     cxs_api_document, 0, 0},
     {"document_put", "/documents/{id}", PUT, CXS_AUTH_WRITE, CXS_BODY_JSON, 0,
-     cxs_api_put_document, 0},
+     cxs_api_put_document, 0, 0},
     {"document_delete", "/documents/{id}", DEL, CXS_AUTH_WRITE, CXS_BODY_NONE,
-     0, cxs_api_delete_document, 0},
+     0, cxs_api_delete_document, 0, 0},
     {"documents_post", "/documents", POST, CXS_AUTH_WRITE, CXS_BODY_POSTS, 0,
-     cxs_api_post_documents, 0},
+     cxs_api_post_documents, 0, 0},
     {"health", "/health", GET, CXS_AUTH_NONE, CXS_BODY_NONE, 0, cxs_api_health,
-     0},
-    {"stats", "/stats", GET, CXS_AUTH_READ, CXS_BODY_NONE, 0, cxs_api_stats, 0},
+     0, 0},
+    {"stats", "/stats", GET, CXS_AUTH_READ, CXS_BODY_NONE, 0, cxs_api_stats, 0, 0},
     {"metrics", "/metrics", GET, CXS_AUTH_READ, CXS_BODY_NONE, 0,
-     cxs_api_metrics, 0},
+     cxs_api_metrics, 0, 0},
     {"sources", "/sources", GET, CXS_AUTH_READ, CXS_BODY_NONE, 0,
-     cxs_api_sources, 0},
+     cxs_api_sources, 0, 0},
     {"meili_search", "/indexes/{uid}/search", GET | POST, CXS_AUTH_READ,
-     CXS_BODY_JSON, 0, cxs_api_meili_search, 1},
+     CXS_BODY_JSON, 0, cxs_api_meili_search, 1, 1},
     {"meili_facet_search", "/indexes/{uid}/facet-search", POST, CXS_AUTH_READ,
-     CXS_BODY_JSON, 0, cxs_api_meili_facet_search, 1},
+     CXS_BODY_JSON, 0, cxs_api_meili_facet_search, 1, 1},
     {"meili_multi_search", "/multi-search", POST, CXS_AUTH_READ, CXS_BODY_JSON,
-     0, cxs_api_meili_multi_search, 1},
-    {"static", "/*", GET, CXS_AUTH_NONE, CXS_BODY_NONE, 1, cxs_static_serve, 0},
+     0, cxs_api_meili_multi_search, 1, 1},
+    {"meili_indexes", "/indexes", GET, CXS_AUTH_READ, CXS_BODY_NONE, 0,
+     cxs_api_meili_indexes, 1, 0},
+    {"meili_index_create", "/indexes", POST, CXS_AUTH_WRITE, CXS_BODY_JSON, 0,
+     cxs_api_meili_indexes, 1, 0},
+    {"meili_index", "/indexes/{path}", GET, CXS_AUTH_READ, CXS_BODY_NONE, 0,
+     cxs_api_meili_index, 1, 0},
+    {"meili_index_write", "/indexes/{path}", MEILI_WRITES, CXS_AUTH_WRITE,
+     CXS_BODY_DOCS, 0, cxs_api_meili_index, 1, 0},
+    {"meili_tasks", "/tasks", GET, CXS_AUTH_READ, CXS_BODY_NONE, 0,
+     cxs_api_meili_tasks, 1, 0},
+    {"meili_task", "/tasks/{uid}", GET, CXS_AUTH_READ, CXS_BODY_NONE, 0,
+     cxs_api_meili_task, 1, 0},
+    {"meili_keys", "/keys", GET | POST, CXS_AUTH_WRITE, CXS_BODY_JSON, 0,
+     cxs_api_meili_keys, 1, 0},
+    {"meili_key", "/keys/{uid}", GET | PATCH | DEL, CXS_AUTH_WRITE,
+     CXS_BODY_JSON, 0, cxs_api_meili_key, 1, 0},
+    {"meili_version", "/version", GET, CXS_AUTH_READ, CXS_BODY_NONE, 0,
+     cxs_api_meili_version, 1, 0},
+    {"static", "/*", GET, CXS_AUTH_NONE, CXS_BODY_NONE, 1, cxs_static_serve, 0, 0},
 };
 #define NROUTES (sizeof ROUTES / sizeof ROUTES[0])
 
@@ -60,6 +80,15 @@ static const char *const NAMES[NROUTES] = {"search",
                                            "meili_search",
                                            "meili_facet_search",
                                            "meili_multi_search",
+                                           "meili_indexes",
+                                           "meili_index_create",
+                                           "meili_index",
+                                           "meili_index_write",
+                                           "meili_tasks",
+                                           "meili_task",
+                                           "meili_keys",
+                                           "meili_key",
+                                           "meili_version",
                                            "static"};
 
 const cxs_route *cxs_routes(size_t *n) {
@@ -88,7 +117,7 @@ static bool match(const char *pat, const char *path, size_t n,
         return false;
     *param = path + head;
     *plen = n - head - tl;
-    return true;
+    return strncmp(open, "{uid}", 5) != 0 || !memchr(*param, '/', *plen);
 }
 
 static unsigned with_head(unsigned m) {

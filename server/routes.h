@@ -6,7 +6,8 @@
  * table of (pattern, methods, key needed, body accepted, handler), tried
  * in order. A pattern is a literal path, optionally with one "{name}"
  * that matches one or more bytes of the raw (still %-encoded) path up to
- * the pattern's literal tail, so ids containing '/' work
+ * the pattern's literal tail, so ids containing '/' work (a "{uid}"
+ * never holds a '/': Meilisearch index uids cannot)
  * ("/documents/{id}/similar" is listed before "/documents/{id}"). The
  * first pattern that matches a path is the resource: its entries decide
  * between the handler, 405 (with Allow) and OPTIONS. A "fallback" entry
@@ -32,7 +33,8 @@ typedef enum cxs_auth {
 typedef enum cxs_body {
     CXS_BODY_NONE, /* a body is ignored */
     CXS_BODY_JSON, /* application/json */
-    CXS_BODY_POSTS /* application/json or application/x-ndjson */
+    CXS_BODY_POSTS, /* application/json or application/x-ndjson */
+    CXS_BODY_DOCS   /* the same, or text/csv (Meilisearch documents) */
 } cxs_body;
 
 typedef void (*cxs_handler)(cxs_req *r);
@@ -48,6 +50,7 @@ struct cxs_route {
     cxs_handler fn;
     int meili; /* errors in Meilisearch's shape {message, code, type, link}
                   (its clients read those); others {"error": {...}} */
+    int tenant; /* a Meilisearch tenant token is accepted as the key */
 };
 
 /* The table and its length. */
@@ -86,5 +89,14 @@ void cxs_api_sources(cxs_req *r); /* sources.c */
 void cxs_api_meili_search(cxs_req *r);
 void cxs_api_meili_multi_search(cxs_req *r);
 void cxs_api_meili_facet_search(cxs_req *r);
+/* api_meili_docs.c, meili_keys.c: the rest of it for the official
+ * clients (documents, tasks, indexes, settings, keys, version). */
+void cxs_api_meili_indexes(cxs_req *r);
+void cxs_api_meili_index(cxs_req *r);
+void cxs_api_meili_tasks(cxs_req *r);
+void cxs_api_meili_task(cxs_req *r);
+void cxs_api_meili_version(cxs_req *r);
+void cxs_api_meili_keys(cxs_req *r);
+void cxs_api_meili_key(cxs_req *r);
 
 #endif /* CXS_SERVER_ROUTES_H */

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "cxs_grow.h"
+#include "meili_tasks.h"
 
 struct cxs_reader_slot {
     cxs_index *ix;
@@ -130,6 +131,8 @@ cxs_status cxs_server_init(cxs_server *s, const cxs_server_args *args,
     if (rc == CXS_OK)
         rc = cxs_ratelimit_new(&s->rl, err);
     if (rc == CXS_OK)
+        rc = cxs_meili_tasks_new(s, &s->tasks, err);
+    if (rc == CXS_OK)
         rc = ensure_db(s->snap, err);
     cxs_index *probe = NULL;
     if (rc == CXS_OK)
@@ -139,6 +142,8 @@ cxs_status cxs_server_init(cxs_server *s, const cxs_server_args *args,
 }
 
 void cxs_server_release(cxs_server *s) {
+    cxs_meili_tasks_free(s->tasks); /* applies what is queued first */
+    s->tasks = NULL;
     for (size_t i = 0; i < s->nslots; i++) {
         cxs_index_close(s->slots[i]->ix);
         free(s->slots[i]);

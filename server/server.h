@@ -48,6 +48,7 @@ typedef struct cxs_snapshot {
 typedef struct cxs_reader_slot cxs_reader_slot;
 typedef struct cxs_sources cxs_sources;
 typedef struct cxs_ratelimit cxs_ratelimit;
+typedef struct cxs_meili_tasks cxs_meili_tasks;
 
 typedef struct cxs_server {
     cxs_server_args args;
@@ -68,6 +69,7 @@ typedef struct cxs_server {
     cxs_metrics *metrics;
     cxs_log log;
     cxs_ratelimit *rl;
+    cxs_meili_tasks *tasks; /* Meilisearch tasks (meili_tasks.h) */
     double started; /* monotonic seconds */
     atomic_int stopping;
     cxs_sources *sources; /* the live-source poller (sources.h), or NULL */
