@@ -49,6 +49,10 @@ static cxs_snapshot *snapshot_new(cxs_server_config *cfg,
         sn->ixcfg.recency_halflife_days = cfg->recency_halflife_days;
     sn->ixcfg.analyzer.use_lemmas = cfg->lemmas;
     sn->ixcfg.max_query_len = cfg->max_query_bytes;
+    sn->ixcfg.shard_connect_timeout_ms = cfg->shard_connect_timeout_ms;
+    sn->ixcfg.shard_timeout_ms = cfg->shard_timeout_ms;
+    sn->ixcfg.shard_retry_ms = cfg->shard_retry_ms;
+    sn->ixcfg.shard_partial = cfg->shard_partial;
     return sn;
 }
 
@@ -80,7 +84,8 @@ void cxs_server_snapshot_release(cxs_server *s, cxs_snapshot *sn) {
 static cxs_status ensure_db(const cxs_snapshot *sn, cxs_err *err) {
     struct stat st;
     const char *path = sn->cfg->dbs[0];
-    if (sn->cfg->ndbs != 1 || stat(path, &st) == 0 || errno != ENOENT)
+    if (sn->cfg->ndbs != 1 || cxs_index_path_is_remote(path) ||
+        stat(path, &st) == 0 || errno != ENOENT)
         return CXS_OK;
     cxs_index *w = NULL;
     cxs_status rc = cxs_index_open_writer(path, &sn->ixcfg, &w, err);
@@ -313,8 +318,10 @@ cxs_status cxs_server_writer_begin(cxs_server *s, cxs_snapshot *snap,
                                    cxs_index **out, cxs_err *err) {
     pthread_mutex_lock(&s->write_mu);
     if (!s->writer) {
-        cxs_status rc = cxs_index_open_writer(snap->cfg->dbs[0], &snap->ixcfg,
-                                              &s->writer, err);
+        /* With several shards, each post goes to its own (index.h). */
+        cxs_status rc = cxs_index_open_writers(
+            (const char *const *)snap->cfg->dbs, snap->cfg->ndbs,
+            &snap->ixcfg, &s->writer, err);
         if (rc != CXS_OK) {
             s->writer = NULL;
             pthread_mutex_unlock(&s->write_mu);
