@@ -83,16 +83,24 @@ static cxs_status use_phrases(cxs_index *ix, const cxs_buf *src, cxs_err *err) {
 }
 
 /* A reader looks glossary phrases up as terms only when the index says
- * which it recognized. Shards searched as one may disagree (each got its
- * list when it was created): they are searched by positions. */
+ * which it recognized. Shards searched as one must all say the same (each
+ * got its list when it was created; `cxsearch index --shards` gives them
+ * one): else, or with a shard down, phrases are searched by positions. */
 static cxs_status reader_phrases(cxs_index *ix, cxs_err *err) {
-    if (ix->npaths != 1)
-        return CXS_OK;
-    cxs_buf src = CXS_BUF_INIT;
-    cxs_status rc = cxs_xdb_metadata(ix->rd, CXS_META_PHRASES, &src, err);
+    cxs_buf src = CXS_BUF_INIT, other = CXS_BUF_INIT;
+    cxs_status rc = cxs_xdb_shard_metadata(ix->rd, 0, CXS_META_PHRASES, &src,
+                                           err);
+    for (size_t i = 1; i < ix->npaths && rc == CXS_OK; i++) {
+        cxs_buf_reset(&other);
+        rc = cxs_xdb_shard_metadata(ix->rd, i, CXS_META_PHRASES, &other, err);
+        if (rc == CXS_OK && (other.len != src.len ||
+                             memcmp(other.data, src.data, src.len) != 0))
+            cxs_buf_reset(&src);
+    }
     if (rc == CXS_OK)
         rc = use_phrases(ix, &src, err);
     cxs_buf_release(&src);
+    cxs_buf_release(&other);
     return rc;
 }
 
@@ -200,6 +208,18 @@ unsigned cxs_index_shard_of(const char *id, size_t n) {
     return n ? (unsigned)(h % n) : 0;
 }
 
+/* Records the phrase list src (not NUL-terminated) in a new database. */
+static cxs_status set_phrases(cxs_xwdb *w, const cxs_buf *src, cxs_err *err) {
+    cxs_buf v = CXS_BUF_INIT;
+    cxs_status rc = cxs_buf_append(&v, src->data, src->len);
+    if (rc == CXS_OK)
+        rc = cxs_buf_appendc(&v, '\0');
+    if (rc == CXS_OK)
+        rc = cxs_xwdb_set_metadata(w, CXS_META_PHRASES, v.data, err);
+    cxs_buf_release(&v);
+    return rc;
+}
+
 cxs_status cxs_index_open_writers(const char *const *paths, size_t npaths,
                                   const cxs_index_config *cfg, cxs_index **out,
                                   cxs_err *err) {
@@ -226,6 +246,12 @@ cxs_status cxs_index_open_writers(const char *const *paths, size_t npaths,
             ix->nwrs++;
         else
             cxs_err_set(err, rc, "shard %s: %s", paths[i], err ? err->msg : "");
+        /* A new shard recognizes the first one's phrases, and says so. */
+        if (rc == CXS_OK && ix->phrases_src.len &&
+            cxs_xwdb_doccount(ix->wrs[i]) == 0)
+            rc = set_phrases(ix->wrs[i], &ix->phrases_src, err);
+        if (rc == CXS_OK)
+            ix->dirty[i] = 1; /* committed even when no post comes */
     }
     if (rc != CXS_OK) {
         cxs_index_close(ix);

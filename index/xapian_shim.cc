@@ -292,18 +292,34 @@ cxs_status search(cxs_xdb *db, const cxs_qnode *q, const cxs_xsearch_opts *o,
         enq.set_sort_by_value_then_relevance((Xapian::valueno)o->sort_slot,
                                              o->sort_desc != 0);
     std::vector<Xapian::ValueCountMatchSpy *> spies;
-    for (size_t i = 0; i < o->nfacets; i++) {
-        auto *spy = new Xapian::ValueCountMatchSpy(o->facet_slots[i]);
-        spies.push_back(spy);
-        enq.add_matchspy(spy->release());
-    }
+    for (size_t i = 0; i < o->nfacets; i++)
+        spies.push_back(new Xapian::ValueCountMatchSpy(o->facet_slots[i]));
+    /* With remote shards, the spies also count again some of the
+     * documents the servers send back for the page (Xapian 1.4): facets
+     * are then counted by a second match that asks for no documents. */
+    bool apart = !spies.empty() && any_remote(db);
+    for (size_t i = 0; i < spies.size() && !apart; i++)
+        enq.add_matchspy(spies[i]->release());
     /* Facets count the whole result set, not just the page. Otherwise a
      * few hundred matches are counted exactly (cheap, and small result
      * sets then get exact totals); beyond that Xapian estimates. */
+    Xapian::doccount all = db->db.get_doccount();
     Xapian::doccount check =
-        o->nfacets ? db->db.get_doccount()
-                   : (Xapian::doccount)(o->offset + o->limit + CHECK_AT_LEAST);
+        o->nfacets && !apart
+            ? all
+            : (Xapian::doccount)(o->offset + o->limit + CHECK_AT_LEAST);
     Xapian::MSet mset = enq.get_mset(o->offset, o->limit, check);
+    if (apart) {
+        for (Xapian::ValueCountMatchSpy *spy : spies)
+            enq.add_matchspy(spy->release());
+        Xapian::MSet counted = enq.get_mset(0, 0, all);
+        fill_matches(res, mset, o->no_data);
+        res->estimated = counted.get_matches_estimated();
+        res->lower = counted.get_matches_lower_bound();
+        res->upper = counted.get_matches_upper_bound();
+        fill_facets(res, spies, o);
+        return CXS_OK;
+    }
     fill_matches(res, mset, o->no_data);
     fill_facets(res, spies, o);
     return CXS_OK;
@@ -611,6 +627,21 @@ size_t cxs_xdb_nshards(const cxs_xdb *db) {
     return db->shards.size();
 }
 
+cxs_status cxs_xdb_shard_metadata(cxs_xdb *db, size_t i, const char *key,
+                                  cxs_buf *out, cxs_err *err) {
+    return guard(err, [&]() -> cxs_status {
+        cxs_xshard &s = db->shards[i];
+        std::string v;
+        try {
+            v = s.db.get_metadata(key);
+        } catch (const Xapian::NetworkError &) {
+            try_connect(db, s); /* the connection is spent either way */
+            combine(db);
+        }
+        return cxs_buf_append(out, v.data(), v.size());
+    });
+}
+
 static void shard_status(const cxs_xshard &s, cxs_xshard_status *st) {
     std::memset(st, 0, sizeof *st);
     st->spec = s.spec.c_str();
@@ -841,7 +872,11 @@ cxs_status cxs_xdb_expand(cxs_xdb *db, unsigned docid, size_t nterms,
         Xapian::RSet rset;
         rset.add_document(docid);
         SkipDecider decider(db->db, skip);
-        Xapian::ESet eset = enq.get_eset(nterms, rset, &decider);
+        /* Exact term frequencies: over several shards Xapian otherwise
+         * estimates them, and similar posts would differ from one index
+         * holding the same posts. */
+        Xapian::ESet eset = enq.get_eset(
+            nterms, rset, Xapian::Enquire::USE_EXACT_TERMFREQ, &decider);
         for (Xapian::ESetIterator it = eset.begin(); it != eset.end(); ++it) {
             std::string term = *it;
             double w = it.get_weight() * 1000.0;

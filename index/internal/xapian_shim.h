@@ -89,6 +89,12 @@ typedef struct cxs_xshard_status {
 
 size_t cxs_xdb_nshards(const cxs_xdb *db);
 
+/* Reads user metadata of shard i alone (empty when unset, or when the
+ * shard is down: it is then reconnected or marked down, not an error). */
+CXS_MUST_CHECK cxs_status cxs_xdb_shard_metadata(cxs_xdb *db, size_t i,
+                                                 const char *key, cxs_buf *out,
+                                                 cxs_err *err);
+
 /* What is known of shard i, without asking it. */
 void cxs_xdb_shard_status(const cxs_xdb *db, size_t i, cxs_xshard_status *st);
 
