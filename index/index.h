@@ -3,7 +3,10 @@
  *
  * A cxs_index is either a reader (search, get, dump, stats) over one or
  * more Xapian databases searched as one (shards), or the single writer of
- * one database. It owns its own analyzer, so the same analysis serves
+ * one database, or a writer routing posts over several (shards). A shard
+ * is a local folder or stub file, or a database served by xapian-tcpsrv
+ * (tcp://HOST:PORT) or xapian-progsrv (ssh://HOST/PATH, prog:COMMAND);
+ * see docs/scale-out.md for what the remote backend cannot do. It owns its own analyzer, so the same analysis serves
  * indexing, queries and highlighting.
  *
  * Thread-safety: a cxs_index is NOT thread-safe. The daemon opens one

@@ -5,6 +5,16 @@
  * around Xapian calls; GUARD turns exceptions into cxs_status values so no
  * exception crosses into C. Readers retry once on DatabaseModifiedError
  * (a writer committed so often that the revision we read was recycled).
+ *
+ * Remote shards (xapian-tcpsrv, xapian-progsrv) shaped the reader: Xapian
+ * searches them as one database but fails whole when one fails, and a
+ * connection that failed mid-message is spent. So each shard keeps its own
+ * handle; one that does not answer is replaced by an empty in-memory
+ * database (the others keep their place, so document ids stay the same),
+ * and after a network error every remote shard is connected afresh. The
+ * remote protocol gives no revisions (a commit count in metadata stands
+ * in), no spelling table, and runs no class of ours (built-in match spies
+ * only; no recency posting source).
  */
 #include "xapian_shim.h"
 

@@ -103,6 +103,16 @@ static cxs_status open_reader(const cxs_snapshot *sn, cxs_index **out,
                                  sn->cfg->ndbs, &sn->ixcfg, out, err);
 }
 
+/* A remote shard down at start is no reason not to start (it is tried
+ * again while running), but it is said. */
+static void warn_down(cxs_index *ix) {
+    for (size_t i = 0; i < cxs_index_nshards(ix); i++) {
+        cxs_index_shard sh;
+        if (cxs_index_shard_get(ix, i, 0, &sh, NULL) == CXS_OK && !sh.up)
+            cxs_log_msg("warning", "shard %s is down: %s", sh.name, sh.error);
+    }
+}
+
 cxs_status cxs_server_init(cxs_server *s, const cxs_server_args *args,
                            cxs_server_config *cfg, cxs_err *err) {
     memset(s, 0, sizeof *s);
@@ -128,6 +138,8 @@ cxs_status cxs_server_init(cxs_server *s, const cxs_server_args *args,
     cxs_index *probe = NULL;
     if (rc == CXS_OK)
         rc = open_reader(s->snap, &probe, err);
+    if (rc == CXS_OK)
+        warn_down(probe);
     cxs_index_close(probe);
     return rc;
 }

@@ -5,7 +5,9 @@
  * cxs_status results. The implementation (xapian_shim.cc) is the only
  * C++ file of the index and catches every exception at the boundary:
  * Xapian::DatabaseModifiedError (reopen and retry once),
- * Xapian::DatabaseLockError (CXS_ERR_LOCKED), other Xapian::Error
+ * Xapian::NetworkError of a remote shard (reconnect and retry once, else
+ * CXS_ERR_UNAVAILABLE), Xapian::DatabaseLockError (CXS_ERR_LOCKED), other
+ * Xapian::Error
  * (CXS_ERR_INDEX with Xapian's message), std::bad_alloc (CXS_ERR_NOMEM)
  * and anything else (CXS_ERR_INTERNAL). No exception unwinds into C.
  *
