@@ -252,7 +252,7 @@ void cxs_index_stats_release(cxs_index_stats *st);
 
 /* Copies the local index at db to the new folder out, consistently while
  * a writer commits: Xapian's compactor reads one revision (started again
- * when the writer recycles it), into "<out>.part-<pid>", renamed to out
+ * when the writer recycles it), into "<out>.build-<pid>-part", renamed to out
  * when whole. out must not exist. The copy is a plain index: point --db
  * at it to restore. */
 CXS_MUST_CHECK cxs_status cxs_index_backup(const char *db, const char *out,
