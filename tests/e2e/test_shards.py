@@ -23,11 +23,13 @@ import json
 import lzma
 import os
 import signal
+import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cxs_harness import SHARED_DIR, SOURCE_DIR, Checks, Harness  # noqa: E402
+from cxs_harness import (CXSEARCHD, SHARED_DIR, SOURCE_DIR, Checks,  # noqa
+                         Harness, free_port)
 from cxs_cluster import fnv1a_shard, need_tools, tcpsrv  # noqa: E402
 
 REAL_POSTS = int(os.environ.get("CXS_SHARDS_REAL", "2000"))
@@ -161,6 +163,58 @@ def check_prog(t, local, shard_dbs):
         t.check(s == 200 and all(x["up"] for x in h["shards"]),
                 "prog: shards up: %s" % (h,))
         p.stop_checked(t, "daemon over prog: shards")
+
+
+def daemon_exit(h, conf_body, dbs):
+    """Starts cxsearchd expecting it to refuse; returns its stderr."""
+    conf = h.write_config(conf_body)
+    args = [CXSEARCHD, "--config", conf, "--listen", "127.0.0.1:0"]
+    for d in dbs:
+        args += ["--db", d]
+    try:
+        p = subprocess.run(args, capture_output=True, text=True, timeout=30)
+    except subprocess.TimeoutExpired:
+        return None
+    return p.stderr if p.returncode != 0 else None
+
+
+def check_config(t, h, srv, shard_dbs):
+    err = daemon_exit(h, "on_shard_failure = maybe\n", shard_dbs)
+    t.check(err and "on_shard_failure" in err and "partial" in err,
+            "a bad on_shard_failure is refused: %s" % err)
+    for bad in ("tcp://127.0.0.1", "tcp://127.0.0.1:99999", "ssh://host",
+                "prog:"):
+        err = daemon_exit(h, "", [bad])
+        t.check(err and bad.split(":")[0] in err, "%s refused: %s" %
+                (bad, err))
+    # A shard down at start: the daemon starts, says so, answers 503.
+    dead = "tcp://127.0.0.1:%d" % free_port()
+    conf = "[files]\naccess_log = off\ndb = %s\ndb = tcp://127.0.0.1:%d\n" % (
+        dead, srv[0].port)
+    with Harness() as d:
+        d.port = free_port()
+        path = d.write_config(conf)
+        with open(d.log_path, "w") as log:
+            proc = subprocess.Popen([CXSEARCHD, "--config", path, "--listen",
+                                     "127.0.0.1:%d" % d.port], stdout=log,
+                                    stderr=subprocess.STDOUT)
+        try:
+            deadline, s, b = time.time() + 30, None, None
+            while time.time() < deadline and s is None:
+                try:
+                    s, b = d.get("/health")
+                except OSError:
+                    time.sleep(0.1)
+            t.check(s == 503 and b["status"] == "unavailable" and
+                    [x["up"] for x in b["shards"]] == [False, True],
+                    "a shard down at start: /health 503 (%s %s)" % (s, b))
+            t.check(d.get("/search", q="customer")[0] == 503,
+                    "searches 503 while it is down")
+            t.check("shard %s is down" % dead in d.daemon_log(),
+                    "the log says which shard is down at start")
+        finally:
+            proc.terminate()
+            proc.wait(10)
 
 
 def check_health(t, one, sh, shard_dbs):
@@ -329,6 +383,7 @@ def main():
             compare_reads(t, local, h)
             check_health(t, local, h, shard_dbs)
             check_prog(t, local, shard_dbs)
+            check_config(t, h, srv, shard_dbs)
             check_failures(t, h, srv, shard_dbs, "fail")
             h.stop_checked(t, "daemon (fail)")
             h.start_daemon(conf % "partial", dbs=remote)
