@@ -208,6 +208,15 @@ unsigned cxs_index_shard_of(const char *id, size_t n) {
     return n ? (unsigned)(h % n) : 0;
 }
 
+/* Prefixes err's message with the shard that failed. */
+static void name_shard(cxs_err *err, cxs_status rc, const char *name) {
+    if (!err)
+        return;
+    char msg[CXS_ERR_MSG_MAX];
+    memcpy(msg, err->msg, sizeof msg); /* the message is rewritten in place */
+    cxs_err_set(err, rc, "shard %s: %s", name, msg);
+}
+
 /* Records the phrase list src (not NUL-terminated) in a new database. */
 static cxs_status set_phrases(cxs_xwdb *w, const cxs_buf *src, cxs_err *err) {
     cxs_buf v = CXS_BUF_INIT;
@@ -234,7 +243,11 @@ cxs_status cxs_index_open_writers(const char *const *paths, size_t npaths,
         return rc;
     ix->wrs = calloc(npaths, sizeof *ix->wrs);
     ix->dirty = calloc(npaths, 1);
-    if (!ix->wrs || !ix->dirty)
+    ix->paths = calloc(npaths, sizeof *ix->paths); /* to name them */
+    for (size_t i = 0; ix->paths && i < npaths; i++, ix->npaths++)
+        if (!(ix->paths[i] = strdup(paths[i])))
+            break;
+    if (!ix->wrs || !ix->dirty || ix->npaths < npaths)
         rc = cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
     else
         ix->wrs[ix->nwrs++] = ix->wr;
@@ -245,7 +258,7 @@ cxs_status cxs_index_open_writers(const char *const *paths, size_t npaths,
         if (rc == CXS_OK)
             ix->nwrs++;
         else
-            cxs_err_set(err, rc, "shard %s: %s", paths[i], err ? err->msg : "");
+            name_shard(err, rc, paths[i]);
         /* A new shard recognizes the first one's phrases, and says so. */
         if (rc == CXS_OK && ix->phrases_src.len &&
             cxs_xwdb_doccount(ix->wrs[i]) == 0)
@@ -275,9 +288,8 @@ static cxs_status route(cxs_index *ix, const char *id, const char *idterm,
         rc = cxs_xwdb_has(ix->wrs[i], idterm, strlen(idterm), found, err);
         if (rc == CXS_OK && *found)
             home = i;
-        else if (rc != CXS_OK && err)
-            cxs_err_set(err, rc, "shard %zu (of %zu): %s", i + 1, ix->nwrs,
-                        err->msg);
+        else if (rc != CXS_OK)
+            name_shard(err, rc, ix->paths[i]);
     }
     ix->wr = ix->wrs[home];
     return rc;

@@ -51,7 +51,7 @@ struct cxs_index {
     unsigned char *dirty; /* ... changed since the last commit */
     size_t nwrs;
     char *path;   /* writer: its database */
-    char **paths; /* reader: its shards */
+    char **paths; /* reader: its shards; writer over shards: their names */
     size_t npaths;
     size_t pending;            /* puts since the last commit */
     cxs_buf term;              /* scratch for prefix + term */
