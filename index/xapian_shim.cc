@@ -29,6 +29,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <new>
 #include <string>
 #include <unordered_map>
@@ -283,6 +284,13 @@ bool any_remote(const cxs_xdb *db) {
 
 cxs_status search(cxs_xdb *db, const cxs_qnode *q, const cxs_xsearch_opts *o,
                   cxs_xresult *res) {
+    /* The spies outlive the enquire that borrows them, whatever throws. */
+    std::vector<std::unique_ptr<Xapian::ValueCountMatchSpy>> owned;
+    std::vector<Xapian::ValueCountMatchSpy *> spies;
+    for (size_t i = 0; i < o->nfacets; i++) {
+        owned.emplace_back(new Xapian::ValueCountMatchSpy(o->facet_slots[i]));
+        spies.push_back(owned.back().get());
+    }
     Xapian::Enquire enq(db->db);
     Xapian::Query query = to_query(q);
     /* xapian-tcpsrv cannot run a posting source of ours: with remote
@@ -301,15 +309,12 @@ cxs_status search(cxs_xdb *db, const cxs_qnode *q, const cxs_xsearch_opts *o,
     if (o->sort_slot >= 0)
         enq.set_sort_by_value_then_relevance((Xapian::valueno)o->sort_slot,
                                              o->sort_desc != 0);
-    std::vector<Xapian::ValueCountMatchSpy *> spies;
-    for (size_t i = 0; i < o->nfacets; i++)
-        spies.push_back(new Xapian::ValueCountMatchSpy(o->facet_slots[i]));
     /* With remote shards, the spies also count again some of the
      * documents the servers send back for the page (Xapian 1.4): facets
      * are then counted by a second match that asks for no documents. */
     bool apart = !spies.empty() && any_remote(db);
     for (size_t i = 0; i < spies.size() && !apart; i++)
-        enq.add_matchspy(spies[i]->release());
+        enq.add_matchspy(spies[i]);
     /* Facets count the whole result set, not just the page. Otherwise a
      * few hundred matches are counted exactly (cheap, and small result
      * sets then get exact totals); beyond that Xapian estimates. */
@@ -321,7 +326,7 @@ cxs_status search(cxs_xdb *db, const cxs_qnode *q, const cxs_xsearch_opts *o,
     Xapian::MSet mset = enq.get_mset(o->offset, o->limit, check);
     if (apart) {
         for (Xapian::ValueCountMatchSpy *spy : spies)
-            enq.add_matchspy(spy->release());
+            enq.add_matchspy(spy);
         Xapian::MSet counted = enq.get_mset(0, 0, all);
         fill_matches(res, mset, o->no_data);
         res->estimated = counted.get_matches_estimated();
