@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "index_internal.h"
@@ -219,6 +220,10 @@ cxs_status cxs_index_backup(const char *db, const char *out, cxs_err *err) {
     cxs_status rc = CXS_ERR_INDEX;
     cxs_err e = {0};
     for (int i = 0; i < 20 && rc == CXS_ERR_INDEX; i++) {
+        /* A pause lets a burst of commits pass. */
+        struct timespec pause = {0, 50000000L * i};
+        if (i)
+            nanosleep(&pause, NULL);
         cxs_shards_remove_db(tmp);
         rc = cxs_xdb_compact(&db, 1, tmp, &e);
         if (rc == CXS_ERR_INDEX && !strstr(e.msg, "Modified"))

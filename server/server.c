@@ -104,13 +104,21 @@ static cxs_status open_reader(const cxs_snapshot *sn, cxs_index **out,
 }
 
 /* A remote shard down at start is no reason not to start (it is tried
- * again while running), but it is said. */
-static void warn_down(cxs_index *ix) {
+ * again while running), but it is said, as is a setting remote shards
+ * cannot honour. */
+static void warn_down(cxs_index *ix, const cxs_server_config *cfg) {
+    int remote = 0;
     for (size_t i = 0; i < cxs_index_nshards(ix); i++) {
         cxs_index_shard sh;
-        if (cxs_index_shard_get(ix, i, 0, &sh, NULL) == CXS_OK && !sh.up)
+        if (cxs_index_shard_get(ix, i, 0, &sh, NULL) != CXS_OK)
+            continue;
+        remote |= sh.remote;
+        if (!sh.up)
             cxs_log_msg("warning", "shard %s is down: %s", sh.name, sh.error);
     }
+    if (remote && cfg->recency_boost > 0)
+        cxs_log_msg("warning", "recency_boost is not applied with remote "
+                               "shards (docs/scale-out.md)");
 }
 
 cxs_status cxs_server_init(cxs_server *s, const cxs_server_args *args,
@@ -139,7 +147,7 @@ cxs_status cxs_server_init(cxs_server *s, const cxs_server_args *args,
     if (rc == CXS_OK)
         rc = open_reader(s->snap, &probe, err);
     if (rc == CXS_OK)
-        warn_down(probe);
+        warn_down(probe, s->snap->cfg);
     cxs_index_close(probe);
     return rc;
 }

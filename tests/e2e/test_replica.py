@@ -6,8 +6,8 @@ loopback:
   xapian-replicate keeping a replica, and a second cxsearchd reading the
   replica: the posts, new posts, updates and deletes written to the first
   are seen by the second, by polling with a deadline.
-- `cxsearch backup --db DIR OUT` while the writer commits batch after
-  batch: every copy opens, holds a whole number of batches (a revision,
+- `cxsearch backup --db DIR OUT` while the writer commits a batch every
+  few tenths of a second: every copy opens, holds a whole number of batches (a revision,
   never half of one), and a daemon started on it answers with its posts.
 """
 import json
@@ -91,8 +91,11 @@ def check_replica(t, w, tmp):
 
 
 def writer_loop(w, stop, batch, done):
+    """A commit every few tenths of a second: a busy API. (A writer that
+    commits faster than a copy takes starves the copy: Xapian recycles the
+    revision it reads; docs/scale-out.md says what to do then.)"""
     i = 0
-    while not stop.is_set():
+    while not stop.wait(0.3):
         body = [post("bk/%d/%d" % (i, j), "ocelot batch%d" % i)
                 for j in range(batch)]
         s, _, _ = w.request("POST", "/documents", headers=AUTH, body=body)
