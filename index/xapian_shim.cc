@@ -918,6 +918,37 @@ cxs_status cxs_xdb_doc_positions(cxs_xdb *db, unsigned docid,
     });
 }
 
+/* True when document docid lives on a remote shard (Xapian interleaves
+ * document ids over the shards). */
+static bool remote_doc(const cxs_xdb *db, unsigned docid) {
+    size_t n = db->shards.size();
+    return n && docid && db->shards[(docid - 1) % n].remote;
+}
+
+/* Positions of terms through the document's term list: one request for
+ * the list, then one per term the document holds, where looking each
+ * term up costs one request per term (held or not). */
+static void positions_by_termlist(cxs_xdb *db, unsigned docid,
+                                  char *const *terms, size_t n,
+                                  std::vector<cxs_xpos> &v) {
+    std::vector<size_t> order(n);
+    for (size_t i = 0; i < n; i++)
+        order[i] = i;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+        return std::strcmp(terms[a], terms[b]) < 0;
+    });
+    Xapian::TermIterator t = db->db.termlist_begin(docid);
+    Xapian::TermIterator end = db->db.termlist_end(docid);
+    for (size_t k = 0; k < n && t != end; k++) {
+        t.skip_to(terms[order[k]]);
+        if (t == end || *t != terms[order[k]])
+            continue;
+        for (Xapian::PositionIterator p = t.positionlist_begin();
+             p != t.positionlist_end(); ++p)
+            v.push_back(cxs_xpos{*p, (unsigned)order[k]});
+    }
+}
+
 cxs_status cxs_xdb_term_positions(cxs_xdb *db, unsigned docid,
                                   char *const *terms, size_t n, cxs_xpos **pos,
                                   size_t *npos, cxs_err *err) {
@@ -925,11 +956,14 @@ cxs_status cxs_xdb_term_positions(cxs_xdb *db, unsigned docid,
     *npos = 0;
     return guard_read(db, err, [&]() -> cxs_status {
         std::vector<cxs_xpos> v;
-        for (size_t i = 0; i < n; i++)
-            for (Xapian::PositionIterator p =
-                     db->db.positionlist_begin(docid, terms[i]);
-                 p != db->db.positionlist_end(docid, terms[i]); ++p)
-                v.push_back(cxs_xpos{*p, (unsigned)i});
+        if (n > 2 && remote_doc(db, docid))
+            positions_by_termlist(db, docid, terms, n, v);
+        else
+            for (size_t i = 0; i < n; i++)
+                for (Xapian::PositionIterator p =
+                         db->db.positionlist_begin(docid, terms[i]);
+                     p != db->db.positionlist_end(docid, terms[i]); ++p)
+                    v.push_back(cxs_xpos{*p, (unsigned)i});
         return sorted_positions(v, pos, npos);
     });
 }
