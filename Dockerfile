@@ -21,7 +21,7 @@ FROM debian:12
 RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
         --no-install-recommends libxapian30 libicu72 libstemmer0d \
         libmicrohttpd12 libjansson4 libcld2-0 libhunspell-1.7-0 hunspell-ru \
-        hunspell-it hunspell-en-us libxml2 libinih1 curl \
+        hunspell-it hunspell-en-us libxml2 libinih1 libcurl4 ca-certificates curl \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --home /var/lib/cxsearch --shell /usr/sbin/nologin cxsearch \
     && mkdir -p /var/lib/cxsearch && chown cxsearch /var/lib/cxsearch

@@ -4,7 +4,8 @@
  * function of a few dozen lines.
  *
  * Exit status: 0 success, 1 error, 2 usage, 3 import finished but some
- * files or records were skipped (the summary says which).
+ * files or records were skipped (the summary says which), or a followed
+ * source failed (follow_cmd.c).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "follow_cmd.h"
 #include "importer.h"
 #include "index.h"
 
@@ -47,9 +49,10 @@ void cxs_cli_usage(FILE *f) {
           "  cxsearch backup --db DIR OUT  consistent copy of a live "
           "index\n"
           "  cxsearch dump --db DIR        every post as JSON Lines\n"
-          "  cxsearch stats --db DIR\n"
-          "  cxsearch --version\n",
+          "  cxsearch stats --db DIR\n",
           f);
+    cxs_cli_follow_usage(f);
+    fputs("  cxsearch --version\n", f);
 }
 
 static double now_s(void) {
@@ -452,6 +455,12 @@ int main(int argc, char **argv) {
         return cxs_cli_split(db, argc, argv);
     if (strcmp(cmd, "backup") == 0)
         return cxs_cli_backup(db, argc, argv);
+    if (strcmp(cmd, "follow") == 0) {
+        int rc = cxs_cli_follow(db, argc, argv);
+        if (rc == EXIT_USAGE)
+            cxs_cli_usage(stderr);
+        return rc;
+    }
     fprintf(stderr, "cxsearch: unknown command '%s'\n", cmd);
     cxs_cli_usage(stderr);
     return EXIT_USAGE;

@@ -1,4 +1,9 @@
-/* cxs_buf.c - see cxs_buf.h. */
+/*
+ * cxs_buf.c - see cxs_buf.h.
+ *
+ * Every append goes through buf_reserve, so that is where an error
+ * becomes sticky.
+ */
 #include "cxs_buf.h"
 
 #include <stdarg.h>
@@ -7,48 +12,53 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cxs_grow.h"
+
 void cxs_buf_init(cxs_buf *b, size_t max) {
     b->data = NULL;
     b->len = b->cap = 0;
     b->max = max;
+    b->err = CXS_OK;
 }
 
 void cxs_buf_release(cxs_buf *b) {
     free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
+    b->err = CXS_OK;
 }
 
 void cxs_buf_reset(cxs_buf *b) {
     b->len = 0;
+    b->err = CXS_OK;
     if (b->data)
         b->data[0] = '\0';
 }
 
 char *cxs_buf_detach(cxs_buf *b) {
+    if (b->err != CXS_OK) {
+        cxs_buf_release(b);
+        return NULL;
+    }
     char *p = b->data ? b->data : calloc(1, 1);
     b->data = NULL;
     b->len = b->cap = 0;
     return p;
 }
 
-/* Makes room for n more bytes plus the terminating NUL. */
+cxs_status cxs_buf_status(const cxs_buf *b) {
+    return b->err;
+}
+
+/* Makes room for n more bytes plus the terminating NUL, or fails the
+ * buffer for good. */
 static cxs_status buf_reserve(cxs_buf *b, size_t n) {
+    if (b->err != CXS_OK)
+        return b->err;
     size_t limit = b->max ? b->max : SIZE_MAX - 1;
     if (n > limit - b->len)
-        return CXS_ERR_TOO_LARGE;
-    size_t need = b->len + n + 1;
-    if (need <= b->cap)
-        return CXS_OK;
-    size_t cap = b->cap ? b->cap : 64;
-    while (cap < need)
-        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-    char *p = realloc(b->data, cap);
-    if (!p)
-        return CXS_ERR_NOMEM;
-    b->data = p;
-    b->cap = cap;
-    return CXS_OK;
+        return b->err = CXS_ERR_TOO_LARGE;
+    return b->err = cxs_grow(&b->data, &b->cap, b->len + n + 1, 1);
 }
 
 cxs_status cxs_buf_append(cxs_buf *b, const char *s, size_t n) {
@@ -75,8 +85,10 @@ cxs_status cxs_buf_appendf(cxs_buf *b, const char *fmt, ...) {
     va_start(ap, fmt);
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
+    if (n < 0 && b->err == CXS_OK)
+        b->err = CXS_ERR_INVALID;
     if (n < 0)
-        return CXS_ERR_INVALID;
+        return b->err;
     cxs_status rc = buf_reserve(b, (size_t)n);
     if (rc != CXS_OK)
         return rc;

@@ -5,46 +5,14 @@
  * Latin, two-byte sequences, so the validator takes them inline; every
  * decoder follows RFC 3629 (no overlong forms, no surrogates, nothing past
  * U+10FFFF), so what one module accepts every other module accepts too.
+ * The decoder, the encoder and cut are inline in the header: the
+ * analyzer runs them per character, across library boundaries.
  */
 #include "cxs_utf8.h"
 
 #include <string.h>
 
 /* ---------------------------------------------------------------- UTF-8 */
-
-size_t cxs_utf8_decode(const char *s, size_t n, unsigned *cp) {
-    const unsigned char *u = (const unsigned char *)s;
-    unsigned c = u[0];
-    size_t len;
-    unsigned min;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-        len = 2, min = 0x80, c &= 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3, min = 0x800, c &= 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4, min = 0x10000, c &= 0x07;
-    } else {
-        *cp = 0xFFFD;
-        return 1;
-    }
-    if (n < len)
-        goto bad;
-    for (size_t i = 1; i < len; i++) {
-        if ((u[i] & 0xC0) != 0x80)
-            goto bad;
-        c = (c << 6) | (u[i] & 0x3F);
-    }
-    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-        goto bad;
-    *cp = c;
-    return len;
-bad:
-    *cp = 0xFFFD;
-    return 1;
-}
 
 size_t cxs_utf8_valid_prefix(const char *s, size_t n) {
     const unsigned char *u = (const unsigned char *)s;
@@ -72,23 +40,7 @@ size_t cxs_utf8_valid_prefix(const char *s, size_t n) {
 
 cxs_status cxs_utf8_append_cp(cxs_buf *b, unsigned cp) {
     char t[4];
-    size_t n;
-    if (cp < 0x80) {
-        t[0] = (char)cp, n = 1;
-    } else if (cp < 0x800) {
-        t[0] = (char)(0xC0 | (cp >> 6));
-        t[1] = (char)(0x80 | (cp & 0x3F)), n = 2;
-    } else if (cp < 0x10000) {
-        t[0] = (char)(0xE0 | (cp >> 12));
-        t[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        t[2] = (char)(0x80 | (cp & 0x3F)), n = 3;
-    } else {
-        t[0] = (char)(0xF0 | (cp >> 18));
-        t[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        t[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        t[3] = (char)(0x80 | (cp & 0x3F)), n = 4;
-    }
-    return cxs_buf_append(b, t, n);
+    return cxs_buf_append(b, t, cxs_utf8_encode(cp, t));
 }
 
 cxs_status cxs_utf8_append_fixed(cxs_buf *b, const char *s, size_t n,
@@ -111,15 +63,6 @@ cxs_status cxs_utf8_append_fixed(cxs_buf *b, const char *s, size_t n,
     if (n == 0)
         return cxs_buf_append(b, "", 0);
     return CXS_OK;
-}
-
-size_t cxs_utf8_cut(const char *s, size_t n, size_t max) {
-    if (n <= max)
-        return n;
-    size_t i = max;
-    while (i > 0 && ((unsigned char)s[i] & 0xC0) == 0x80)
-        i--;
-    return i;
 }
 
 bool cxs_utf8_is_word(unsigned cp) {

@@ -123,6 +123,7 @@ static cxs_status one_line(cxs_import_ctx *cx, const char *name, long lineno,
         }
         p.source_line = lineno;
     }
+    cxs_import_cap_text(cx, &p, name, lineno);
     return cxs_import_emit(cx, &p, err);
 }
 

@@ -304,15 +304,11 @@ static cxs_status build_post(cxs_import_ctx *cx, const char *path, char *text,
     size_t off = front_matter(p, text, len, &body_line, &rc);
     if (rc != CXS_OK)
         return cxs_err_set(err, rc, "out of memory");
-    size_t n = len - off;
-    if (n > CXS_IMPORT_MAX_TEXT) {
-        n = cxs_utf8_cut(text + off, n, CXS_IMPORT_MAX_TEXT);
-        cxs_import_warn(cx, path, 0, "text cut to %zu bytes", n);
-    }
-    if (cxs_post_set(&p->text, text + off, n) != CXS_OK ||
+    if (cxs_post_set(&p->text, text + off, len - off) != CXS_OK ||
         cxs_post_set(&p->source_file, path, strlen(path)) != CXS_OK)
         return cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
     p->source_line = body_line;
+    size_t n = cxs_import_cap_text(cx, p, path, body_line);
     char date[11];
     if (!p->date && text_date(p->text, n, date) &&
         cxs_post_set(&p->date, date, 10) != CXS_OK)

@@ -125,12 +125,13 @@ static void node_text(xmlNode *n, cxs_buf *b, json_t *links,
     }
 }
 
-/* The trimmed text of n as a new string (NULL when empty). */
+/* The trimmed text of n as a new string (NULL when empty, or when it
+ * could not be read whole: a name or a count, never cut). */
 static char *trimmed_text(xmlNode *n, const char *skip_cls) {
     cxs_buf b;
     cxs_buf_init(&b, CXS_IMPORT_MAX_TEXT);
     node_text(n, &b, NULL, skip_cls);
-    size_t len = b.len;
+    size_t len = cxs_buf_status(&b) == CXS_OK ? b.len : 0;
     const char *t = cxs_utf8_trim(b.data ? b.data : "", &len);
     char *out = len ? cxs_strndup(t, len) : NULL;
     cxs_buf_release(&b);
@@ -320,13 +321,17 @@ static void carry(html_state *st, msg_parts *m) {
     }
 }
 
-/* The post's text: the message text, or a poll's question and options. */
-static bool post_text(msg_parts *m, cxs_post *p) {
+/* The post's text (p->text stays NULL when there is none): the message
+ * text, or a poll's question and options. Built whole: the cap is
+ * cxs_import_emit's. */
+static cxs_status post_text(msg_parts *m, cxs_post *p) {
+    if (cxs_buf_status(&m->text) != CXS_OK)
+        return cxs_buf_status(&m->text);
     size_t n = m->text.len;
     const char *t = cxs_utf8_trim(m->text.data ? m->text.data : "", &n);
     if (n == 0 && m->poll) {
         cxs_buf b;
-        cxs_buf_init(&b, CXS_IMPORT_MAX_TEXT);
+        cxs_buf_init(&b, 0);
         cxs_buf_appends(
             &b, json_string_value(json_object_get(m->poll, "question")));
         size_t i;
@@ -334,12 +339,11 @@ static bool post_text(msg_parts *m, cxs_post *p) {
         json_array_foreach(json_object_get(m->poll, "options"), i, o)
             cxs_buf_appendf(&b, "\n- %s",
                             json_string_value(json_object_get(o, "text")));
+        cxs_status rc = cxs_buf_status(&b);
         p->text = cxs_buf_detach(&b);
-        return p->text != NULL;
+        return rc != CXS_OK ? rc : p->text ? CXS_OK : CXS_ERR_NOMEM;
     }
-    if (n == 0)
-        return false;
-    return cxs_post_set(&p->text, t, n) == CXS_OK;
+    return n ? cxs_post_set(&p->text, t, n) : CXS_OK;
 }
 
 static void set_extra(msg_parts *m, cxs_post *p, const char *title) {
@@ -368,7 +372,12 @@ static void set_extra(msg_parts *m, cxs_post *p, const char *title) {
 static cxs_status emit_message(html_state *st, long id, msg_parts *m,
                                cxs_err *err) {
     cxs_post p = CXS_POST_INIT;
-    if (!post_text(m, &p))
+    cxs_status rc = post_text(m, &p);
+    if (rc != CXS_OK) {
+        cxs_post_release(&p);
+        return cxs_err_set(err, rc, "out of memory");
+    }
+    if (!p.text)
         return CXS_OK; /* media without caption: no post */
     const char *user = st->cx->opts ? st->cx->opts->channel : NULL;
     if (user && *user == '@')
@@ -376,23 +385,25 @@ static cxs_status emit_message(html_state *st, long id, msg_parts *m,
     const char *key = user && *user ? user : st->title ? st->title : "tg";
     char buf[700];
     snprintf(buf, sizeof buf, "%s/%ld", key, id);
-    cxs_post_set(&p.id, buf, strlen(buf));
-    cxs_post_set(&p.channel, key, strlen(key));
-    if (user && *user) {
+    rc = cxs_post_set(&p.id, buf, strlen(buf));
+    if (rc == CXS_OK)
+        rc = cxs_post_set(&p.channel, key, strlen(key));
+    if (rc == CXS_OK && user && *user) {
         snprintf(buf, sizeof buf, "https://t.me/%s/%ld", user, id);
-        cxs_post_set(&p.url, buf, strlen(buf));
+        rc = cxs_post_set(&p.url, buf, strlen(buf));
     }
-    if (m->date[0])
-        cxs_post_set(&p.date, m->date, strlen(m->date));
+    if (rc == CXS_OK && m->date[0])
+        rc = cxs_post_set(&p.date, m->date, strlen(m->date));
     const char *author = m->signature;
     if (!author && m->from && (!st->title || strcmp(m->from, st->title)))
         author = m->from;
-    if (author)
-        cxs_post_set(&p.author, author, strlen(author));
-    cxs_post_set(&p.source_file, st->path, strlen(st->path));
+    if (rc == CXS_OK && author)
+        rc = cxs_post_set(&p.author, author, strlen(author));
+    if (rc == CXS_OK)
+        rc = cxs_post_set(&p.source_file, st->path, strlen(st->path));
     p.source_line = id;
     p.extra = json_object();
-    if (!p.id || !p.extra || !p.source_file) {
+    if (rc != CXS_OK || !p.extra) {
         cxs_post_release(&p);
         return cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
     }
@@ -422,7 +433,7 @@ static cxs_status one_message(html_state *st, xmlNode *msg, cxs_err *err) {
     if (id <= 0)
         return CXS_OK;
     msg_parts m = {0};
-    cxs_buf_init(&m.text, CXS_IMPORT_MAX_TEXT);
+    cxs_buf_init(&m.text, 0); /* built whole, cut by cxs_import_emit */
     m.links = json_array();
     for (xmlNode *c = msg->children; c; c = c->next)
         if (has_class(c, "body"))

@@ -211,7 +211,7 @@ static cxs_status one_message(chat_ctx *c, const json_t *m, long ordinal,
         return CXS_OK; /* service messages and odd records are no posts */
     cxs_post p = CXS_POST_INIT;
     cxs_buf b;
-    cxs_buf_init(&b, CXS_IMPORT_MAX_TEXT);
+    cxs_buf_init(&b, 0); /* cut by cxs_import_emit */
     json_t *links = json_array();
     p.extra = json_object();
     cxs_status rc =
@@ -222,8 +222,6 @@ static cxs_status one_message(chat_ctx *c, const json_t *m, long ordinal,
             cxs_buf_reset(&b);
         rc = poll_text(poll, &b, &p);
     }
-    if (rc == CXS_ERR_TOO_LARGE)
-        rc = CXS_OK; /* keep what fit */
     if (rc == CXS_OK && b.len && !cxs_utf8_blank(b.data, b.len)) {
         p.text = cxs_buf_detach(&b);
         rc = message_meta(c, m, ordinal, json_integer_value(idv), &p);

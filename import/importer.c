@@ -29,6 +29,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "cxs_grow.h"
 #include "import_internal.h"
 
 #define DEFAULT_MAX_FILE (256ULL * 1024 * 1024)
@@ -66,8 +67,23 @@ void cxs_import_warn(cxs_import_ctx *cx, const char *file, long line,
     cx->opts->warn(cx->opts->warn_ud, file, line, msg);
 }
 
+size_t cxs_import_cap_text(cxs_import_ctx *cx, cxs_post *p, const char *file,
+                           long line) {
+    size_t n = p->text ? strlen(p->text) : 0;
+    if (n <= CXS_IMPORT_MAX_TEXT)
+        return n;
+    size_t k = cxs_utf8_cut(p->text, n, CXS_IMPORT_MAX_TEXT);
+    p->text[k] = '\0';
+    cxs_import_warn(cx, file, line,
+                    "text of %zu bytes cut to %zu at a character (limit %u)",
+                    n, k, CXS_IMPORT_MAX_TEXT);
+    cx->stats->texts_cut++;
+    return k;
+}
+
 cxs_status cxs_import_emit(cxs_import_ctx *cx, cxs_post *p, cxs_err *err) {
     cxs_err perr = {0};
+    cxs_import_cap_text(cx, p, p->source_file, p->source_line);
     if (cxs_post_finish(p, &perr) != CXS_OK) {
         cxs_import_warn(cx, p->source_file, p->source_line, "post skipped: %s",
                         perr.msg);
@@ -299,14 +315,9 @@ static void names_free(name_list *l) {
 }
 
 static cxs_status names_add(name_list *l, const char *dir, const char *name) {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 16;
-        char **v = realloc(l->v, cap * sizeof *v);
-        if (!v)
-            return CXS_ERR_NOMEM;
-        l->v = v;
-        l->cap = cap;
-    }
+    cxs_status rc = CXS_GROW(l->v, l->cap, l->n + 1);
+    if (rc != CXS_OK)
+        return rc;
     size_t n = strlen(dir) + strlen(name) + 2;
     char *p = malloc(n);
     if (!p)

@@ -50,6 +50,7 @@ typedef struct cxs_import_stats {
     size_t duplicates;          /* repeated copies collapsed */
     size_t boilerplate_dropped; /* ads, page chrome, pinned notices ... */
     size_t bad_lines;           /* lines/records skipped inside good files */
+    size_t texts_cut;           /* post texts cut to the 1 MiB cap */
     unsigned long long bytes;   /* bytes of input read */
 } cxs_import_stats;
 
@@ -87,6 +88,7 @@ typedef struct cxs_import_opts {
  * Returns CXS_OK when the run went through, even if files were skipped
  * (see stats->files_skipped); a sink failure or an unreadable top-level
  * path is returned as an error. */
+CXS_MUST_CHECK
 cxs_status cxs_import_path(const char *path, const cxs_import_opts *opts,
                            cxs_post_sink sink, void *sink_ud,
                            cxs_import_stats *stats, cxs_err *err);

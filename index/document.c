@@ -130,7 +130,7 @@ static int doc_term_cb(void *ud, cxs_term_kind kind, const char *term,
         return 0;
     int is_form = len == tok->form_len && memcmp(term, tok->form, len) == 0;
     /* Stopwords keep no positions: a fifth of all positions, and phrases
-     * only check the order of the other words (index/query.c). */
+     * only check the order of the other words (query/query.c). */
     int positional = !(tok->flags & CXS_TOKF_STOPWORD);
     if (kind != CXS_TERM_EXACT && kind != CXS_TERM_TAG && is_form) {
         if (kind == CXS_TERM_LEMMA && held(b, tok))
@@ -180,7 +180,7 @@ static cxs_status add_value(cxs_xdoc *doc, unsigned slot, const char *v) {
 static cxs_status add_dates(cxs_xdoc *doc, const char *date) {
     char compact[15];
     time_t t;
-    if (!date || cxs_date_parse(date, compact, &t) < 0)
+    if (!date || !cxs_date_parse(date, compact, &t))
         return CXS_OK;
     char year[5];
     memcpy(year, compact, 4);

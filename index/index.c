@@ -112,11 +112,8 @@ static cxs_status writer_phrases(cxs_index *ix, cxs_err *err) {
     if (rc == CXS_OK && !src.len && ix->syn && cxs_xwdb_doccount(ix->wr) == 0) {
         if (cxs_phrases_glossary(ix->syn, &src) != CXS_OK)
             rc = cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
-        if (rc == CXS_OK && src.len) {
-            cxs_buf_appendc(&src, '\0');
+        if (rc == CXS_OK && src.len) /* data is NUL-terminated (cxs_buf.h) */
             rc = cxs_xwdb_set_metadata(ix->wr, CXS_META_PHRASES, src.data, err);
-            src.len--;
-        }
     }
     if (rc == CXS_OK)
         rc = use_phrases(ix, &src, err);
@@ -307,6 +304,7 @@ void cxs_index_close(cxs_index *ix) {
         return;
     cxs_pipeline_stop(ix->pipe);  /* prepared posts not applied are dropped */
     cxs_shards_abort(ix->shards); /* a new index not merged stays empty */
+    cxs_index_lexicon_drop(ix);
     cxs_xdb_close(ix->rd);
     if (!ix->nwrs)
         cxs_xwdb_close(ix->wr);
@@ -558,6 +556,35 @@ cxs_status cxs_index_commit(cxs_index *ix, cxs_err *err) {
     if (rc == CXS_OK && ix->shards)
         rc = merge_shards(ix, err);
     return rc == CXS_OK ? commit_now(ix, err) : rc;
+}
+
+cxs_status cxs_index_meta_get(cxs_index *ix, const char *key, cxs_buf *out,
+                              cxs_err *err) {
+    if (!key || !*key)
+        return cxs_err_set(err, CXS_ERR_INVALID, "metadata: empty key");
+    if (ix->wr) /* over shards, the index's metadata is the first's */
+        return cxs_xwdb_metadata(ix->nwrs ? ix->wrs[0] : ix->wr, key, out,
+                                 err);
+    return cxs_xdb_metadata(ix->rd, key, out, err);
+}
+
+cxs_status cxs_index_meta_set(cxs_index *ix, const char *key, const char *value,
+                              cxs_err *err) {
+    if (!ix->wr)
+        return cxs_err_set(err, CXS_ERR_INVALID, "index opened read-only");
+    if (!key || !*key || strlen(key) > 200)
+        return cxs_err_set(err, CXS_ERR_INVALID,
+                           "metadata: key of 1..200 bytes expected");
+    if (ix->shards || ix->pipe) {
+        /* Posts still in flight would be committed after the value. */
+        cxs_status rc = cxs_index_commit(ix, err);
+        if (rc != CXS_OK)
+            return rc;
+    }
+    if (ix->nwrs)
+        ix->dirty[0] = 1; /* committed with the next commit */
+    return cxs_xwdb_set_metadata(ix->nwrs ? ix->wrs[0] : ix->wr, key,
+                                 value ? value : "", err);
 }
 
 /* Commits one database, saying when it changed last. */

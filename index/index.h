@@ -24,6 +24,7 @@
 #include <stddef.h>
 
 #include "stemmers.h"
+#include "cxs_buf.h"
 #include "cxs_err.h"
 #include "post.h"
 #include "query.h"
@@ -41,6 +42,9 @@ typedef struct cxs_index_config {
     size_t batch_size;       /* writer: posts per commit; 0: 5000 */
     unsigned workers;        /* writer: threads preparing posts for
                                 cxs_index_put_async; 0 or 1: none */
+    /* Forgiving search defaults (query.h); a request may turn it off
+     * (cxs_search_req.exact) or mark its query as typed so far. */
+    cxs_forgive forgive;
     unsigned shards;         /* writer: an empty index is built by this
                                 many threads, each writing its own shard,
                                 merged at cxs_index_commit (faster on
@@ -60,11 +64,13 @@ typedef struct cxs_index_config {
 void cxs_index_config_init(cxs_index_config *cfg);
 
 /* Opens a reader over npaths databases (npaths >= 1) searched as one. */
+CXS_MUST_CHECK
 cxs_status cxs_index_open_reader(const char *const *paths, size_t npaths,
                                  const cxs_index_config *cfg, cxs_index **out,
                                  cxs_err *err);
 
 /* Opens (creating if needed) the database at path for writing. */
+CXS_MUST_CHECK
 cxs_status cxs_index_open_writer(const char *path, const cxs_index_config *cfg,
                                  cxs_index **out, cxs_err *err);
 
@@ -93,6 +99,7 @@ void cxs_index_close(cxs_index *ix);
 
 /* Reader: moves to the newest committed revision; *changed (may be NULL)
  * says whether it moved. */
+CXS_MUST_CHECK
 cxs_status cxs_index_reopen(cxs_index *ix, int *changed, cxs_err *err);
 
 /* ---- writing ---- */
@@ -106,6 +113,7 @@ typedef enum cxs_put_result {
 /* Adds or replaces a post by id (post must have passed
  * cxs_post_finish). The post's lang is detected and set when missing.
  * Changes become visible at the next commit. */
+CXS_MUST_CHECK
 cxs_status cxs_index_put(cxs_index *ix, cxs_post *post, cxs_put_result *res,
                          cxs_err *err);
 
@@ -118,6 +126,7 @@ cxs_status cxs_index_put(cxs_index *ix, cxs_post *post, cxs_put_result *res,
  * earlier post may be returned by a later call or by cxs_index_commit,
  * which first waits for every submitted post. Counts of added, updated
  * and unchanged posts: cxs_index_put_counts. */
+CXS_MUST_CHECK
 cxs_status cxs_index_put_async(cxs_index *ix, cxs_post *post, cxs_err *err);
 
 /* Posts added, updated and left unchanged since the index was opened. */
@@ -125,12 +134,26 @@ void cxs_index_put_counts(const cxs_index *ix, size_t *added, size_t *updated,
                           size_t *unchanged);
 
 /* Deletes a post by id; CXS_ERR_NOT_FOUND when there is none. */
+CXS_MUST_CHECK
 cxs_status cxs_index_delete(cxs_index *ix, const char *id, cxs_err *err);
 
 /* Commits everything put since the last commit, atomically. A new index
  * built in shards is merged here and swapped in for the empty one
  * (readers see it whole at once). */
-cxs_status cxs_index_commit(cxs_index *ix, cxs_err *err);
+CXS_MUST_CHECK cxs_status cxs_index_commit(cxs_index *ix, cxs_err *err);
+
+/* Metadata kept in the index beside the posts (e.g. the state of a
+ * followed source, follow/). Keys "cxs.*" are the index's and the
+ * follower's; values are at most a few kilobytes. A writer's
+ * cxs_index_meta_set is written by the next cxs_index_commit, atomically
+ * with the posts put before it, so a state committed with its posts
+ * never runs ahead of them. cxs_index_meta_get reads through the writer
+ * (pending value included) or a reader's first database, appending the
+ * value to out (nothing for an unset key). */
+CXS_MUST_CHECK cxs_status cxs_index_meta_get(cxs_index *ix, const char *key,
+                                             cxs_buf *out, cxs_err *err);
+CXS_MUST_CHECK cxs_status cxs_index_meta_set(cxs_index *ix, const char *key,
+                                             const char *value, cxs_err *err);
 
 /* ---- reading ---- */
 
@@ -177,6 +200,15 @@ typedef struct cxs_search_req {
     int snippet_analyze; /* 1: match every word of a hit through the
                             analyzer, never through the index's positions
                             (same snippets, slower; tests compare both) */
+    int exact;  /* 1: nothing forgiven (no typos, layouts, transliteration,
+                   prefixes), whatever the configuration says */
+    int typing; /* 1: the query is typed so far: its last word is also a
+                   prefix (forgive.typing) */
+    /* Overrides of the configured typo tolerance (Meilisearch's
+     * typoTolerance): no_typos 1 turns typos off; nonzero thresholds
+     * replace one_typo_from / two_typos_from. */
+    int no_typos;
+    unsigned one_typo_from, two_typos_from;
 } cxs_search_req;
 
 typedef struct cxs_hit {
@@ -202,7 +234,11 @@ typedef struct cxs_search_res {
     int total_exact;     /* ... 1 when it is exact */
     int relaxed;         /* 1: nothing matched all words, ranked by how many
                             match instead */
-    char *suggestion;    /* did-you-mean query, or NULL */
+    char *suggestion;    /* did-you-mean query, or NULL: offered only when
+                            the answer is empty or thin (fewer than 3
+                            posts) after the rewrites */
+    cxs_rewrite *rewrites; /* what was forgiven (owned; query.h) */
+    size_t nrewrites;
     cxs_hit *hits;
     size_t nhits;
     cxs_facet facets[CXS_NFACETS];
@@ -212,28 +248,32 @@ typedef struct cxs_search_res {
 /* Runs a search. Fails with CXS_ERR_TOO_LARGE for a query over the limit,
  * CXS_ERR_INVALID for a bad parameter (e.g. a malformed date); release
  * res with cxs_search_res_release in every case. */
+CXS_MUST_CHECK
 cxs_status cxs_index_search(cxs_index *ix, const cxs_search_req *req,
                             cxs_search_res *res, cxs_err *err);
 void cxs_search_res_release(cxs_search_res *res);
 
 /* Fetches a stored post by id (text included). CXS_ERR_NOT_FOUND when
  * absent. Release *post with cxs_post_release. */
+CXS_MUST_CHECK
 cxs_status cxs_index_get(cxs_index *ix, const char *id, cxs_post *post,
                          cxs_err *err);
 
 /* Posts similar to the post with this id (Xapian relevance feedback),
  * excluding itself and its duplicates. Same result shape as search. */
+CXS_MUST_CHECK
 cxs_status cxs_index_similar(cxs_index *ix, const char *id, size_t limit,
                              cxs_search_res *res, cxs_err *err);
 
 /* Completions of the last word of prefix: up to max words, most frequent
  * first. *out is a malloc'ed array of malloc'ed strings. */
+CXS_MUST_CHECK
 cxs_status cxs_index_suggest(cxs_index *ix, const char *prefix, size_t max,
                              char ***out, size_t *n, cxs_err *err);
 
 /* Calls fn with every stored post in id order; stops when fn returns
  * nonzero. */
-cxs_status cxs_index_foreach(cxs_index *ix,
+CXS_MUST_CHECK cxs_status cxs_index_foreach(cxs_index *ix,
                              int (*fn)(void *ud, const cxs_post *post),
                              void *ud, cxs_err *err);
 
@@ -246,6 +286,7 @@ typedef struct cxs_index_stats {
     cxs_facet channels;   /* per-channel counts (owned) */
 } cxs_index_stats;
 
+CXS_MUST_CHECK
 cxs_status cxs_index_stats_get(cxs_index *ix, cxs_index_stats *st,
                                cxs_err *err);
 void cxs_index_stats_release(cxs_index_stats *st);

@@ -12,6 +12,7 @@
 
 #include "dates.h"
 #include "index_internal.h"
+#include "layout.h"
 #include "snippet.h"
 #include "terms.h"
 
@@ -54,12 +55,12 @@ static cxs_status date_filter(const cxs_search_req *req, cxs_qnode *and_node,
     const char *to = req->date_to && *req->date_to ? req->date_to : NULL;
     if (!from && !to)
         return CXS_OK;
-    if (from && cxs_date_bound(from, 0, lo) < 0)
+    if (from && !cxs_date_bound(from, false, lo))
         return cxs_err_set(err, CXS_ERR_INVALID,
                            "from: '%s' is not a date (use YYYY, YYYY-MM or "
                            "YYYY-MM-DD)",
                            from);
-    if (to && cxs_date_bound(to, 1, hi) < 0)
+    if (to && !cxs_date_bound(to, true, hi))
         return cxs_err_set(err, CXS_ERR_INVALID,
                            "to: '%s' is not a date (use YYYY, YYYY-MM or "
                            "YYYY-MM-DD)",
@@ -305,45 +306,6 @@ static cxs_status make_hits(cxs_index *ix, const cxs_search_req *req,
     return rc;
 }
 
-/* "Did you mean": each free word replaced by the spelling table's best
- * correction; NULL when no word changes. */
-static cxs_status suggest_spelling(cxs_index *ix, const cxs_query *q,
-                                   char **out, cxs_err *err) {
-    cxs_buf sugg = CXS_BUF_INIT, word = CXS_BUF_INIT, fix = CXS_BUF_INIT;
-    int changed = 0;
-    cxs_status rc = CXS_OK;
-    *out = NULL;
-    for (size_t i = 0; i < q->nwords && rc == CXS_OK; i++) {
-        cxs_buf_reset(&word);
-        cxs_buf_reset(&fix);
-        rc = cxs_terms_field("", q->words[i], &word);
-        unsigned long long freq = 0;
-        if (rc == CXS_OK && word.len >= 3)
-            rc = cxs_xdb_termfreq(ix->rd, word.data, word.len, &freq, err);
-        /* A word the index holds is not misspelled; looking a correction
-         * up costs far more than the search itself. */
-        if (rc == CXS_OK && word.len >= 3 && freq == 0)
-            rc = cxs_xdb_spelling(ix->rd, word.data, word.len, &fix, err);
-        if (rc == CXS_OK && i)
-            rc = cxs_buf_appendc(&sugg, ' ');
-        if (rc != CXS_OK)
-            break;
-        if (fix.len && (fix.len != word.len ||
-                        memcmp(fix.data, word.data, fix.len) != 0)) {
-            changed = 1;
-            rc = cxs_buf_append(&sugg, fix.data, fix.len);
-        } else {
-            rc = cxs_buf_append(&sugg, word.data, word.len);
-        }
-    }
-    if (rc == CXS_OK && changed && !(*out = cxs_buf_detach(&sugg)))
-        rc = cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
-    cxs_buf_release(&sugg);
-    cxs_buf_release(&word);
-    cxs_buf_release(&fix);
-    return rc;
-}
-
 /* Runs one tree with the request's filters; takes tree over. xr is
  * zeroed first: the caller releases it whatever happens (a refused
  * filter never reaches Xapian). */
@@ -371,6 +333,10 @@ static cxs_status run(cxs_index *ix, const cxs_search_req *req, cxs_qnode *tree,
  * makes Xapian check them in every match, took multi-word queries on the
  * 100k bench index from 20-45 ms to a few. */
 #define RESCORE_WINDOW 30
+
+/* Fewer posts than this is a thin answer: it may come with a
+ * did-you-mean. */
+#define THIN_ANSWER 3
 
 /* Weight factors, as the boost they replace (its phrase scored as much
  * as the words, its NEAR half as much). */
@@ -589,11 +555,39 @@ static cxs_status search_parsed(cxs_index *ix, const cxs_search_req *req0,
         take_facets(req, &xr, res);
         rc = make_hits(ix, req, q, &xr, res, err);
     }
-    /* Only a query that matched nothing whole gets a did-you-mean. */
-    if (rc == CXS_OK && (res->relaxed || res->total == 0))
-        rc = suggest_spelling(ix, q, &res->suggestion, err);
+    /* A did-you-mean only where the answer is empty or thin even after
+     * the rewrites (the parser never offers one for a known word). */
+    if (rc == CXS_OK && q->suggestion &&
+        (res->relaxed || res->total < THIN_ANSWER) &&
+        !(res->suggestion = strdup(q->suggestion)))
+        rc = cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
     cxs_xresult_release(&xr);
     return rc;
+}
+
+static unsigned long long index_termfreq(void *ud, const char *term,
+                                         size_t len) {
+    unsigned long long f = 0;
+    return cxs_xdb_termfreq(ud, term, len, &f, NULL) == CXS_OK ? f : 0;
+}
+
+/* The parser's forgiving options: the configuration's, as the request
+ * narrows them. */
+static void forgive_opts(cxs_index *ix, const cxs_search_req *req,
+                         cxs_query_opts *qo) {
+    qo->forgive = ix->cfg.forgive;
+    cxs_forgive *f = &qo->forgive;
+    f->off |= req->exact;
+    f->typing = req->typing;
+    f->no_typos |= req->no_typos;
+    if (req->one_typo_from)
+        f->one_typo_from = req->one_typo_from;
+    if (req->two_typos_from)
+        f->two_typos_from = req->two_typos_from;
+    /* Even exact, a query that finds little gets a did-you-mean. */
+    qo->lexicon = cxs_index_lexicon(ix);
+    qo->termfreq = index_termfreq;
+    qo->termfreq_ud = ix->rd;
 }
 
 cxs_status cxs_index_search(cxs_index *ix, const cxs_search_req *req,
@@ -606,12 +600,17 @@ cxs_status cxs_index_search(cxs_index *ix, const cxs_search_req *req,
     qo.max_len = ix->cfg.max_query_len;
     qo.syn = ix->syn;
     qo.phrases = ix->phrases;
+    forgive_opts(ix, req, &qo);
     const char *text = req->q ? req->q : "";
     size_t len = req->q ? (req->q_len ? req->q_len : strlen(req->q)) : 0;
     cxs_status rc = cxs_query_parse(ix->an, text, len, &qo, &q, err);
     if (rc != CXS_OK)
         return rc;
     rc = search_parsed(ix, req, &q, res, err);
+    res->rewrites = q.rewrites;
+    res->nrewrites = q.nrewrites;
+    q.rewrites = NULL;
+    q.nrewrites = 0;
     cxs_query_release(&q);
     return rc;
 }
@@ -631,6 +630,11 @@ void cxs_search_res_release(cxs_search_res *res) {
         free(res->facets[i].v);
     }
     free(res->suggestion);
+    for (size_t i = 0; i < res->nrewrites; i++) {
+        free(res->rewrites[i].typed);
+        free(res->rewrites[i].read_as);
+    }
+    free(res->rewrites);
     memset(res, 0, sizeof *res);
 }
 
@@ -760,6 +764,35 @@ static cxs_status last_word(const char *text, cxs_buf *out) {
     return cxs_terms_field("", text + start, out);
 }
 
+/* Completions from the lexicon, most frequent first: with one typo once
+ * the prefix has prefix_typo_from characters, and read on the other
+ * keyboard layout when it has none as typed. */
+static cxs_status lexicon_completions(cxs_index *ix, const cxs_buf *w,
+                                      completion *c) {
+    const cxs_lexicon *lx = cxs_index_lexicon(ix);
+    const cxs_forgive *f = &ix->cfg.forgive;
+    unsigned from = f->prefix_typo_from ? f->prefix_typo_from : 5;
+    size_t chars = 0;
+    for (size_t i = 0; i < w->len; i++)
+        chars += ((unsigned char)w->data[i] & 0xC0) != 0x80;
+    unsigned d = !f->no_typos && chars >= from ? 1 : 0;
+    cxs_lexcand cand[32];
+    size_t max = c->max < 32 ? c->max : 32;
+    size_t n = cxs_lexicon_complete(lx, w->data, w->len, d, cand, max);
+    cxs_buf sw = CXS_BUF_INIT;
+    int swapped = 0;
+    cxs_status rc = CXS_OK;
+    if (n == 0 && !f->no_layout &&
+        (rc = cxs_layout_swap(w->data, w->len, &sw, &swapped)) == CXS_OK &&
+        swapped)
+        n = cxs_lexicon_complete(lx, sw.data, sw.len, 0, cand, max);
+    cxs_buf_release(&sw);
+    for (size_t i = 0; i < n && rc == CXS_OK && !c->oom; i++)
+        (void)take_completion(c, cand[i].word, cand[i].len,
+                              cand[i].dist ? 0 : cand[i].freq);
+    return rc == CXS_OK && !c->oom ? CXS_OK : CXS_ERR_NOMEM;
+}
+
 cxs_status cxs_index_suggest(cxs_index *ix, const char *prefix, size_t max,
                              char ***out, size_t *n, cxs_err *err) {
     *out = NULL;
@@ -775,7 +808,9 @@ cxs_status cxs_index_suggest(cxs_index *ix, const char *prefix, size_t max,
                     .max = max};
     if (!c.words || !c.freq)
         rc = cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
-    if (rc == CXS_OK)
+    if (rc == CXS_OK && !ix->cfg.forgive.off)
+        rc = lexicon_completions(ix, &w, &c);
+    if (rc == CXS_OK && c.n == 0)
         rc = cxs_xdb_terms(ix->rd, w.data, w.len, take_completion, &c, err);
     if (rc == CXS_OK && c.oom)
         rc = cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");

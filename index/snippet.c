@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cxs_grow.h"
 #include "terms.h"
 
 #define MAX_TOKENS 20000
@@ -180,15 +181,9 @@ static int token_cb(void *ud, const cxs_token *tok) {
         return 0;
     if (c->n == MAX_TOKENS)
         return 1;
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 256;
-        span *v = realloc(c->v, cap * sizeof *v);
-        if (!v) {
-            c->oom = 1;
-            return 1;
-        }
-        c->v = v;
-        c->cap = cap;
+    if (CXS_GROW(c->v, c->cap, c->n + 1) != CXS_OK) {
+        c->oom = 1;
+        return 1;
     }
     int match =
         c->hl->by_index ? match_by_index(c, tok) : match_by_analysis(c, tok);

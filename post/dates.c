@@ -93,25 +93,25 @@ static void compact(time_t t, char out[15]) {
         strcpy(out, "00000000000000");
 }
 
-int cxs_date_parse(const char *s, char out[15], time_t *t) {
+bool cxs_date_parse(const char *s, char out[15], time_t *t) {
     struct tm tm;
     int parts;
     long offset;
     if (!s || parse_fields(s, &tm, &parts, &offset) < 0 || parts < 3)
-        return -1;
+        return false;
     time_t v = timegm(&tm) - offset;
     compact(v, out);
     if (t)
         *t = v;
-    return 0;
+    return true;
 }
 
-int cxs_date_bound(const char *s, int upper, char out[15]) {
+bool cxs_date_bound(const char *s, bool upper, char out[15]) {
     struct tm tm;
     int parts;
     long offset;
     if (!s || parse_fields(s, &tm, &parts, &offset) < 0)
-        return -1;
+        return false;
     if (upper && strlen(s) <= 10) {
         /* The last second of the named year, month or day. */
         if (parts == 1)
@@ -123,7 +123,7 @@ int cxs_date_bound(const char *s, int upper, char out[15]) {
         tm.tm_sec = 59;
     }
     compact(timegm(&tm) - offset, out);
-    return 0;
+    return true;
 }
 
 void cxs_date_format_utc(time_t t, char out[21]) {

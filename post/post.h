@@ -47,16 +47,18 @@ typedef struct cxs_post {
 void cxs_post_release(cxs_post *p);
 
 /* Replaces *field with a copy of s[0..n) (NULL s clears it). */
-cxs_status cxs_post_set(char **field, const char *s, size_t n);
+CXS_MUST_CHECK cxs_status cxs_post_set(char **field, const char *s, size_t n);
 
 /* Adds a tag (leading '#' stripped, lower-cased ASCII; duplicates and empty
  * tags are ignored). */
+CXS_MUST_CHECK
 cxs_status cxs_post_add_tag(cxs_post *p, const char *tag, size_t n);
 
 /* Reads a post from a JSON object. Unknown fields go to extra. "text" is
  * required (a string, or an array of strings joined by newlines); "tags"
  * may be a list of strings; other known fields must be strings when
  * present. On error the post is released and err names the field. */
+CXS_MUST_CHECK
 cxs_status cxs_post_from_json(const json_t *obj, cxs_post *p, cxs_err *err);
 
 /* Returns a new JSON object for the post (caller owns the reference), or
@@ -68,7 +70,7 @@ json_t *cxs_post_to_json(const cxs_post *p);
  * and an id when missing: "<channel>/h<16 hex digits of
  * cxs_post_text_hash>" or "h/<16 hex digits>" without a channel. Validates that text is non-empty and
  * the id is 1..512 bytes with no control characters. */
-cxs_status cxs_post_finish(cxs_post *p, cxs_err *err);
+CXS_MUST_CHECK cxs_status cxs_post_finish(cxs_post *p, cxs_err *err);
 
 /* A 64-bit FNV-1a hash of text with white space collapsed and case folded
  * (ASCII); used for ids and duplicate detection. */

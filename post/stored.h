@@ -27,11 +27,12 @@
 #define CXS_STORED_MARK 0x01 /* first byte of a record (format 1) */
 
 /* Appends the record of p to out (reset by the caller when needed). */
-cxs_status cxs_stored_encode(const cxs_post *p, cxs_buf *out);
+CXS_MUST_CHECK cxs_status cxs_stored_encode(const cxs_post *p, cxs_buf *out);
 
 /* Fills *p (zeroed by the caller) from data[0..len), a record or a JSON
  * object. The post owns copies; the caller releases it. On error *p is
  * released (left empty). */
+CXS_MUST_CHECK
 cxs_status cxs_stored_decode(const char *data, size_t len, cxs_post *p,
                              cxs_err *err);
 

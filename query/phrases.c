@@ -4,7 +4,7 @@
  * Facts that shaped it:
  * - A phrase word matches a post's word when they share a term the index
  *   keeps with a position: what the query side's phrase positions accept
- *   (exact and lemma terms, index/query.c) against what the writer stores
+ *   (exact and lemma terms, query/query.c) against what the writer stores
  *   with positions (index/document.c). The writer feeds exactly those
  *   terms to cxs_phrase_doc_add, so finding a phrase here and matching
  *   it by positions at query time agree.
@@ -16,6 +16,7 @@
  *   phrases), posts a few hundred words.
  */
 #include "phrases.h"
+#include "cxs_grow.h"
 #include "query_int.h"
 
 #include <stdlib.h>
@@ -90,11 +91,12 @@ static size_t phrase_words(const cxs_qtext *t, const cxs_qtok **out) {
     return n;
 }
 
-int cxs_phrases_key(const cxs_qtext *t, cxs_buf *out) {
+cxs_status cxs_phrases_key(const cxs_qtext *t, cxs_buf *out, bool *has_key) {
     const cxs_qtok *w[PHRASE_MAX_WORDS];
     size_t n = phrase_words(t, w);
+    *has_key = n >= 2;
     if (n < 2)
-        return 0;
+        return CXS_OK;
     cxs_status rc = CXS_OK;
     for (size_t i = 0; i < n && rc == CXS_OK; i++) {
         unsigned gap = i ? w[i]->pos - w[i - 1]->pos : 0;
@@ -103,7 +105,7 @@ int cxs_phrases_key(const cxs_qtext *t, cxs_buf *out) {
         if (rc == CXS_OK)
             rc = cxs_buf_append(out, w[i]->form, w[i]->form_len);
     }
-    return rc == CXS_OK ? 1 : -1;
+    return rc;
 }
 
 /* A word's terms that a phrase position accepts (as pos_or in query.c). */
@@ -128,11 +130,12 @@ static cxs_status compile(const cxs_qtext *t, phrase *p, cxs_buf *key) {
     const cxs_qtok *w[PHRASE_MAX_WORDS];
     memset(p, 0, sizeof *p);
     cxs_buf_reset(key);
-    int k = cxs_buf_appends(key, CXS_PFX_PHRASE) == CXS_OK
-                ? cxs_phrases_key(t, key)
-                : -1;
-    if (k <= 0)
-        return k == 0 ? CXS_ERR_INVALID : CXS_ERR_NOMEM;
+    bool has_key = false;
+    cxs_status rc = cxs_buf_appends(key, CXS_PFX_PHRASE);
+    if (rc == CXS_OK)
+        rc = cxs_phrases_key(t, key, &has_key);
+    if (rc != CXS_OK || !has_key)
+        return rc != CXS_OK ? rc : CXS_ERR_INVALID;
     if (key->len > 240) /* Xapian's term length limit is 245 */
         return CXS_ERR_INVALID;
     if (!(p->term = malloc(key->len + 1)))
@@ -141,7 +144,6 @@ static cxs_status compile(const cxs_qtext *t, phrase *p, cxs_buf *key) {
     p->term[key->len] = '\0';
     p->term_len = key->len;
     size_t n = phrase_words(t, w);
-    cxs_status rc = CXS_OK;
     for (size_t i = 0; i < n && rc == CXS_OK; i++, p->k++) {
         p->rel[i] = w[i]->pos - w[0]->pos;
         rc = word_terms(w[i], &p->w[i]);
@@ -247,14 +249,9 @@ cxs_status cxs_phrase_doc_add(cxs_phrase_doc *d, unsigned pos, const char *term,
     if (d->nslots && pos < d->slots[d->nslots - 1].pos)
         return CXS_OK;
     if (!d->nslots || pos > d->slots[d->nslots - 1].pos) {
-        if (d->nslots == d->cap) {
-            size_t cap = d->cap ? 2 * d->cap : 256;
-            cxs_phrase_slot *v = realloc(d->slots, cap * sizeof *v);
-            if (!v)
-                return CXS_ERR_NOMEM;
-            d->slots = v;
-            d->cap = cap;
-        }
+        cxs_status rc = CXS_GROW(d->slots, d->cap, d->nslots + 1);
+        if (rc != CXS_OK)
+            return rc;
         d->slots[d->nslots++] = (cxs_phrase_slot){pos, d->terms.len};
     }
     cxs_status rc = cxs_buf_append(&d->terms, term, len);
@@ -344,12 +341,12 @@ cxs_status cxs_phrases_glossary(const cxs_synonyms *syn, cxs_buf *out) {
         for (size_t m = 0; m < cxs_synonyms_group_size(syn, g) && rc == CXS_OK;
              m++) {
             cxs_buf_reset(&key);
-            int k = cxs_phrases_key(cxs_synonyms_member(syn, g, m), &key);
-            if (k < 0)
-                rc = CXS_ERR_NOMEM;
-            if (k > 0)
+            bool has_key = false;
+            rc = cxs_phrases_key(cxs_synonyms_member(syn, g, m), &key,
+                                 &has_key);
+            if (rc == CXS_OK && has_key)
                 rc = cxs_buf_appends(out, cxs_synonyms_member_text(syn, g, m));
-            if (k > 0 && rc == CXS_OK)
+            if (rc == CXS_OK && has_key)
                 rc = cxs_buf_appendc(out, '\n');
         }
     cxs_buf_release(&key);

@@ -38,6 +38,7 @@
 /* Compiles the phrases of list[0..len) (one per line; lines with fewer
  * than two words that are not stopwords are skipped). *out is an empty
  * set for an empty list. The analyzer is used only during the call. */
+CXS_MUST_CHECK
 cxs_status cxs_phrases_new(cxs_stemmers *a, const char *list, size_t len,
                            cxs_phrases **out, cxs_err *err);
 
@@ -69,11 +70,13 @@ void cxs_phrase_doc_release(cxs_phrase_doc *d);
 /* Records that the index stores term at position pos. Positions must not
  * decrease (the analyzer reports them in order); a term for an earlier
  * position is ignored. */
+CXS_MUST_CHECK
 cxs_status cxs_phrase_doc_add(cxs_phrase_doc *d, unsigned pos, const char *term,
                               size_t len);
 
 /* Calls fn with CXS_PFX_PHRASE + key for each occurrence of a phrase of
  * p in d; fn returns a status, and the first failure stops the scan. */
+CXS_MUST_CHECK
 cxs_status cxs_phrases_find(const cxs_phrases *p, const cxs_phrase_doc *d,
                             cxs_status (*fn)(void *ud, const char *term,
                                              size_t len),

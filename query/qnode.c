@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cxs_buf.h"
+#include "cxs_grow.h"
 
 cxs_qnode *cxs_qnode_new(cxs_qop op) {
     cxs_qnode *q = calloc(1, sizeof *q);
@@ -68,15 +69,10 @@ cxs_qnode *cxs_qnode_scale(cxs_qnode *kid, double scale) {
 cxs_status cxs_qnode_add(cxs_qnode *parent, cxs_qnode *kid) {
     if (!kid)
         return CXS_ERR_NOMEM;
-    if (parent->nkids == parent->cap) {
-        size_t cap = parent->cap ? parent->cap * 2 : 4;
-        cxs_qnode **k = realloc(parent->kids, cap * sizeof *k);
-        if (!k) {
-            cxs_qnode_free(kid);
-            return CXS_ERR_NOMEM;
-        }
-        parent->kids = k;
-        parent->cap = cap;
+    cxs_status rc = CXS_GROW(parent->kids, parent->cap, parent->nkids + 1);
+    if (rc != CXS_OK) {
+        cxs_qnode_free(kid);
+        return rc;
     }
     parent->kids[parent->nkids++] = kid;
     return CXS_OK;
@@ -154,8 +150,9 @@ static void describe(const cxs_qnode *q, cxs_buf *b) {
 size_t cxs_qnode_describe(const cxs_qnode *q, char *buf, size_t cap) {
     cxs_buf b = CXS_BUF_INIT;
     if (q)
-        describe(q, &b);
-    size_t n = b.len < cap ? b.len : (cap ? cap - 1 : 0);
+        describe(q, &b); /* appends unchecked: the status is, once */
+    size_t len = cxs_buf_status(&b) == CXS_OK ? b.len : 0;
+    size_t n = len < cap ? len : (cap ? cap - 1 : 0);
     if (cap) {
         if (n)
             memcpy(buf, b.data, n);

@@ -72,7 +72,7 @@ cxs_qnode *cxs_qnode_scale(cxs_qnode *kid, double scale);
 /* Appends kid to parent, taking kid over. On OOM kid is freed and
  * CXS_ERR_NOMEM returned. A NULL kid returns CXS_ERR_NOMEM (so that a
  * failed constructor can be passed straight in). */
-cxs_status cxs_qnode_add(cxs_qnode *parent, cxs_qnode *kid);
+CXS_MUST_CHECK cxs_status cxs_qnode_add(cxs_qnode *parent, cxs_qnode *kid);
 
 /* Frees the subtree; NULL allowed. */
 void cxs_qnode_free(cxs_qnode *q);
@@ -81,7 +81,8 @@ void cxs_qnode_free(cxs_qnode *q);
 cxs_qnode *cxs_qnode_clone(const cxs_qnode *q);
 
 /* Appends a readable form ("(AND a (OR b c))") to buf, for tests and the
- * explain option. Returns bytes written, truncating to cap. */
+ * explain option. Returns bytes written, truncating to cap (0, an empty
+ * string, when out of memory). */
 size_t cxs_qnode_describe(const cxs_qnode *q, char *buf, size_t cap);
 
 #ifdef __cplusplus

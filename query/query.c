@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "cxs_buf.h"
+#include "cxs_grow.h"
 #include "phrases.h"
 #include "query_int.h"
 #include "terms.h"
@@ -76,6 +77,10 @@ typedef struct builder {
     /* The positive free words, in order, for proximity rescoring. */
     const cxs_qtok *prox[PROX_MAX];
     size_t nprox;
+    /* Forgiving search (forgive.c): the analyzer, options, errors. */
+    cxs_stemmers *forgive_a;
+    const cxs_query_opts *opts;
+    cxs_err *err;
 } builder;
 
 static void sv_free(strvec *s) {
@@ -86,15 +91,10 @@ static void sv_free(strvec *s) {
 }
 
 static void sv_push(builder *b, strvec *s, const char *p, size_t n) {
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 8;
-        char **v = realloc(s->v, cap * sizeof *v);
-        if (!v) {
-            b->st = CXS_ERR_NOMEM;
-            return;
-        }
-        s->v = v;
-        s->cap = cap;
+    cxs_status rc = CXS_GROW(s->v, s->cap, s->n + 1);
+    if (rc != CXS_OK) {
+        b->st = rc;
+        return;
     }
     if (!(s->v[s->n] = cxs_strndup(p, n)))
         b->st = CXS_ERR_NOMEM;
@@ -313,20 +313,60 @@ static int dropped(const builder *b, const cxs_qtok *k) {
            !(k->flags & CXS_TOKF_COMPOUND);
 }
 
-/* A free word: every word the analyzer finds in it is required. */
-static cxs_qnode *word_node(builder *b, const cxs_qlexeme *x) {
+/* Every word the analyzer found in a text, required; with prox, the
+ * words are also kept for proximity rescoring. */
+static cxs_qnode *text_node(builder *b, const cxs_qtext *t, int prox) {
     cxs_qnode *all = nnew(b, CXS_Q_AND);
-    for (size_t i = 0; all && i < x->text.n; i++) {
-        const cxs_qtok *k = &x->text.toks[i];
+    for (size_t i = 0; all && i < t->n; i++) {
+        const cxs_qtok *k = &t->toks[i];
         if (!cxs_qtok_is_key(k) || dropped(b, k))
             continue;
-        nadd(b, all, unit_node(b, &x->text, k));
-        if (b->collect &&
+        nadd(b, all, unit_node(b, t, k));
+        if (prox && b->collect &&
             !(k->flags & (CXS_TOKF_COMPOUND | CXS_TOKF_STOPWORD)) &&
             b->nprox < PROX_MAX)
             b->prox[b->nprox++] = k;
     }
-    cxs_qnode *n = collapse(all);
+    return collapse(all);
+}
+
+/* Completions of a word typed so far: one class of exact terms. */
+static cxs_qnode *exact_syn(builder *b, const cxs_qalt *alt) {
+    cxs_qnode *syn = nnew(b, CXS_Q_SYNONYM);
+    for (size_t i = 0; syn && i < alt->nexact; i++) {
+        nadd(b, syn,
+             nterm(b, CXS_Q_TERM, alt->exact[i], strlen(alt->exact[i])));
+        if (b->collect)
+            sv_push(b, &b->hl, alt->exact[i], strlen(alt->exact[i]));
+    }
+    return collapse(syn);
+}
+
+/* The word as typed, or (weighted lower) its other readings (forgive.c).
+ * A reading that the index knows but the typed word is not takes the
+ * typed word's place for proximity. */
+static cxs_qnode *with_alts(builder *b, const cxs_qlexeme *x, cxs_qnode *n) {
+    for (size_t i = 0; i < x->nalts; i++)
+        if (x->alts[i].drop) {
+            cxs_qnode_free(n);
+            return NULL;
+        }
+    cxs_qnode *any = nnew(b, CXS_Q_OR);
+    nadd(b, any, n);
+    for (size_t i = 0; any && i < x->nalts; i++) {
+        const cxs_qalt *alt = &x->alts[i];
+        cxs_qnode *a = alt->nexact ? exact_syn(b, alt)
+                                   : text_node(b, &alt->text, 0);
+        nadd(b, any, nscale(b, a, alt->w));
+    }
+    return collapse(any);
+}
+
+/* A free word: every word the analyzer finds in it is required. */
+static cxs_qnode *word_node(builder *b, const cxs_qlexeme *x) {
+    cxs_qnode *n = text_node(b, &x->text, !x->nalts);
+    if (n && x->nalts)
+        n = with_alts(b, x, n);
     if (n && b->collect)
         sv_push(b, &b->words, x->raw, x->rawn);
     return n;
@@ -365,19 +405,20 @@ static cxs_qnode *indexed_phrase(builder *b, const cxs_qtext *t,
         return NULL;
     cxs_buf key = CXS_BUF_INIT;
     cxs_qnode *node = NULL;
-    int k = cxs_buf_appends(&key, CXS_PFX_PHRASE) == CXS_OK
-                ? cxs_phrases_key(t, &key)
-                : -1;
+    bool has_key = false;
+    cxs_status rc = cxs_buf_appends(&key, CXS_PFX_PHRASE);
+    if (rc == CXS_OK)
+        rc = cxs_phrases_key(t, &key, &has_key);
     size_t pl = strlen(CXS_PFX_PHRASE);
-    if (k > 0 &&
+    if (rc == CXS_OK && has_key &&
         cxs_phrases_has(b->phrases, key.data + pl, key.len - pl)) {
         node = nterm(b, CXS_Q_TERM, key.data, key.len);
         for (size_t i = 0; node && i < n; i++)
             if (!(toks[i]->flags & CXS_TOKF_STOPWORD))
                 collect_terms(b, toks[i]);
     }
-    if (k < 0)
-        b->st = CXS_ERR_NOMEM;
+    if (rc != CXS_OK)
+        b->st = rc;
     cxs_buf_release(&key);
     return node;
 }
@@ -827,6 +868,10 @@ static void build(builder *b, cxs_qlexer *L, cxs_query *out) {
     }
     b->keep_stop = only_stopwords(L);
     mark_spans(b, L);
+    if (b->st == CXS_OK && b->forgive_a &&
+        cxs_qforgive_run(b->forgive_a, L, b->opts, b->err) != CXS_OK)
+        b->st = b->err && b->err->code != CXS_OK ? b->err->code
+                                                 : CXS_ERR_NOMEM;
     group_init(b, &p->stack[0], 0);
     for (size_t i = 0; i < L->n; i++)
         parse_one(b, p, &L->lx[i]);
@@ -846,21 +891,32 @@ cxs_status cxs_query_parse(cxs_stemmers *a, const char *q, size_t len,
         return cxs_err_set(err, CXS_ERR_TOO_LARGE,
                            "query is %zu bytes, over the limit of %zu", len,
                            max);
-    cxs_qlexer L = {q ? q : "", q ? len : 0, 0, NULL, 0, 0, 0, 0, 0};
+    cxs_qlexer L = {q ? q : "", q ? len : 0, 0, NULL, 0, 0, 0, 0, 0,
+                    NULL, 0, NULL};
     builder b;
     builder_init(&b, opts);
-    cxs_status rc = cxs_qlex_run(&L)
-                        ? cxs_err_set(err, CXS_ERR_NOMEM, "out of memory")
-                        : CXS_OK;
+    cxs_status rc = cxs_qlex_run(&L, err);
     if (rc == CXS_OK)
         rc = cxs_qlex_analyze(a, &L, err);
     if (rc == CXS_OK) {
+        b.forgive_a = a;
+        b.opts = opts;
+        b.err = err;
         build(&b, &L, out);
-        if (b.st != CXS_OK)
+        if (b.st != CXS_OK && (!err || err->code == CXS_OK))
             rc = cxs_err_set(err, b.st, "out of memory");
+        else if (b.st != CXS_OK)
+            rc = b.st;
     }
-    if (rc == CXS_OK)
+    if (rc == CXS_OK) {
         hand_over(&b, out);
+        out->rewrites = L.rw;
+        out->nrewrites = L.nrw;
+        out->suggestion = L.suggestion;
+        L.rw = NULL;
+        L.nrw = 0;
+        L.suggestion = NULL;
+    }
     else
         cxs_query_release(out);
     builder_release(&b);
@@ -892,5 +948,11 @@ void cxs_query_release(cxs_query *q) {
     free_vec(f->tags, f->ntags);
     free(f->date_from);
     free(f->date_to);
+    for (size_t i = 0; i < q->nrewrites; i++) {
+        free(q->rewrites[i].typed);
+        free(q->rewrites[i].read_as);
+    }
+    free(q->rewrites);
+    free(q->suggestion);
     memset(q, 0, sizeof *q);
 }

@@ -31,6 +31,7 @@
 
 #include "stemmers.h"
 #include "cxs_err.h"
+#include "lexicon.h"
 #include "qnode.h"
 
 /* Synonym groups from config/synonyms.txt: one group per line, members
@@ -46,7 +47,7 @@ typedef struct cxs_phrases cxs_phrases;
 /* Loads a synonyms file. A missing file is an error (CXS_ERR_IO); an
  * empty one gives an empty set. Bad lines are reported in err with the
  * line number and fail the load. */
-cxs_status cxs_synonyms_load(const char *path, cxs_stemmers *a,
+CXS_MUST_CHECK cxs_status cxs_synonyms_load(const char *path, cxs_stemmers *a,
                              cxs_synonyms **out, cxs_err *err);
 void cxs_synonyms_free(cxs_synonyms *s);
 
@@ -74,6 +75,25 @@ typedef struct cxs_qword {
     char **terms; /* sorted (strcmp), unique, owned */
     size_t n;
 } cxs_qword;
+
+/* Why a word was read as another (cxs_query.rewrites). */
+typedef enum cxs_rewrite_why {
+    CXS_RW_TYPO,     /* within a few edits of a word of the index */
+    CXS_RW_LAYOUT,   /* typed with the other keyboard layout */
+    CXS_RW_TRANSLIT, /* Russian in Latin letters */
+    CXS_RW_PREFIX,   /* the last word, typed so far, completed */
+    CXS_RW_SYNONYM   /* a synonym group's other members searched too */
+} cxs_rewrite_why;
+
+/* "typo", "layout", "translit", "prefix", "synonym". */
+const char *cxs_rewrite_why_name(cxs_rewrite_why why);
+
+typedef struct cxs_rewrite {
+    char *typed;   /* the word as typed (owned; invalid UTF-8 repaired) */
+    char *read_as; /* the best reading (owned) */
+    cxs_rewrite_why why;
+    size_t start, len; /* the typed bytes in the query string */
+} cxs_rewrite;
 
 typedef struct cxs_query {
     /* The query with all words required, filters applied. Never NULL after
@@ -103,7 +123,41 @@ typedef struct cxs_query {
     cxs_qword *prox;
     size_t nprox;
     cxs_query_filters filters;
+    /* What was forgiven, in query order (only synonyms with
+     * forgive.off). */
+    cxs_rewrite *rewrites;
+    size_t nrewrites;
+    /* Did-you-mean: the free words as typed, each word the index does not
+     * know replaced by its closest known word (looser than the rewrites:
+     * one edit from 3 characters); NULL when no word changes or every
+     * unknown word was already rewritten. Never replaces a known word. */
+    char *suggestion;
 } cxs_query;
+
+/* The number of documents holding a term (prefix included), asked of the
+ * index: 0 when none. */
+typedef unsigned long long (*cxs_termfreq_fn)(void *ud, const char *term,
+                                              size_t len);
+
+/* Forgiving search (docs/query-language.md, "What is forgiven"): a free
+ * word the index does not hold, in any of its forms, is also read as the
+ * index's words within a few typos, as typed on the other keyboard layout,
+ * or as Russian written in Latin letters; the last word typed so far is
+ * also a prefix. Never inside quotes, for excluded words, prefixes,
+ * numbers, URLs, @mentions, hashtags, words with digits, or acronyms. */
+typedef struct cxs_forgive {
+    int off;           /* 1: nothing forgiven (exact=1); a did-you-mean
+                          is still offered */
+    int no_typos;      /* 1: no typo tolerance (layout, translit remain) */
+    int no_layout, no_translit;
+    unsigned one_typo_from;  /* characters for one typo; 0: 5 */
+    unsigned two_typos_from; /* characters for two; 0: 9 */
+    unsigned max_candidates; /* index words tried per word; 0: 5 */
+    /* 1: the query is typed so far; its last word (when nothing follows
+     * it) is also a prefix, with one typo from prefix_typo_from. */
+    int typing;
+    unsigned prefix_typo_from; /* characters; 0: 5 */
+} cxs_forgive;
 
 typedef struct cxs_query_opts {
     size_t max_len;             /* bytes; 0: 4096 */
@@ -118,10 +172,18 @@ typedef struct cxs_query_opts {
     /* Weight of a synonym's other members relative to the words typed
      * (0: 0.5). */
     double w_synonym;
+    /* Forgiving search: the index's vocabulary and term counts. Without a
+     * lexicon nothing is forgiven; without termfreq a word is known when
+     * the lexicon holds its exact form. */
+    const cxs_lexicon *lexicon;
+    cxs_termfreq_fn termfreq;
+    void *termfreq_ud;
+    cxs_forgive forgive;
 } cxs_query_opts;
 
 /* Parses q[0..len). On success fills *out (release with
  * cxs_query_release). On failure out is zeroed and err says why. */
+CXS_MUST_CHECK
 cxs_status cxs_query_parse(cxs_stemmers *a, const char *q, size_t len,
                            const cxs_query_opts *opts, cxs_query *out,
                            cxs_err *err);

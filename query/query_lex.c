@@ -18,33 +18,17 @@
 #include <string.h>
 
 #include "cxs_buf.h"
+#include "cxs_grow.h"
+#include "cxs_utf8.h"
 #include "dates.h"
 #include "query_int.h"
 #include "terms.h"
 
+/* The code point at s[i] (i < n) and its length; invalid UTF-8 (overlong
+ * forms and surrogates too, as the analyzer reads them) is U+FFFD. */
 static uint32_t cp_at(const char *s, size_t n, size_t i, size_t *clen) {
-    const unsigned char *u = (const unsigned char *)s + i;
-    size_t left = n - i, need;
-    uint32_t c;
-    *clen = 1;
-    if (u[0] < 0x80)
-        return u[0];
-    if (u[0] >= 0xC2 && u[0] <= 0xDF)
-        need = 1, c = u[0] & 0x1F;
-    else if (u[0] >= 0xE0 && u[0] <= 0xEF)
-        need = 2, c = u[0] & 0x0F;
-    else if (u[0] >= 0xF0 && u[0] <= 0xF4)
-        need = 3, c = u[0] & 0x07;
-    else
-        return 0xFFFD;
-    if (left <= need)
-        return 0xFFFD;
-    for (size_t k = 1; k <= need; k++) {
-        if ((u[k] & 0xC0) != 0x80)
-            return 0xFFFD;
-        c = (c << 6) | (u[k] & 0x3F);
-    }
-    *clen = need + 1;
+    unsigned c;
+    *clen = cxs_utf8_decode(s + i, n - i, &c);
     return c;
 }
 
@@ -66,14 +50,8 @@ static int is_delim(uint32_t c) {
 }
 
 static cxs_qlexeme *lx_push(cxs_qlexer *L, cxs_lx_kind kind) {
-    if (L->n == L->cap) {
-        size_t cap = L->cap ? L->cap * 2 : 16;
-        cxs_qlexeme *x = realloc(L->lx, cap * sizeof *x);
-        if (!x)
-            return NULL;
-        L->lx = x;
-        L->cap = cap;
-    }
+    if (CXS_GROW(L->lx, L->cap, L->n + 1) != CXS_OK)
+        return NULL;
     cxs_qlexeme *x = &L->lx[L->n++];
     memset(x, 0, sizeof *x);
     x->kind = kind;
@@ -340,11 +318,11 @@ static int date_range(cxs_qlexeme *x, const char *v) {
     memcpy(a, v, an);
     a[an] = '\0';
     strcpy(b, bs);
-    if ((!*a && !*b) || (*a && cxs_date_bound(a, 0, x->lo) != 0) ||
-        (*b && cxs_date_bound(b, 1, x->hi) != 0))
+    if ((!*a && !*b) || (*a && !cxs_date_bound(a, false, x->lo)) ||
+        (*b && !cxs_date_bound(b, true, x->hi)))
         return 0;
     if (*a && *b && strcmp(x->lo, x->hi) > 0 &&
-        (cxs_date_bound(b, 0, x->lo) != 0 || cxs_date_bound(a, 1, x->hi) != 0))
+        (!cxs_date_bound(b, false, x->lo) || !cxs_date_bound(a, true, x->hi)))
         return 0;
     return 1;
 }
@@ -407,19 +385,29 @@ cxs_status cxs_qlex_analyze(cxs_stemmers *a, cxs_qlexer *L, cxs_err *err) {
     return CXS_OK;
 }
 
-int cxs_qlex_run(cxs_qlexer *L) {
+cxs_status cxs_qlex_run(cxs_qlexer *L, cxs_err *err) {
     if (lex_all(L))
-        return -1;
+        return cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
     fix_operators(L);
-    return 0;
+    return CXS_OK;
 }
 
 void cxs_qlex_release(cxs_qlexer *L) {
     for (size_t i = 0; i < L->n; i++) {
         cxs_qtext_release(&L->lx[i].text);
         free(L->lx[i].fterm);
+        cxs_qforgive_release(&L->lx[i]);
     }
     free(L->lx);
     L->lx = NULL;
     L->n = 0;
+    for (size_t i = 0; i < L->nrw; i++) {
+        free(L->rw[i].typed);
+        free(L->rw[i].read_as);
+    }
+    free(L->rw);
+    L->rw = NULL;
+    L->nrw = 0;
+    free(L->suggestion);
+    L->suggestion = NULL;
 }

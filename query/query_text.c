@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cxs_buf.h"
+#include "cxs_grow.h"
 #include "query_int.h"
 #include "terms.h"
 
@@ -21,15 +22,10 @@ static int on_token(void *ud, const cxs_token *tok) {
     qt_build *b = ud;
     if (b->t->n >= b->max)
         return 1;
-    if (b->t->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 4;
-        cxs_qtok *t = realloc(b->t->toks, cap * sizeof *t);
-        if (!t) {
-            b->st = CXS_ERR_NOMEM;
-            return 1;
-        }
-        b->t->toks = t;
-        b->cap = cap;
+    cxs_status rc = CXS_GROW(b->t->toks, b->cap, b->t->n + 1);
+    if (rc != CXS_OK) {
+        b->st = rc;
+        return 1;
     }
     cxs_qtok *q = &b->t->toks[b->t->n];
     memset(q, 0, sizeof *q);
@@ -59,15 +55,10 @@ static int push_term(term_build *b, cxs_term_kind kind, const char *pfx,
                      const char *term, size_t len) {
     if (b->q->nterms >= CXS_QMAX_TERMS || len == 0)
         return 0;
-    if (b->q->nterms == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 8;
-        cxs_qterm *t = realloc(b->q->terms, cap * sizeof *t);
-        if (!t) {
-            b->st = CXS_ERR_NOMEM;
-            return 1;
-        }
-        b->q->terms = t;
-        b->cap = cap;
+    cxs_status rc = CXS_GROW(b->q->terms, b->cap, b->q->nterms + 1);
+    if (rc != CXS_OK) {
+        b->st = rc;
+        return 1;
     }
     size_t plen = strlen(pfx);
     char *s = malloc(plen + len + 1);

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cxs_grow.h"
 #include "query_int.h"
 
 #define MEMBER_MAX_TOKS 16 /* a member longer than this is a bad line */
@@ -125,14 +126,8 @@ static cxs_status add_member(syn_group *g, cxs_stemmers *a, const char *text,
 }
 
 static cxs_status new_group(cxs_synonyms *s, syn_group **out, cxs_err *err) {
-    if (s->ngroups == s->capgroups) {
-        size_t cap = s->capgroups ? s->capgroups * 2 : 16;
-        syn_group *g = realloc(s->groups, cap * sizeof *g);
-        if (!g)
-            return cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
-        s->groups = g;
-        s->capgroups = cap;
-    }
+    if (CXS_GROW(s->groups, s->capgroups, s->ngroups + 1) != CXS_OK)
+        return cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
     *out = &s->groups[s->ngroups++];
     (*out)->members = NULL;
     (*out)->texts = NULL;
@@ -165,14 +160,9 @@ static cxs_status parse_line(cxs_synonyms *s, cxs_stemmers *a, char *line,
 
 static cxs_status add_entry(cxs_synonyms *s, const cxs_qterm *t, size_t g,
                             size_t m) {
-    if (s->nentries == s->capentries) {
-        size_t cap = s->capentries ? s->capentries * 2 : 64;
-        syn_entry *e = realloc(s->entries, cap * sizeof *e);
-        if (!e)
-            return CXS_ERR_NOMEM;
-        s->entries = e;
-        s->capentries = cap;
-    }
+    cxs_status rc = CXS_GROW(s->entries, s->capentries, s->nentries + 1);
+    if (rc != CXS_OK)
+        return rc;
     s->entries[s->nentries++] = (syn_entry){t->s, t->len, g, m, -1};
     return CXS_OK;
 }

@@ -35,6 +35,7 @@
  *    when the analyzer folded characters); a cropped text needs a second,
  *    uncropped pass for it, so it is only paid for when asked.
  */
+#include <stdbool.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -78,11 +79,11 @@ typedef struct mreq {
     cxs_sort sort;
 } mreq;
 
-static int bad(merr *e, unsigned status, const char *code, const char *fmt, ...)
+static bool bad(merr *e, unsigned status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* Fills e; returns 0 so checks can be chained. */
-static int bad(merr *e, unsigned status, const char *code, const char *fmt,
+/* Fills e; returns false so checks can be chained. */
+static bool bad(merr *e, unsigned status, const char *code, const char *fmt,
                ...) {
     va_list ap;
     e->status = status;
@@ -90,7 +91,7 @@ static int bad(merr *e, unsigned status, const char *code, const char *fmt,
     va_start(ap, fmt);
     vsnprintf(e->msg, sizeof e->msg, fmt, ap);
     va_end(ap);
-    return 0;
+    return false;
 }
 
 static void mreq_release(mreq *m) {
@@ -100,41 +101,41 @@ static void mreq_release(mreq *m) {
 
 /* ---- reading the request fields ---- */
 
-static int get_count(const json_t *o, const char *key, const char *code,
+static bool get_count(const json_t *o, const char *key, const char *code,
                      size_t *out, int *given, merr *e) {
     const json_t *v = json_object_get(o, key);
     if (given)
         *given = v && !json_is_null(v);
     if (!v || json_is_null(v))
-        return 1;
+        return true;
     if (!json_is_integer(v) || json_integer_value(v) < 0)
         return bad(e, 400, code, "%s: expected a whole number from 0", key);
     *out = (size_t)json_integer_value(v);
-    return 1;
+    return true;
 }
 
 /* A string field without NUL bytes, at most max bytes (0: no limit). */
-static int get_str(const json_t *o, const char *key, const char *code,
+static bool get_str(const json_t *o, const char *key, const char *code,
                    size_t max, const char **out, merr *e) {
     const json_t *v = json_object_get(o, key);
     if (!v || json_is_null(v))
-        return 1;
+        return true;
     if (!json_is_string(v))
         return bad(e, 400, code, "%s: expected a string", key);
     size_t n = json_string_length(v);
     if (strlen(json_string_value(v)) != n || (max && n > max))
         return bad(e, 400, code, "%s: at most %zu bytes, no NUL", key, max);
     *out = json_string_value(v);
-    return 1;
+    return true;
 }
 
 /* An array of strings, or null; *out NULL when absent. */
-static int get_list(const json_t *o, const char *key, const char *code,
+static bool get_list(const json_t *o, const char *key, const char *code,
                     const json_t **out, merr *e) {
     const json_t *v = json_object_get(o, key);
     *out = NULL;
     if (!v || json_is_null(v))
-        return 1;
+        return true;
     size_t i;
     const json_t *x;
     if (!json_is_array(v))
@@ -144,10 +145,10 @@ static int get_list(const json_t *o, const char *key, const char *code,
             return bad(e, 400, code, "%s: element %zu is not a string", key, i);
     }
     *out = v;
-    return 1;
+    return true;
 }
 
-static int name_is(const json_t *s, const char *name) {
+static bool name_is(const json_t *s, const char *name) {
     return strcmp(json_string_value(s), name) == 0;
 }
 
@@ -166,18 +167,18 @@ static int facet_index(unsigned bit) {
     return i;
 }
 
-static int add_facet(mreq *m, const char *name, merr *e) {
+static bool add_facet(mreq *m, const char *name, merr *e) {
     if (strcmp(name, "*") == 0) {
         for (size_t i = 0; i < NFACETS_KNOWN; i++)
             if (strcmp(FACETS[i].name, "tag") != 0)
                 add_facet(m, FACETS[i].name, e);
-        return 1;
+        return true;
     }
     for (size_t i = 0; i < NFACETS_KNOWN; i++)
         if (strcmp(FACETS[i].name, name) == 0) {
             m->facets |= FACETS[i].bit;
             m->facet_name[facet_index(FACETS[i].bit)] = FACETS[i].name;
-            return 1;
+            return true;
         }
     return bad(e, 400, "invalid_search_facets",
                "facets: `%.64s` is not a facet; facets are author, channel, "
@@ -185,37 +186,37 @@ static int add_facet(mreq *m, const char *name, merr *e) {
                name);
 }
 
-static int read_facets(const json_t *o, mreq *m, merr *e) {
+static bool read_facets(const json_t *o, mreq *m, merr *e) {
     const json_t *l;
     size_t i;
     const json_t *x;
     if (!get_list(o, "facets", "invalid_search_facets", &l, e))
-        return 0;
+        return false;
     json_array_foreach(l, i, x) {
         if (!add_facet(m, json_string_value(x), e))
-            return 0;
+            return false;
     }
-    return 1;
+    return true;
 }
 
-static int read_highlight(const json_t *o, mreq *m, merr *e) {
+static bool read_highlight(const json_t *o, mreq *m, merr *e) {
     const json_t *l;
     size_t i;
     const json_t *x;
     if (!get_list(o, "attributesToHighlight",
                   "invalid_search_attributes_to_highlight", &l, e))
-        return 0;
+        return false;
     m->formatted |= l && json_array_size(l) > 0;
     json_array_foreach(l, i, x) {
         int all = name_is(x, "*");
         m->hl_title |= all || name_is(x, "title");
         m->hl_text |= all || name_is(x, "text");
     }
-    return 1;
+    return true;
 }
 
 /* "text", "text:N", "*" or "*:N"; other attributes are not cropped. */
-static int read_crop(const json_t *o, mreq *m, merr *e) {
+static bool read_crop(const json_t *o, mreq *m, merr *e) {
     const json_t *l;
     size_t i, len = DEFAULT_CROP;
     const json_t *x;
@@ -223,7 +224,7 @@ static int read_crop(const json_t *o, mreq *m, merr *e) {
                    e) ||
         !get_list(o, "attributesToCrop", "invalid_search_attributes_to_crop",
                   &l, e))
-        return 0;
+        return false;
     m->crop_len = len > 10000 ? 10000 : len ? (unsigned)len : 1;
     m->formatted |= l && json_array_size(l) > 0;
     json_array_foreach(l, i, x) {
@@ -243,15 +244,15 @@ static int read_crop(const json_t *o, mreq *m, merr *e) {
                        s);
         m->crop_len = v > 10000 ? 10000 : v ? (unsigned)v : 1;
     }
-    return 1;
+    return true;
 }
 
-static int read_sort(const json_t *o, mreq *m, merr *e) {
+static bool read_sort(const json_t *o, mreq *m, merr *e) {
     const json_t *l;
     size_t i;
     const json_t *x;
     if (!get_list(o, "sort", "invalid_search_sort", &l, e))
-        return 0;
+        return false;
     json_array_foreach(l, i, x) {
         const char *s = json_string_value(x);
         if (strcmp(s, "date:desc") == 0 && i == 0)
@@ -264,10 +265,10 @@ static int read_sort(const json_t *o, mreq *m, merr *e) {
                        "(\"date:desc\" or \"date:asc\")",
                        s);
     }
-    return 1;
+    return true;
 }
 
-static int read_tags(const json_t *o, mreq *m, merr *e) {
+static bool read_tags(const json_t *o, mreq *m, merr *e) {
     m->pre = "<em>";
     m->post = "</em>";
     m->marker = "…";
@@ -282,12 +283,12 @@ static int read_tags(const json_t *o, mreq *m, merr *e) {
                  MAX_TAG, &m->post, e) ||
         !get_str(o, "cropMarker", "invalid_search_crop_marker", MAX_TAG,
                  &m->marker, e))
-        return 0;
+        return false;
     m->html = m->pre[0] == '<';
-    return 1;
+    return true;
 }
 
-static int read_query(const json_t *o, const cxs_server_config *c, mreq *m,
+static bool read_query(const json_t *o, const cxs_server_config *c, mreq *m,
                       merr *e) {
     const json_t *q = json_object_get(o, "q");
     if (q && !json_is_null(q) && !json_is_string(q))
@@ -299,11 +300,11 @@ static int read_query(const json_t *o, const cxs_server_config *c, mreq *m,
                    "q: the query is %zu bytes, over the limit of %zu "
                    "(max_query_bytes)",
                    m->qlen, c->max_query_bytes);
-    return 1;
+    return true;
 }
 
 /* offset/limit, or page/hitsPerPage (then counts are exhaustive). */
-static int read_paging(const json_t *o, const cxs_server_config *c, mreq *m,
+static bool read_paging(const json_t *o, const cxs_server_config *c, mreq *m,
                        merr *e) {
     int pg = 0, hg = 0;
     m->req_limit = DEFAULT_LIMIT;
@@ -316,7 +317,7 @@ static int read_paging(const json_t *o, const cxs_server_config *c, mreq *m,
         !get_count(o, "page", "invalid_search_page", &m->page, &pg, e) ||
         !get_count(o, "hitsPerPage", "invalid_search_hits_per_page", &m->hpp,
                    &hg, e))
-        return 0;
+        return false;
     m->paged = pg || hg;
     size_t per = m->paged ? m->hpp : m->req_limit;
     m->limit = per > c->max_limit ? c->max_limit : per;
@@ -334,29 +335,28 @@ static int read_paging(const json_t *o, const cxs_server_config *c, mreq *m,
         m->offset = 0; /* beyond the deepest page served: no hits */
         m->limit = 0;
     }
-    return 1;
+    return true;
 }
 
-static int read_filter(const json_t *o, mreq *m, merr *e) {
-    char msg[CXS_ERR_MSG_MAX];
-    msg[0] = '\0';
-    cxs_status st = cxs_meili_filter(json_object_get(o, "filter"), &m->filter,
-                                     msg, sizeof msg);
+static bool read_filter(const json_t *o, mreq *m, merr *e) {
+    cxs_err err = {0};
+    cxs_status st =
+        cxs_meili_filter(json_object_get(o, "filter"), &m->filter, &err);
     if (st == CXS_ERR_NOMEM)
         return bad(e, 500, "internal", "out of memory");
     if (st != CXS_OK)
-        return bad(e, 400, "invalid_search_filter", "%s", msg);
-    return 1;
+        return bad(e, 400, "invalid_search_filter", "%s", err.msg);
+    return true;
 }
 
-static int mreq_read(const json_t *o, const cxs_server_config *c, mreq *m,
+static bool mreq_read(const json_t *o, const cxs_server_config *c, mreq *m,
                      merr *e) {
     memset(m, 0, sizeof *m);
     if (!json_is_object(o))
         return bad(e, 400, "bad_request", "expected a JSON object");
     if (!get_list(o, "attributesToRetrieve",
                   "invalid_search_attributes_to_retrieve", &m->retrieve, e))
-        return 0;
+        return false;
     for (size_t i = 0; m->retrieve && i < json_array_size(m->retrieve); i++)
         if (name_is(json_array_get(m->retrieve, i), "*"))
             m->retrieve = NULL;
@@ -570,7 +570,7 @@ typedef struct mctx {
     cxs_index *ix;
 } mctx;
 
-static int run(mctx *c, const mreq *m, int full, unsigned facets,
+static bool run(mctx *c, const mreq *m, int full, unsigned facets,
                cxs_search_res *res, merr *e) {
     cxs_search_req q;
     cxs_err err = {0};
@@ -588,8 +588,11 @@ static int run(mctx *c, const mreq *m, int full, unsigned facets,
     q.snippet_full = full;
     q.want_text = 1;
     q.filter = m->filter;
+    /* Meilisearch reads the last word of a query, when nothing follows
+     * it, as a prefix too: widgets search as the user types. */
+    q.typing = 1;
     if (cxs_index_search(c->ix, &q, res, &err) == CXS_OK)
-        return 1;
+        return true;
     if (err.code == CXS_ERR_INVALID || err.code == CXS_ERR_TOO_LARGE)
         return bad(e, 400, "invalid_search_q", "%s", err.msg);
     cxs_log_msg("error", "meili search: %s", err.msg);
@@ -711,18 +714,18 @@ static json_t *search_one(mctx *c, const mreq *m, merr *e) {
 
 /* ---- handlers ---- */
 
-static int open_reader(mctx *c, merr *e) {
+static bool open_reader(mctx *c, merr *e) {
     cxs_err err = {0};
     if (cxs_server_reader(c->r->srv, c->r->snap, &c->ix, &err) == CXS_OK)
-        return 1;
+        return true;
     cxs_log_msg("error", "index: %s", err.msg);
     return bad(e, 503, "internal", "index unavailable: %s", err.msg);
 }
 
-static int check_uid(const cxs_req *r, const char *uid, size_t n, merr *e) {
+static bool check_uid(const cxs_req *r, const char *uid, size_t n, merr *e) {
     const char *want = r->snap->cfg->meili_index_uid;
     if (strlen(want) == n && memcmp(want, uid, n) == 0)
-        return 1;
+        return true;
     return bad(e, 404, "index_not_found", "Index `%.*s` not found.",
                (int)(n > 200 ? 200 : n), uid);
 }
@@ -820,8 +823,8 @@ void cxs_api_meili_multi_search(cxs_req *r) {
 
 /* ---- facet search ---- */
 
-/* 1 when the folded value has a word starting with the folded query. */
-static int facet_matches(const char *value, const cxs_buf *fq) {
+/* Whether the folded value has a word starting with the folded query. */
+static bool facet_matches(const char *value, const cxs_buf *fq) {
     cxs_buf fv = CXS_BUF_INIT;
     int hit = fq->len == 0;
     if (!hit && cxs_terms_field("", value, &fv) == CXS_OK && fv.data)

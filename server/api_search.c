@@ -17,12 +17,14 @@
  *  - Every string echoed back goes through cxs_json_str: the query may hold
  *    invalid UTF-8 or NUL bytes and JSON output must stay valid.
  */
+#include <stdbool.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "routes.h"
+#include "sources.h"
 
 /* Which hit fields to return. */
 enum {
@@ -67,10 +69,12 @@ typedef struct search_params {
     const char *hl_pre, *hl_post;
     unsigned snippet_words;
     unsigned fields;
+    int exact, typing; /* -1: not given */
 } search_params;
 
-/* A 400 naming the parameter; returns 0 so checks can be chained. */
-#define BAD(r, ...) (cxs_req_error((r), 400, "bad_parameter", __VA_ARGS__), 0)
+/* A 400 naming the parameter; false, so checks can be chained. */
+#define BAD(r, ...) \
+    (cxs_req_error((r), 400, "bad_parameter", __VA_ARGS__), false)
 
 static void params_release(search_params *p) {
     free(p->channels.v);
@@ -79,45 +83,45 @@ static void params_release(search_params *p) {
     free(p->tags.v);
 }
 
-static int strv_push(strv *s, const char *v) {
+static bool strv_push(strv *s, const char *v) {
     const char **nv = realloc(s->v, (s->n + 1) * sizeof *nv);
     if (!nv)
-        return 0;
+        return false;
     nv[s->n++] = v;
     s->v = nv;
-    return 1;
+    return true;
 }
 
 /* Decimal digits only; saturates instead of overflowing. */
-static int parse_count(const char *s, size_t n, size_t *out) {
+static bool parse_count(const char *s, size_t n, size_t *out) {
     size_t v = 0;
     if (n == 0)
-        return 0;
+        return false;
     for (size_t i = 0; i < n; i++) {
         if (s[i] < '0' || s[i] > '9')
-            return 0;
+            return false;
         v = v > (SIZE_MAX - 9) / 10 ? SIZE_MAX : v * 10 + (size_t)(s[i] - '0');
     }
     *out = v;
-    return 1;
+    return true;
 }
 
-static int set_limit(cxs_req *r, search_params *p, size_t v) {
+static bool set_limit(cxs_req *r, search_params *p, size_t v) {
     size_t max = r->snap->cfg->max_limit;
     p->limit = v > max ? max : v;
     p->limit_clamped = v > max;
-    return 1;
+    return true;
 }
 
-static int set_offset(cxs_req *r, search_params *p, size_t v) {
+static bool set_offset(cxs_req *r, search_params *p, size_t v) {
     if (v > r->snap->cfg->max_offset)
         return BAD(r, "offset: %zu is over the maximum %zu (max_offset)", v,
                    r->snap->cfg->max_offset);
     p->offset = v;
-    return 1;
+    return true;
 }
 
-static int set_sort(cxs_req *r, search_params *p, const char *v) {
+static bool set_sort(cxs_req *r, search_params *p, const char *v) {
     if (strcmp(v, "relevance") == 0)
         p->sort = CXS_SORT_RELEVANCE;
     else if (strcmp(v, "-date") == 0)
@@ -126,25 +130,25 @@ static int set_sort(cxs_req *r, search_params *p, const char *v) {
         p->sort = CXS_SORT_DATE_ASC;
     else
         return BAD(r, "sort: expected relevance, date or -date");
-    return 1;
+    return true;
 }
 
 /* One comma-separated list item of facets or fields. */
-static int set_names(cxs_req *r, const char *what, const char *v, size_t n,
+static bool set_names(cxs_req *r, const char *what, const char *v, size_t n,
                      const char *const *names, size_t nnames, unsigned *mask) {
     if (n == 1 && v[0] == '*') {
         *mask |= (1u << nnames) - 1;
-        return 1;
+        return true;
     }
     for (size_t i = 0; i < nnames; i++)
         if (strlen(names[i]) == n && memcmp(names[i], v, n) == 0) {
             *mask |= 1u << i;
-            return 1;
+            return true;
         }
     return BAD(r, "%s: unknown name '%.*s'", what, (int)(n > 64 ? 64 : n), v);
 }
 
-static int set_list(cxs_req *r, const char *what, const char *v,
+static bool set_list(cxs_req *r, const char *what, const char *v,
                     const char *const *names, size_t nnames, unsigned *mask) {
     while (*v) {
         size_t n = strcspn(v, ",");
@@ -154,39 +158,39 @@ static int set_list(cxs_req *r, const char *what, const char *v,
         while (n > 0 && a[n - 1] == ' ')
             n--;
         if (n > 0 && !set_names(r, what, a, n, names, nnames, mask))
-            return 0;
+            return false;
         v += strcspn(v, ",");
         v += *v == ',';
     }
-    return 1;
+    return true;
 }
 
-static int set_snippet_words(cxs_req *r, search_params *p, size_t v) {
+static bool set_snippet_words(cxs_req *r, search_params *p, size_t v) {
     unsigned max = r->snap->cfg->snippet_words_max;
     if (v == 0)
         return BAD(r, "snippet_words: must be at least 1");
     p->snippet_words = v > max ? max : (unsigned)v;
-    return 1;
+    return true;
 }
 
-static int set_highlight(cxs_req *r, const char *name, const char **dst,
+static bool set_highlight(cxs_req *r, const char *name, const char **dst,
                          const char *v, size_t n) {
     if (n > MAX_HL || strlen(v) != n)
         return BAD(r, "%s: at most %d bytes, no NUL", name, MAX_HL);
     *dst = v;
-    return 1;
+    return true;
 }
 
 /* A filter value: a string without NUL bytes. */
-static int add_filter(cxs_req *r, const char *name, strv *dst, const char *v,
+static bool add_filter(cxs_req *r, const char *name, strv *dst, const char *v,
                       size_t n) {
     if (strlen(v) != n)
         return BAD(r, "%s: NUL byte in value", name);
     if (!strv_push(dst, v)) {
         cxs_req_error(r, 500, "out_of_memory", "out of memory");
-        return 0;
+        return false;
     }
-    return 1;
+    return true;
 }
 
 static strv *filter_of(search_params *p, const char *key) {
@@ -197,9 +201,36 @@ static strv *filter_of(search_params *p, const char *key) {
                                         : NULL;
 }
 
-/* One named value from the query string or a JSON string member.
- * Returns 1 when used, 0 after queueing a 400, -1 when key is unknown. */
-static int set_param(cxs_req *r, search_params *p, const char *key,
+/* exact=1, typing=true: 1/0, true/false, yes/no, on/off. */
+static bool set_flag(cxs_req *r, const char *name, int *dst, const char *v) {
+    static const char *const yes[] = {"1", "true", "yes", "on"};
+    static const char *const no[] = {"0", "false", "no", "off"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcmp(v, yes[i]) == 0)
+            return *dst = 1, true;
+        if (strcmp(v, no[i]) == 0)
+            return *dst = 0, true;
+    }
+    return BAD(r, "%s: expected 1 or 0 (true or false)", name);
+}
+
+/* Whether key names a search parameter (unknown ones are ignored in a
+ * query string and refused in a request body). */
+static bool is_param(search_params *p, const char *key) {
+    static const char *const names[] = {
+        "q",     "from",   "to",     "highlight_pre", "highlight_post",
+        "sort",  "facets", "fields", "limit",         "offset",
+        "exact", "typing", "snippet_words"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(key, names[i]) == 0)
+            return true;
+    return filter_of(p, key) != NULL;
+}
+
+/* One named value from the query string or a JSON string member. Returns
+ * true when used or not a parameter (is_param), false after queueing a
+ * 400. */
+static bool set_param(cxs_req *r, search_params *p, const char *key,
                      const char *v, size_t n) {
     size_t num;
     strv *f = filter_of(p, key);
@@ -221,6 +252,8 @@ static int set_param(cxs_req *r, search_params *p, const char *key,
         return set_highlight(r, key, &p->hl_post, v, n);
     if (strcmp(key, "sort") == 0)
         return set_sort(r, p, v);
+    if (strcmp(key, "exact") == 0 || strcmp(key, "typing") == 0)
+        return set_flag(r, key, key[0] == 'e' ? &p->exact : &p->typing, v);
     if (strcmp(key, "facets") == 0)
         return set_list(r, key, v, FACET_NAMES, 5, &p->facets);
     if (strcmp(key, "fields") == 0)
@@ -228,7 +261,7 @@ static int set_param(cxs_req *r, search_params *p, const char *key,
     int is_num = strcmp(key, "limit") == 0 || strcmp(key, "offset") == 0 ||
                  strcmp(key, "snippet_words") == 0;
     if (!is_num)
-        return -1;
+        return true;
     if (!parse_count(v, n, &num))
         return BAD(r, "%s: expected a whole number from 0, got '%.*s'", key,
                    (int)(n > 32 ? 32 : n), v);
@@ -239,45 +272,46 @@ static int set_param(cxs_req *r, search_params *p, const char *key,
 
 static void params_init(cxs_req *r, search_params *p) {
     memset(p, 0, sizeof *p);
+    p->exact = p->typing = -1;
     p->limit = r->snap->cfg->default_limit;
 }
 
-static int params_from_query(cxs_req *r, search_params *p) {
+static bool params_from_query(cxs_req *r, search_params *p) {
     params_init(r, p);
     int fields_given = 0;
     for (size_t i = 0; i < r->nparams; i++) {
         const cxs_param *pa = &r->params[i];
         fields_given |= strcmp(pa->key, "fields") == 0;
-        if (set_param(r, p, pa->key, pa->val, pa->vlen) == 0)
-            return 0;
+        if (!set_param(r, p, pa->key, pa->val, pa->vlen))
+            return false;
     }
     if (!fields_given)
         p->fields = F_DEFAULT;
-    return 1;
+    return true;
 }
 
 /* A JSON member: strings as such, whole numbers as their digits, arrays of
  * strings for the repeatable names. */
-static int set_json_member(cxs_req *r, search_params *p, const char *key,
+static bool set_json_member(cxs_req *r, search_params *p, const char *key,
                            json_t *v) {
     char num[32];
-    if (json_is_string(v)) {
-        int rc =
-            set_param(r, p, key, json_string_value(v), json_string_length(v));
-        return rc < 0 ? BAD(r, "unknown key '%s' in the request body", key)
-                      : rc;
-    }
+    if ((json_is_string(v) || json_is_integer(v)) && !is_param(p, key))
+        return BAD(r, "unknown key '%s' in the request body", key);
+    if (json_is_string(v))
+        return set_param(r, p, key, json_string_value(v),
+                         json_string_length(v));
     if (json_is_integer(v)) {
         json_int_t i = json_integer_value(v);
         if (i < 0)
             return BAD(r, "%s: must not be negative", key);
         int n = snprintf(num, sizeof num, "%lld", (long long)i);
-        int rc = set_param(r, p, key, num, (size_t)n);
-        if (rc > 0 && (strcmp(key, "limit") && strcmp(key, "offset") &&
-                       strcmp(key, "snippet_words")))
+        if (!set_param(r, p, key, num, (size_t)n))
+            return false;
+        if (strcmp(key, "limit") && strcmp(key, "offset") &&
+            strcmp(key, "snippet_words") && strcmp(key, "exact") &&
+            strcmp(key, "typing"))
             return BAD(r, "%s: expected a string", key);
-        return rc < 0 ? BAD(r, "unknown key '%s' in the request body", key)
-                      : rc;
+        return true;
     }
     if (json_is_array(v) && (filter_of(p, key) || !strcmp(key, "facets") ||
                              !strcmp(key, "fields"))) {
@@ -288,16 +322,18 @@ static int set_json_member(cxs_req *r, search_params *p, const char *key,
                 return BAD(r, "%s: expected an array of strings", key);
             if (!set_param(r, p, key, json_string_value(e),
                            json_string_length(e)))
-                return 0;
+                return false;
         }
-        return 1;
+        return true;
     }
     if (json_is_null(v))
-        return 1;
+        return true;
+    if (json_is_boolean(v) && (!strcmp(key, "exact") || !strcmp(key, "typing")))
+        return set_param(r, p, key, json_is_true(v) ? "1" : "0", 1);
     return BAD(r, "%s: wrong type", key);
 }
 
-static int params_from_body(cxs_req *r, search_params *p, json_t **root) {
+static bool params_from_body(cxs_req *r, search_params *p, json_t **root) {
     json_error_t je;
     params_init(r, p);
     *root = json_loadb(r->body.data ? r->body.data : "", r->body.len, 0, &je);
@@ -310,21 +346,21 @@ static int params_from_body(cxs_req *r, search_params *p, json_t **root) {
     json_t *v;
     json_object_foreach(*root, key, v) {
         if (!set_json_member(r, p, key, v))
-            return 0;
+            return false;
     }
     if (!json_object_get(*root, "fields"))
         p->fields = F_DEFAULT;
-    return 1;
+    return true;
 }
 
-static int check_query(cxs_req *r, const search_params *p) {
+static bool check_query(cxs_req *r, const search_params *p) {
     size_t max = r->snap->cfg->max_query_bytes;
     if (p->qlen > max)
         return BAD(r,
                    "q: the query is %zu bytes, over the limit of %zu "
                    "(max_query_bytes)",
                    p->qlen, max);
-    return 1;
+    return true;
 }
 
 static void to_request(const search_params *p, cxs_search_req *q) {
@@ -349,6 +385,8 @@ static void to_request(const search_params *p, cxs_search_req *q) {
     q->hl_post = p->hl_post;
     q->snippet_words = p->snippet_words;
     q->want_text = (p->fields & F_TEXT) != 0;
+    q->exact = p->exact == 1;
+    q->typing = p->typing == 1;
 }
 
 /* ---- JSON of results ---- */
@@ -443,6 +481,44 @@ static double ms_since(double t0) {
     return round((cxs_server_now() - t0) * 1e6) / 1e3;
 }
 
+/* The rewrites, and the query with the replacements applied at the
+ * places they were typed (synonyms are searched besides the words, so
+ * they replace nothing; a completion stands for the word typed so far):
+ * read_as only when some word was replaced. */
+static void rewrites_json(json_t *o, const search_params *p,
+                          const cxs_search_res *res) {
+    json_t *a = json_array();
+    cxs_buf q = CXS_BUF_INIT;
+    const char *s = p->q ? p->q : "";
+    size_t at = 0, n = p->q ? p->qlen : 0;
+    cxs_status rc = CXS_OK;
+    int changed = 0;
+    for (size_t i = 0; i < res->nrewrites; i++) {
+        const cxs_rewrite *w = &res->rewrites[i];
+        json_t *e = json_object();
+        json_object_set_new(e, "typed", cxs_json_cstr(w->typed));
+        json_object_set_new(e, "read_as", cxs_json_cstr(w->read_as));
+        json_object_set_new(e, "why",
+                            json_string(cxs_rewrite_why_name(w->why)));
+        json_array_append_new(a, e);
+        if (w->why == CXS_RW_SYNONYM || w->start < at ||
+            w->start + w->len > n || rc != CXS_OK)
+            continue; /* a second reading of one word is not applied */
+        changed = 1;
+        rc = cxs_buf_append(&q, s + at, w->start - at);
+        if (rc == CXS_OK)
+            rc = cxs_buf_appends(&q, w->read_as);
+        at = w->start + w->len;
+    }
+    if (rc == CXS_OK)
+        rc = cxs_buf_append(&q, s + at, n - at);
+    json_object_set_new(o, "rewrites", a);
+    if (changed && rc == CXS_OK)
+        json_object_set_new(o, "read_as",
+                            cxs_json_str(q.data ? q.data : "", q.len));
+    cxs_buf_release(&q);
+}
+
 static json_t *search_json(const search_params *p, const cxs_search_res *res,
                            double took_ms) {
     json_t *o = json_object();
@@ -455,6 +531,7 @@ static json_t *search_json(const search_params *p, const cxs_search_res *res,
     json_object_set_new(o, "relaxed", json_boolean(res->relaxed));
     if (res->suggestion)
         json_object_set_new(o, "suggestion", cxs_json_cstr(res->suggestion));
+    rewrites_json(o, p, res);
     json_object_set_new(o, "hits", hits_json(res, p->fields));
     if (p->facets) {
         json_t *fo = json_object();
@@ -606,10 +683,10 @@ void cxs_api_suggest(cxs_req *r) {
 
 /* ---- /documents/{id} and /similar ---- */
 
-static int check_id(cxs_req *r) {
+static bool check_id(cxs_req *r) {
     if (strlen(r->param) != r->param_len || r->param_len > 4096)
         return BAD(r, "id: no NUL bytes and at most 4096 bytes");
-    return 1;
+    return true;
 }
 
 void cxs_api_document(cxs_req *r) {
@@ -673,18 +750,18 @@ void cxs_api_similar(cxs_req *r) {
 
 /* ---- /health, /stats, /metrics ---- */
 
-static int read_stats(cxs_req *r, cxs_index_stats *st) {
+static bool read_stats(cxs_req *r, cxs_index_stats *st) {
     cxs_err err = {0};
     cxs_index *ix = reader_or_fail(r);
     memset(st, 0, sizeof *st);
     if (!ix)
-        return 0;
+        return false;
     if (cxs_index_stats_get(ix, st, &err) != CXS_OK) {
         cxs_req_error(r, 503, "index_unavailable", "index unavailable: %s",
                       err.msg);
-        return 0;
+        return false;
     }
-    return 1;
+    return true;
 }
 
 void cxs_api_stats(cxs_req *r) {
@@ -738,6 +815,7 @@ void cxs_api_metrics(cxs_req *r) {
     cxs_buf b;
     cxs_buf_init(&b, 0);
     if (cxs_metrics_render(r->srv->metrics, &g, &b) != CXS_OK ||
+        cxs_sources_metrics(r->srv->sources, &b) != CXS_OK ||
         (ix && cxs_api_shard_metrics(ix, &b) != CXS_OK)) {
         cxs_buf_release(&b);
         cxs_req_error(r, 500, "out_of_memory", "out of memory");

@@ -16,9 +16,11 @@
  *  - Only one writer may hold the database; when `cxsearch index` holds it
  *    the answer is 503 "locked" with Retry-After, never a hang.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cxs_grow.h"
 #include "routes.h"
 
 typedef struct batch {
@@ -36,23 +38,17 @@ static void batch_release(batch *b) {
 }
 
 /* Parses one JSON object into the batch; where names the line or item. */
-static int add_post(cxs_req *r, batch *b, json_t *obj, const char *where,
+static bool add_post(cxs_req *r, batch *b, json_t *obj, const char *where,
                     size_t at) {
     cxs_err err = {0};
     if (!json_is_object(obj)) {
         cxs_req_error(r, 400, "bad_post", "%s %zu: expected a JSON object",
                       where, at);
-        return 0;
+        return false;
     }
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 16;
-        cxs_post *v = realloc(b->posts, cap * sizeof *v);
-        if (!v) {
-            cxs_req_error(r, 500, "out_of_memory", "out of memory");
-            return 0;
-        }
-        b->posts = v;
-        b->cap = cap;
+    if (CXS_GROW(b->posts, b->cap, b->n + 1) != CXS_OK) {
+        cxs_req_error(r, 500, "out_of_memory", "out of memory");
+        return false;
     }
     cxs_post *p = &b->posts[b->n];
     memset(p, 0, sizeof *p);
@@ -60,13 +56,13 @@ static int add_post(cxs_req *r, batch *b, json_t *obj, const char *where,
         cxs_post_finish(p, &err) != CXS_OK) {
         cxs_post_release(p);
         cxs_req_error(r, 400, "bad_post", "%s %zu: %s", where, at, err.msg);
-        return 0;
+        return false;
     }
     b->n++;
-    return 1;
+    return true;
 }
 
-static int parse_json_body(cxs_req *r, batch *b) {
+static bool parse_json_body(cxs_req *r, batch *b) {
     json_error_t je;
     json_t *root = json_loadb(r->body.data, r->body.len, 0, &je);
     int ok = 1;
@@ -75,7 +71,7 @@ static int parse_json_body(cxs_req *r, batch *b) {
                       "invalid JSON at line %d, column %d: %s (send JSON "
                       "Lines as application/x-ndjson)",
                       je.line, je.column, je.text);
-        return 0;
+        return false;
     }
     if (json_is_array(root)) {
         size_t i;
@@ -91,14 +87,14 @@ static int parse_json_body(cxs_req *r, batch *b) {
     return ok;
 }
 
-static int blank(const char *s, size_t n) {
+static bool blank(const char *s, size_t n) {
     for (size_t i = 0; i < n; i++)
         if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
-            return 0;
-    return 1;
+            return false;
+    return true;
 }
 
-static int parse_lines(cxs_req *r, batch *b) {
+static bool parse_lines(cxs_req *r, batch *b) {
     const char *s = r->body.data;
     size_t n = r->body.len, line = 0;
     for (size_t i = 0; i < n;) {
@@ -111,16 +107,16 @@ static int parse_lines(cxs_req *r, batch *b) {
             if (!obj) {
                 cxs_req_error(r, 400, "bad_json", "line %zu, column %d: %s",
                               line, je.column, je.text);
-                return 0;
+                return false;
             }
             int ok = add_post(r, b, obj, "line", line);
             json_decref(obj);
             if (!ok)
-                return 0;
+                return false;
         }
         i += len + 1;
     }
-    return 1;
+    return true;
 }
 
 static int by_id_then_order(const void *a, const void *b) {
@@ -130,12 +126,12 @@ static int by_id_then_order(const void *a, const void *b) {
 }
 
 /* Marks every post whose id comes again later in the batch. */
-static int mark_duplicates(batch *b) {
+static bool mark_duplicates(batch *b) {
     cxs_post **order = malloc((b->n ? b->n : 1) * sizeof *order);
     b->skip = calloc(b->n ? b->n : 1, 1);
     if (!order || !b->skip) {
         free(order);
-        return 0;
+        return false;
     }
     for (size_t i = 0; i < b->n; i++)
         order[i] = &b->posts[i];
@@ -146,7 +142,7 @@ static int mark_duplicates(batch *b) {
             b->duplicates++;
         }
     free(order);
-    return 1;
+    return true;
 }
 
 static const char *content_type(const cxs_req *r) {
@@ -238,7 +234,7 @@ void cxs_api_post_documents(cxs_req *r) {
 }
 
 /* The body of PUT: one post whose id, if any, is the one in the path. */
-static int put_post(cxs_req *r, batch *b) {
+static bool put_post(cxs_req *r, batch *b) {
     json_error_t je;
     json_t *root =
         json_loadb(r->body.data ? r->body.data : "", r->body.len, 0, &je);
@@ -247,7 +243,7 @@ static int put_post(cxs_req *r, batch *b) {
                       "invalid JSON at line %d, column "
                       "%d: %s",
                       je.line, je.column, je.text);
-        return 0;
+        return false;
     }
     json_t *id = json_object_get(root, "id");
     int ok = 1;

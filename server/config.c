@@ -13,6 +13,7 @@
  */
 #include "config.h"
 
+#include <stdbool.h>
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
@@ -42,7 +43,8 @@ typedef enum key_type {
     K_UINT,   /* unsigned with bounds */
     K_SIZE,   /* bytes, with k/m/g suffix */
     K_DOUBLE, /* non-negative number */
-    K_BOOL
+    K_BOOL,
+    K_SOURCE  /* repeatable "URL [SECONDS]" */
 } key_type;
 
 typedef struct key_def {
@@ -79,6 +81,13 @@ static const key_def KEYS[] = {
     NUM("recency_boost", K_DOUBLE, recency_boost, 0, 1000),
     NUM("recency_halflife_days", K_DOUBLE, recency_halflife_days, 0, 1e5),
     {"lemmas", K_BOOL, OFF(lemmas), 0, 0, 0},
+    {"forgive", K_BOOL, OFF(forgive), 0, 0, 0},
+    {"typos", K_BOOL, OFF(typos), 0, 0, 0},
+    {"layouts", K_BOOL, OFF(layouts), 0, 0, 0},
+    {"translit", K_BOOL, OFF(translit), 0, 0, 0},
+    NUM("typo_one_from", K_UINT, typo_one_from, 1, 40),
+    NUM("typo_two_from", K_UINT, typo_two_from, 1, 40),
+    NUM("typo_max_candidates", K_UINT, typo_max_candidates, 1, 16),
     {"web_dir", K_PATH, OFF(web_dir), 0, 0, 0},
     {"access_log", K_LOG, OFF(access_log), 0, 0, 0},
     NUM("rate_limit", K_DOUBLE, rate_limit, 0, 1e6),
@@ -91,6 +100,16 @@ static const key_def KEYS[] = {
     NUM("shard_timeout_ms", K_UINT, shard_timeout_ms, 1, 3600000),
     NUM("shard_retry_ms", K_UINT, shard_retry_ms, 0, 3600000),
     {"on_shard_failure", K_STR, OFF(on_shard_failure), 0, 0, 0},
+    {"source", K_SOURCE, OFF(sources), OFF(nsources), 0, 0},
+    NUM("source_interval", K_UINT, source_interval, 1, 604800),
+    NUM("source_jitter", K_DOUBLE, source_jitter, 0, 1),
+    NUM("source_backfill", K_SIZE, source_backfill, 0, 1e7),
+    NUM("source_timeout", K_DOUBLE, source_timeout, 0.1, 3600),
+    NUM("source_connect_timeout", K_DOUBLE, source_connect_timeout, 0.1, 600),
+    NUM("source_max_bytes", K_SIZE, source_max_bytes, 1024, 1e9),
+    NUM("source_host_pause", K_DOUBLE, source_host_pause, 0, 3600),
+    NUM("source_retries", K_UINT, source_retries, 0, 20),
+    NUM("source_max_pages", K_UINT, source_max_pages, 1, 100000),
 };
 #define NKEYS (sizeof KEYS / sizeof KEYS[0])
 
@@ -116,6 +135,10 @@ static void config_defaults(cxs_server_config *c) {
     c->default_limit = 10;
     c->snippet_words_max = 200;
     c->lemmas = 1;
+    c->forgive = c->typos = c->layouts = c->translit = 1;
+    c->typo_one_from = 5;
+    c->typo_two_from = 9;
+    c->typo_max_candidates = 5;
     c->rate_limit = 0;
     c->rate_burst = 0;
     c->reopen_interval_ms = 1000;
@@ -123,6 +146,15 @@ static void config_defaults(cxs_server_config *c) {
     c->shard_connect_timeout_ms = 2000;
     c->shard_timeout_ms = 10000;
     c->shard_retry_ms = 1000;
+    c->source_interval = 600;
+    c->source_jitter = 0.1;
+    c->source_backfill = 200;
+    c->source_timeout = 30;
+    c->source_connect_timeout = 10;
+    c->source_max_bytes = 8u * 1024u * 1024u;
+    c->source_host_pause = 1;
+    c->source_retries = 3;
+    c->source_max_pages = 100;
 }
 
 static void free_list(char **v, size_t n) {
@@ -145,6 +177,7 @@ void cxs_server_config_free(cxs_server_config *c) {
     free(c->web_dir);
     free(c->access_log);
     free(c->meili_index_uid);
+    free_list(c->sources, c->nsources);
     free(c);
 }
 
@@ -159,20 +192,20 @@ static char *resolve_path(const char *dir, const char *v) {
     return cxs_buf_detach(&b);
 }
 
-static int push(char ***v, size_t *n, char *s) {
+static bool push(char ***v, size_t *n, char *s) {
     if (!s)
-        return 0;
+        return false;
     char **nv = realloc(*v, (*n + 1) * sizeof **v);
     if (!nv) {
         free(s);
-        return 0;
+        return false;
     }
     nv[(*n)++] = s;
     *v = nv;
-    return 1;
+    return true;
 }
 
-static int parse_bool(const char *v, int *out) {
+static bool parse_bool(const char *v, int *out) {
     static const char *yes[] = {"1", "on", "yes", "true"};
     static const char *no[] = {"0", "off", "no", "false"};
     for (size_t i = 0; i < 4; i++) {
@@ -181,17 +214,17 @@ static int parse_bool(const char *v, int *out) {
         if (strcasecmp(v, no[i]) == 0)
             return *out = 0, 1;
     }
-    return 0;
+    return false;
 }
 
 /* A non-negative number, with an optional k/m/g (binary) suffix when
  * allowed. */
-static int parse_number(const char *v, int suffix, double *out) {
+static bool parse_number(const char *v, int suffix, double *out) {
     char *end = NULL;
     errno = 0;
     double d = strtod(v, &end);
     if (end == v || errno || d < 0 || d != d)
-        return 0;
+        return false;
     while (*end == ' ')
         end++;
     if (suffix && *end) {
@@ -201,7 +234,7 @@ static int parse_number(const char *v, int suffix, double *out) {
              : c == 'g' ? 1073741824.0
                         : -1;
         if (d < 0)
-            return 0;
+            return false;
         if (tolower((unsigned char)*end) == 'b')
             end++;
     }
@@ -209,25 +242,39 @@ static int parse_number(const char *v, int suffix, double *out) {
     return *end == '\0';
 }
 
-static int set_number(const key_def *k, cxs_server_config *c, double d) {
+static bool set_number(const key_def *k, cxs_server_config *c, double d) {
     char *p = (char *)c + k->off;
     if (d < k->min || d > k->max)
-        return 0;
+        return false;
     if (k->type == K_UINT) {
         if (d != (double)(unsigned)d)
-            return 0;
+            return false;
         *(unsigned *)p = (unsigned)d;
     } else if (k->type == K_SIZE) {
         if (d != (double)(size_t)d)
-            return 0;
+            return false;
         *(size_t *)p = (size_t)d;
     } else {
         *(double *)p = d;
     }
-    return 1;
+    return true;
 }
 
-static int set_list(char ***v, size_t *n, const char *s) {
+/* "http(s)://... [SECONDS]": an address and an optional interval. */
+static bool valid_source(const char *v) {
+    if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
+        return false;
+    const char *sp = strpbrk(v, " \t");
+    if (!sp)
+        return true;
+    char *end;
+    double d = strtod(sp, &end);
+    while (*end == ' ' || *end == '\t')
+        end++;
+    return d >= 1 && d <= 604800 && *end == '\0';
+}
+
+static bool set_list(char ***v, size_t *n, const char *s) {
     free_list(*v, *n);
     *v = NULL;
     *n = 0;
@@ -239,14 +286,14 @@ static int set_list(char ***v, size_t *n, const char *s) {
         while (e > a && isspace((unsigned char)e[-1]))
             e--;
         if (e > a && !push(v, n, cxs_strndup(a, (size_t)(e - a))))
-            return 0;
+            return false;
         s += len + (s[len] == ',');
     }
-    return 1;
+    return true;
 }
 
-/* Stores one value; returns 0 with a message in ctx->err when it is bad. */
-static int set_key(load_ctx *x, const key_def *k, const char *v, int line) {
+/* Stores one value; false, with a message in ctx->err, when it is bad. */
+static bool set_key(load_ctx *x, const key_def *k, const char *v, int line) {
     cxs_server_config *c = x->c;
     char **sp = (char **)((char *)c + k->off);
     double d;
@@ -264,7 +311,7 @@ static int set_key(load_ctx *x, const key_def *k, const char *v, int line) {
         *sp = (!*v || strcasecmp(v, "off") == 0) ? NULL
               : strcmp(v, "-") == 0              ? strdup("-")
                                                  : resolve_path(x->dir, v);
-        return 1;
+        return true;
     case K_DBS:
         if (!*v)
             break;
@@ -273,23 +320,32 @@ static int set_key(load_ctx *x, const key_def *k, const char *v, int line) {
                                                 : resolve_path(x->dir, v));
     case K_LIST:
         return set_list((char ***)sp, (size_t *)((char *)c + k->cnt_off), v);
+    case K_SOURCE:
+        if (!valid_source(v)) {
+            cxs_err_set(x->err, CXS_ERR_PARSE,
+                        "%s:%d: source = %s: expected an http(s) address, "
+                        "optionally followed by an interval in seconds",
+                        x->file, line, v);
+            return false;
+        }
+        return push(&c->sources, &c->nsources, strdup(v));
     case K_BOOL:
         if (parse_bool(v, (int *)sp))
-            return 1;
+            return true;
         break;
     default:
         if (parse_number(v, k->type == K_SIZE, &d) && set_number(k, c, d))
-            return 1;
+            return true;
         if (k->type != K_DOUBLE && k->type != K_SIZE && k->type != K_UINT)
             break;
         cxs_err_set(x->err, CXS_ERR_PARSE,
                     "%s:%d: %s = %s: expected a number from %g to %g", x->file,
                     line, k->name, v, k->min, k->max);
-        return 0;
+        return false;
     }
     cxs_err_set(x->err, CXS_ERR_PARSE, "%s:%d: %s = %s: bad value", x->file,
                 line, k->name, v);
-    return 0;
+    return false;
 }
 
 static int on_ini(void *user, const char *section, const char *name,
@@ -362,14 +418,14 @@ static cxs_status load_file(cxs_server_config *c, const char *path,
     return CXS_OK;
 }
 
-static int was_seen(const unsigned char *seen, const char *name) {
+static bool was_seen(const unsigned char *seen, const char *name) {
     for (size_t i = 0; i < NKEYS; i++)
         if (strcmp(KEYS[i].name, name) == 0)
             return seen[i];
-    return 0;
+    return false;
 }
 
-static int file_exists(const char *p) {
+static bool file_exists(const char *p) {
     struct stat st;
     return stat(p, &st) == 0;
 }
@@ -493,13 +549,13 @@ cxs_status cxs_server_config_build(const cxs_server_args *args,
     return CXS_OK;
 }
 
-int cxs_server_config_cors_allows(const cxs_server_config *c,
+bool cxs_server_config_cors_allows(const cxs_server_config *c,
                                   const char *origin) {
     if (!origin)
-        return 0;
+        return false;
     for (size_t i = 0; i < c->ncors_origins; i++)
         if (strcmp(c->cors_origins[i], "*") == 0 ||
             strcmp(c->cors_origins[i], origin) == 0)
-            return 1;
-    return 0;
+            return true;
+    return false;
 }

@@ -20,6 +20,7 @@
 #ifndef CXS_SERVER_CONFIG_H
 #define CXS_SERVER_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "cxs_err.h"
@@ -55,6 +56,11 @@ typedef struct cxs_server_config {
     double bm25_k1, bm25_b;
     double recency_boost, recency_halflife_days;
     int lemmas;
+    /* Forgiving search (docs/query-language.md): forgive 0 makes every
+     * search exact (exact=1 turns it off per request either way). */
+    int forgive;
+    int typos, layouts, translit;
+    unsigned typo_one_from, typo_two_from, typo_max_candidates;
     char *web_dir;     /* NULL: static files off */
     char *access_log;  /* "-": stderr; NULL: off */
     double rate_limit; /* requests per second per address; 0: off */
@@ -69,18 +75,29 @@ typedef struct cxs_server_config {
                                (answer from the others, say which are
                                missing) */
     int shard_partial;      /* resolved: on_shard_failure is "partial" */
+    /* [sources]: live sources the daemon follows (server/sources.h). */
+    char **sources;           /* "URL" or "URL SECONDS", validated */
+    size_t nsources;
+    unsigned source_interval; /* seconds between two polls of a source */
+    double source_jitter;     /* +- this fraction of the interval */
+    size_t source_backfill;   /* posts per channel read back */
+    double source_timeout, source_connect_timeout; /* seconds */
+    size_t source_max_bytes;
+    double source_host_pause; /* seconds between requests to one host */
+    unsigned source_retries;
+    unsigned source_max_pages;
 } cxs_server_config;
 
 /* Reads the file named by args (or the default file when it exists),
  * applies CXSEARCH_WRITE_KEY / CXSEARCH_READ_KEY and the flags, and
  * validates. On success *out is a new snapshot. */
-cxs_status cxs_server_config_build(const cxs_server_args *args,
+CXS_MUST_CHECK cxs_status cxs_server_config_build(const cxs_server_args *args,
                                    cxs_server_config **out, cxs_err *err);
 
 void cxs_server_config_free(cxs_server_config *c);
 
 /* True when origin is allowed by cors_origins ("*" allows all). */
-int cxs_server_config_cors_allows(const cxs_server_config *c,
+bool cxs_server_config_cors_allows(const cxs_server_config *c,
                                   const char *origin);
 
 #endif /* CXS_SERVER_CONFIG_H */

@@ -15,6 +15,7 @@
 #include "http.h"
 
 #include <arpa/inet.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <math.h>
 #include <microhttpd.h>
@@ -28,35 +29,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cxs_utf8.h"
 #include "routes.h"
 
 #define MAX_PARAMS 256
 #define CONN_MEMORY (64u * 1024u)
 
 /* ---- UTF-8 and JSON strings ---- */
-
-/* Length of a valid UTF-8 sequence at s[0..n), or 0 when invalid
- * (overlong forms, surrogates and code points past U+10FFFF included). */
-static size_t utf8_seq(const unsigned char *s, size_t n) {
-    unsigned c = s[0];
-    size_t len = c < 0x80         ? 1
-                 : (c >> 5) == 6  ? 2
-                 : (c >> 4) == 14 ? 3
-                 : (c >> 3) == 30 ? 4
-                                  : 0;
-    if (len == 0 || len > n)
-        return 0;
-    unsigned cp = len == 1 ? c : c & (0x7Fu >> len);
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    static const unsigned min[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < min[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
 
 json_t *cxs_json_str(const char *s, size_t n) {
     if (!s)
@@ -66,14 +45,7 @@ json_t *cxs_json_str(const char *s, size_t n) {
         return j;
     cxs_buf b;
     cxs_buf_init(&b, 0);
-    const unsigned char *u = (const unsigned char *)s;
-    cxs_status st = CXS_OK;
-    for (size_t i = 0; i < n && st == CXS_OK;) {
-        size_t len = utf8_seq(u + i, n - i);
-        st = len ? cxs_buf_append(&b, s + i, len)
-                 : cxs_buf_append(&b, "\xEF\xBF\xBD", 3);
-        i += len ? len : 1;
-    }
+    cxs_status st = cxs_utf8_append_fixed(&b, s, n, NULL);
     j = st == CXS_OK ? json_stringn(b.data ? b.data : "", b.len) : NULL;
     cxs_buf_release(&b);
     return j;
@@ -144,19 +116,22 @@ static int add_param(cxs_param **v, size_t *n, const char *s, size_t len) {
     return 0;
 }
 
-int cxs_http_parse_query(const char *q, size_t n, size_t max, cxs_param **out,
-                         size_t *nout) {
+cxs_status cxs_http_parse_query(const char *q, size_t n, size_t max,
+                                cxs_param **out, size_t *nout, cxs_err *err) {
     cxs_param *v = NULL;
     size_t cnt = 0;
-    int rc = 0;
-    for (size_t i = 0; i < n && rc == 0;) {
+    cxs_status rc = CXS_OK;
+    for (size_t i = 0; i < n && rc == CXS_OK;) {
         const char *amp = memchr(q + i, '&', n - i);
         size_t len = amp ? (size_t)(amp - (q + i)) : n - i;
-        if (len > 0)
-            rc = cnt >= max ? -2 : add_param(&v, &cnt, q + i, len);
+        if (len > 0 && cnt >= max)
+            rc = cxs_err_set(err, CXS_ERR_TOO_LARGE,
+                             "more than %zu query parameters", max);
+        else if (len > 0 && add_param(&v, &cnt, q + i, len) != 0)
+            rc = cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
         i += len + 1;
     }
-    if (rc != 0) {
+    if (rc != CXS_OK) {
         cxs_http_params_free(v, cnt);
         v = NULL;
         cnt = 0;
@@ -389,7 +364,7 @@ static cxs_method method_of(const char *m) {
 
 /* Constant-time in the content of both strings: every byte of the
  * expected key is looked at whatever the given one holds. */
-static int key_equal(const char *given, size_t glen, const char *key) {
+static bool key_equal(const char *given, size_t glen, const char *key) {
     size_t klen = strlen(key);
     unsigned char d = (unsigned char)(glen != klen);
     for (size_t i = 0; i < klen; i++)
@@ -412,17 +387,17 @@ static const char *bearer(const cxs_req *r, size_t *len) {
     return *len ? h : NULL;
 }
 
-/* 1 when the request may go on; otherwise a 401/403 is queued. */
-static int check_key(cxs_req *r, cxs_auth auth) {
+/* True when the request may go on; otherwise a 401/403 is queued. */
+static bool check_key(cxs_req *r, cxs_auth auth) {
     const cxs_server_config *c = r->snap->cfg;
     const char *need = auth == CXS_AUTH_WRITE ? c->write_key : c->read_key;
     if (auth == CXS_AUTH_NONE || (auth == CXS_AUTH_READ && !need))
-        return 1;
+        return true;
     if (!need) {
         cxs_req_error(r, 403, "writes_disabled",
                       "writes are disabled: no write key is configured "
                       "(write_key or CXSEARCH_WRITE_KEY)");
-        return 0;
+        return false;
     }
     size_t len = 0;
     const char *tok = bearer(r, &len);
@@ -430,7 +405,7 @@ static int check_key(cxs_req *r, cxs_auth auth) {
         error_with(r, 401, "missing_key",
                    "this endpoint needs a key: Authorization: Bearer KEY",
                    "WWW-Authenticate", "Bearer");
-        return 0;
+        return false;
     }
     int ok = key_equal(tok, len, need);
     if (auth == CXS_AUTH_READ && c->write_key)
@@ -441,7 +416,7 @@ static int check_key(cxs_req *r, cxs_auth auth) {
 }
 
 /* The media type of Content-Type, without parameters, case-folded. */
-static int media_is(const char *ct, const char *want) {
+static bool media_is(const char *ct, const char *want) {
     size_t n = strlen(want);
     while (ct && *ct == ' ')
         ct++;
@@ -449,10 +424,10 @@ static int media_is(const char *ct, const char *want) {
            (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
-static int check_body(cxs_req *r) {
+static bool check_body(cxs_req *r) {
     const cxs_route *rt = r->route;
     if (!(r->method & (CXS_M_POST | CXS_M_PUT)) || rt->body == CXS_BODY_NONE)
-        return 1;
+        return true;
     const char *ct = cxs_req_header(r, "Content-Type");
     int ok = media_is(ct, "application/json") ||
              (rt->body == CXS_BODY_POSTS &&
@@ -465,7 +440,7 @@ static int check_body(cxs_req *r) {
                       rt->body == CXS_BODY_POSTS ? " or application/x-ndjson"
                                                  : "",
                       ct ? ct : "none");
-        return 0;
+        return false;
     }
     const char *cl = cxs_req_header(r, "Content-Length");
     size_t max = r->snap->cfg->max_body_bytes;
@@ -473,9 +448,9 @@ static int check_body(cxs_req *r) {
         cxs_req_error(r, 413, "body_too_large",
                       "the request body is over %zu bytes (max_body_bytes)",
                       max);
-        return 0;
+        return false;
     }
-    return 1;
+    return true;
 }
 
 /* A preflight from an origin not in cors_origins is refused outright.
@@ -483,17 +458,17 @@ static int check_body(cxs_req *r) {
  * the answer from the page; refusing them here would add no safety (keys
  * are bearer tokens a browser never adds by itself) and would break a
  * page served through a proxy that rewrites Host. */
-static int check_origin(cxs_req *r) {
+static bool check_origin(cxs_req *r) {
     const char *origin = cxs_req_header(r, "Origin");
     if (!origin || cxs_server_config_cors_allows(r->snap->cfg, origin))
-        return 1;
+        return true;
     const char *p = strstr(origin, "://");
     const char *host = cxs_req_header(r, "Host");
     if (host && p && strcmp(p + 3, host) == 0)
-        return 1; /* same origin: our own search page */
+        return true; /* same origin: our own search page */
     cxs_req_error(r, 403, "origin_not_allowed",
                   "origin %s is not in cors_origins", origin);
-    return 0;
+    return false;
 }
 
 static void preflight(cxs_req *r, unsigned allow) {
@@ -515,7 +490,7 @@ static void preflight(cxs_req *r, unsigned allow) {
     queue(r, MHD_HTTP_NO_CONTENT, resp, NULL);
 }
 
-static int route_request(cxs_req *r) {
+static bool route_request(cxs_req *r) {
     cxs_route_match m;
     cxs_route_find(r->method, r->raw_uri, r->path_len, &m);
     r->route = m.route;
@@ -524,52 +499,53 @@ static int route_request(cxs_req *r) {
     if (r->method == CXS_M_OPTIONS && m.allow) {
         if (check_origin(r))
             preflight(r, m.allow);
-        return 0;
+        return false;
     }
     if (!m.route && m.allow) {
         cxs_req_not_allowed(r, m.allow);
-        return 0;
+        return false;
     }
     if (!m.route) {
         cxs_req_error(r, 404, "not_found", "no such endpoint");
-        return 0;
+        return false;
     }
     if (m.param) {
         r->param = cxs_http_decode(m.param, m.param_len, 0, 1, &r->param_len);
         if (!r->param) {
             cxs_req_error(r, 400, "bad_path", "malformed %%-escape in path");
-            return 0;
+            return false;
         }
     }
-    return 1;
+    return true;
 }
 
-static int parse_params(cxs_req *r) {
+static bool parse_params(cxs_req *r) {
     const char *q =
         r->raw_uri[r->path_len] == '?' ? r->raw_uri + r->path_len + 1 : "";
-    int rc =
-        cxs_http_parse_query(q, strlen(q), MAX_PARAMS, &r->params, &r->nparams);
-    if (rc == -2)
-        cxs_req_error(r, 400, "too_many_parameters",
-                      "more than %d query parameters", MAX_PARAMS);
-    else if (rc != 0)
+    cxs_err err = {0};
+    cxs_status rc = cxs_http_parse_query(q, strlen(q), MAX_PARAMS, &r->params,
+                                         &r->nparams, &err);
+    if (rc == CXS_ERR_TOO_LARGE)
+        cxs_req_error(r, 400, "too_many_parameters", "%s", err.msg);
+    else if (rc != CXS_OK)
         cxs_req_error(r, 500, "out_of_memory", "out of memory");
-    return rc == 0;
+    return rc == CXS_OK;
 }
 
-static int check_rate(cxs_req *r) {
+static bool check_rate(cxs_req *r) {
     const cxs_server_config *c = r->snap->cfg;
     if (cxs_ratelimit_allow(r->srv->rl, r->remote, c->rate_limit, c->rate_burst,
                             cxs_server_now()))
-        return 1;
+        return true;
     cxs_metrics_add(r->srv->metrics, CXS_M_RATE_LIMITED, 1);
     error_with(r, 429, "rate_limited", "too many requests from this address",
                "Retry-After", "1");
-    return 0;
+    return false;
 }
 
-/* The checks that need only the headers; 1 when the request goes on. */
-static int begin(cxs_req *r, const char *method) {
+/* The checks that need only the headers; true when the request goes on
+ * (false: an error answer is queued already). */
+static bool begin(cxs_req *r, const char *method) {
     r->method_name = method;
     r->method = method_of(method);
     return check_rate(r) && route_request(r) && parse_params(r) &&

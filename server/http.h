@@ -80,7 +80,7 @@ typedef struct cxs_req {
 
 /* Starts libmicrohttpd on the configured address with the thread pool;
  * *port gets the port bound (useful with port 0). */
-cxs_status cxs_http_start(cxs_server *s, struct MHD_Daemon **out,
+CXS_MUST_CHECK cxs_status cxs_http_start(cxs_server *s, struct MHD_Daemon **out,
                           unsigned *port, cxs_err *err);
 
 /* Stops accepting, waits up to the grace time for open connections, then
@@ -121,10 +121,12 @@ json_t *cxs_json_cstr(const char *s);
 char *cxs_http_decode(const char *s, size_t n, int plus, int strict,
                       size_t *out_len);
 
-/* Splits a raw query string into decoded parameters (at most max); 0 on
- * success, -1 on OOM, -2 when there are more than max. */
-int cxs_http_parse_query(const char *q, size_t n, size_t max, cxs_param **out,
-                         size_t *nout);
+/* Splits a raw query string into decoded parameters (at most max). On
+ * failure *out is NULL and *nout 0: CXS_ERR_TOO_LARGE when there are more
+ * than max, CXS_ERR_NOMEM when out of memory; err says which. */
+CXS_MUST_CHECK cxs_status cxs_http_parse_query(const char *q, size_t n,
+                                               size_t max, cxs_param **out,
+                                               size_t *nout, cxs_err *err);
 void cxs_http_params_free(cxs_param *p, size_t n);
 
 #endif /* CXS_SERVER_HTTP_H */

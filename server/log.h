@@ -29,6 +29,7 @@ void cxs_log_init(cxs_log *l);
 
 /* (Re)opens the access log: NULL turns it off, "-" is stderr, anything
  * else a file opened for appending (created 0640). */
+CXS_MUST_CHECK
 cxs_status cxs_log_open(cxs_log *l, const char *path, cxs_err *err);
 
 /* Closes the file, if any. */

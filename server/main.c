@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "http.h"
+#include "sources.h"
 
 #ifndef CXS_VERSION
 #define CXS_VERSION "0"
@@ -90,9 +91,10 @@ static void serve(cxs_server *s, const sigset_t *set) {
             return;
         }
         cxs_err err = {0};
-        if (cxs_server_reload(s, &err) == CXS_OK)
+        if (cxs_server_reload(s, &err) == CXS_OK) {
+            cxs_sources_reload(s->sources);
             cxs_log_msg("info", "configuration reloaded");
-        else
+        } else
             cxs_log_msg("error",
                         "reload failed, keeping the running "
                         "configuration: %s",
@@ -132,8 +134,16 @@ int main(int argc, char **argv) {
     cxs_log_msg("info", "listening on %s (port %u), %u threads, %zu index%s",
                 srv.snap->cfg->listen, port, srv.snap->cfg->threads,
                 srv.snap->cfg->ndbs, srv.snap->cfg->ndbs > 1 ? "es" : "");
+    if (cxs_sources_start(&srv, &srv.sources, &err) != CXS_OK)
+        cxs_log_msg("error", "live sources not followed: %s", err.msg);
+    else if (srv.snap->cfg->nsources)
+        cxs_log_msg("info", "following %zu live source%s",
+                    srv.snap->cfg->nsources,
+                    srv.snap->cfg->nsources > 1 ? "s" : "");
     serve(&srv, &set);
     cxs_http_stop(&srv, d);
+    cxs_sources_stop(srv.sources); /* after requests, before the writer */
+    srv.sources = NULL;
     cxs_server_release(&srv);
     cxs_log_msg("info", "stopped");
     return 0;

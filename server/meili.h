@@ -35,9 +35,10 @@
 
 /* Parses a filter (a JSON string, an array of strings and arrays of
  * strings, or null). On success *out is the tree, or NULL when the filter
- * is empty (no restriction). On CXS_ERR_INVALID, msg (cap bytes) says what
- * is wrong; CXS_ERR_NOMEM on OOM. */
-cxs_status cxs_meili_filter(const json_t *filter, cxs_qnode **out, char *msg,
-                            size_t cap) __attribute__((warn_unused_result));
+ * is empty (no restriction). On failure *out is NULL and err says what is
+ * wrong and where: CXS_ERR_INVALID for a filter that does not parse,
+ * CXS_ERR_NOMEM when out of memory. */
+CXS_MUST_CHECK cxs_status cxs_meili_filter(const json_t *filter,
+                                           cxs_qnode **out, cxs_err *err);
 
 #endif /* CXS_SERVER_MEILI_H */

@@ -17,6 +17,7 @@
  * would silently match something else). EXISTS, IS NULL, IS EMPTY and
  * _geo filters are refused with a message saying so.
  */
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,11 +107,11 @@ static cxs_qnode *oom(parser *p) {
 
 /* ---- lexer ---- */
 
-static int is_special(char c) {
+static bool is_special(char c) {
     return c && strchr("()[],=!<>'\"", c) != NULL;
 }
 
-static int is_space(char c) {
+static bool is_space(char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
@@ -186,11 +187,11 @@ static void peek(parser *p, tok *t) {
     p->i = at;
 }
 
-static int is_kw(const tok *t, const char *kw) {
+static bool is_kw(const tok *t, const char *kw) {
     return t->type == T_WORD && strcasecmp(t->val, kw) == 0;
 }
 
-static int is_value(const tok *t) {
+static bool is_value(const tok *t) {
     return t->type == T_STR ||
            (t->type == T_WORD && !is_kw(t, "AND") && !is_kw(t, "OR") &&
             !is_kw(t, "TO") && !is_kw(t, "NOT") && !is_kw(t, "IN"));
@@ -280,14 +281,15 @@ static int date_bound(const tok *v, attr_kind kind, int upper, char out[15]) {
     if (strlen(v->val) != v->len)
         return -1;
     if (kind == A_YEAR)
-        return v->len == 4 && digits == 4 ? cxs_date_bound(v->val, upper, out)
-                                          : -1;
+        return v->len == 4 && digits == 4 && cxs_date_bound(v->val, upper, out)
+                   ? 0
+                   : -1;
     if (digits == v->len && v->len > 4 && v->len <= 12) {
         time_t t = (time_t)strtoll(v->val, NULL, 10);
         struct tm tm;
         return gmtime_r(&t, &tm) ? put_bound(&tm, out) : -1;
     }
-    return cxs_date_bound(v->val, upper, out);
+    return cxs_date_bound(v->val, upper, out) ? 0 : -1;
 }
 
 static cxs_qnode *range(parser *p, const char *lo, const char *hi) {
@@ -358,18 +360,18 @@ static cxs_qnode *cond_eq(parser *p, int a, const tok *v) {
 static cxs_qnode *parse_or(parser *p);
 
 /* A value where one must be: keywords count as words here. */
-static int take_value(parser *p, tok *v, const char *after) {
+static bool take_value(parser *p, tok *v, const char *after) {
     lex(p, v);
     if (v->type != T_STR && v->type != T_WORD) {
         fail(p, v->col, "expected a value after %s, found %s", after,
              tok_text(v));
-        return 0;
+        return false;
     }
     if (strlen(v->val) != v->len) {
         fail(p, v->col, "NUL byte in a value");
-        return 0;
+        return false;
     }
-    return 1;
+    return true;
 }
 
 /* attr [NOT] IN [v, ...] (the "IN" already taken). */
@@ -603,8 +605,8 @@ static cxs_qnode *simplify(cxs_qnode *n) {
     return n;
 }
 
-cxs_status cxs_meili_filter(const json_t *filter, cxs_qnode **out, char *msg,
-                            size_t cap) {
+static cxs_status filter_into(const json_t *filter, cxs_qnode **out, char *msg,
+                              size_t cap) {
     walk w = {0, msg, cap};
     *out = NULL;
     if (!filter || json_is_null(filter))
@@ -629,4 +631,14 @@ cxs_status cxs_meili_filter(const json_t *filter, cxs_qnode **out, char *msg,
     }
     *out = simplify(all);
     return CXS_OK;
+}
+
+cxs_status cxs_meili_filter(const json_t *filter, cxs_qnode **out,
+                            cxs_err *err) {
+    cxs_err scratch;
+    if (!err)
+        err = &scratch;
+    cxs_err_clear(err);
+    err->code = filter_into(filter, out, err->msg, sizeof err->msg);
+    return err->code;
 }

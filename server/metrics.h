@@ -41,6 +41,7 @@ typedef struct cxs_metrics_gauges {
 
 /* routes: names of the routes (borrowed, must outlive the metrics); route
  * index n (== nroutes) is used for requests that matched none. */
+CXS_MUST_CHECK
 cxs_status cxs_metrics_new(const char *const *routes, size_t nroutes,
                            cxs_metrics **out, cxs_err *err);
 void cxs_metrics_free(cxs_metrics *m);
@@ -49,6 +50,7 @@ void cxs_metrics_request(cxs_metrics *m, size_t route, unsigned status,
                          double seconds);
 void cxs_metrics_add(cxs_metrics *m, cxs_metric which, unsigned long long n);
 
+CXS_MUST_CHECK
 cxs_status cxs_metrics_render(cxs_metrics *m, const cxs_metrics_gauges *g,
                               cxs_buf *out);
 

@@ -8,6 +8,7 @@
  * simply takes the slot over (at worst an address gets a fresh bucket).
  * One mutex: the critical section is a few arithmetic operations.
  */
+#include <stdbool.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,10 +52,10 @@ static size_t hash_addr(const char *s) {
     return h % RL_SLOTS;
 }
 
-int cxs_ratelimit_allow(cxs_ratelimit *rl, const char *addr, double rate,
+bool cxs_ratelimit_allow(cxs_ratelimit *rl, const char *addr, double rate,
                         unsigned burst, double now) {
     if (rate <= 0 || !rl)
-        return 1;
+        return true;
     rl_slot *sl = &rl->slots[hash_addr(addr)];
     int ok;
     pthread_mutex_lock(&rl->mu);

@@ -6,6 +6,7 @@
  */
 #include "routes.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #define GET CXS_M_GET
@@ -33,6 +34,8 @@ static const cxs_route ROUTES[] = {
     {"stats", "/stats", GET, CXS_AUTH_READ, CXS_BODY_NONE, 0, cxs_api_stats, 0},
     {"metrics", "/metrics", GET, CXS_AUTH_READ, CXS_BODY_NONE, 0,
      cxs_api_metrics, 0},
+    {"sources", "/sources", GET, CXS_AUTH_READ, CXS_BODY_NONE, 0,
+     cxs_api_sources, 0},
     {"meili_search", "/indexes/{uid}/search", GET | POST, CXS_AUTH_READ,
      CXS_BODY_JSON, 0, cxs_api_meili_search, 1},
     {"meili_facet_search", "/indexes/{uid}/facet-search", POST, CXS_AUTH_READ,
@@ -53,6 +56,7 @@ static const char *const NAMES[NROUTES] = {"search",
                                            "health",
                                            "stats",
                                            "metrics",
+                                           "sources",
                                            "meili_search",
                                            "meili_facet_search",
                                            "meili_multi_search",
@@ -68,7 +72,7 @@ const char *const *cxs_route_names(void) {
 }
 
 /* Matches a pattern against the raw path; see routes.h. */
-static int match(const char *pat, const char *path, size_t n,
+static bool match(const char *pat, const char *path, size_t n,
                  const char **param, size_t *plen) {
     *param = NULL;
     *plen = 0;
@@ -81,10 +85,10 @@ static int match(const char *pat, const char *path, size_t n,
     size_t head = (size_t)(open - pat), tl = strlen(tail);
     if (n < head + tl + 1 || memcmp(path, pat, head) != 0 ||
         memcmp(path + n - tl, tail, tl) != 0)
-        return 0;
+        return false;
     *param = path + head;
     *plen = n - head - tl;
-    return 1;
+    return true;
 }
 
 static unsigned with_head(unsigned m) {

@@ -88,6 +88,7 @@ json_t *cxs_api_shards_json(cxs_index *ix, int probe, size_t *up,
  * shards. */
 void cxs_api_note_partial(cxs_index *ix, json_t *o);
 CXS_MUST_CHECK cxs_status cxs_api_shard_metrics(cxs_index *ix, cxs_buf *b);
+void cxs_api_sources(cxs_req *r); /* sources.c */
 /* api_meili.c: the Meilisearch-compatible subset. */
 void cxs_api_meili_search(cxs_req *r);
 void cxs_api_meili_multi_search(cxs_req *r);

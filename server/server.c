@@ -4,11 +4,14 @@
  */
 #include "server.h"
 
+#include <stdbool.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+
+#include "cxs_grow.h"
 
 struct cxs_reader_slot {
     cxs_index *ix;
@@ -48,6 +51,14 @@ static cxs_snapshot *snapshot_new(cxs_server_config *cfg,
     if (cfg->recency_halflife_days > 0)
         sn->ixcfg.recency_halflife_days = cfg->recency_halflife_days;
     sn->ixcfg.analyzer.use_lemmas = cfg->lemmas;
+    cxs_forgive *f = &sn->ixcfg.forgive;
+    f->off = !cfg->forgive;
+    f->no_typos = !cfg->typos;
+    f->no_layout = !cfg->layouts;
+    f->no_translit = !cfg->translit;
+    f->one_typo_from = cfg->typo_one_from;
+    f->two_typos_from = cfg->typo_two_from;
+    f->max_candidates = cfg->typo_max_candidates;
     sn->ixcfg.max_query_len = cfg->max_query_bytes;
     sn->ixcfg.shard_connect_timeout_ms = cfg->shard_connect_timeout_ms;
     sn->ixcfg.shard_timeout_ms = cfg->shard_timeout_ms;
@@ -175,13 +186,13 @@ void cxs_server_release(cxs_server *s) {
     pthread_mutex_destroy(&s->write_mu);
 }
 
-static int same_list(char **a, size_t na, char **b, size_t nb) {
+static bool same_list(char **a, size_t na, char **b, size_t nb) {
     if (na != nb)
-        return 0;
+        return false;
     for (size_t i = 0; i < na; i++)
         if (strcmp(a[i], b[i]) != 0)
-            return 0;
-    return 1;
+            return false;
+    return true;
 }
 
 /* What the running daemon cannot change (its socket, its thread pool, the
@@ -262,16 +273,10 @@ static cxs_reader_slot *thread_slot(cxs_server *s) {
     if (!slot)
         return NULL;
     pthread_mutex_lock(&s->slots_mu);
-    if (s->nslots == s->capslots) {
-        size_t cap = s->capslots ? s->capslots * 2 : 8;
-        cxs_reader_slot **v = realloc(s->slots, cap * sizeof *v);
-        if (!v) {
-            pthread_mutex_unlock(&s->slots_mu);
-            free(slot);
-            return NULL;
-        }
-        s->slots = v;
-        s->capslots = cap;
+    if (CXS_GROW(s->slots, s->capslots, s->nslots + 1) != CXS_OK) {
+        pthread_mutex_unlock(&s->slots_mu);
+        free(slot);
+        return NULL;
     }
     s->slots[s->nslots++] = slot;
     pthread_mutex_unlock(&s->slots_mu);

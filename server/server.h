@@ -32,6 +32,7 @@
 #ifndef CXS_SERVER_H
 #define CXS_SERVER_H
 
+#include <stdbool.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -50,6 +51,7 @@ typedef struct cxs_snapshot {
 } cxs_snapshot;
 
 typedef struct cxs_reader_slot cxs_reader_slot;
+typedef struct cxs_sources cxs_sources;
 typedef struct cxs_ratelimit cxs_ratelimit;
 
 typedef struct cxs_server {
@@ -73,10 +75,12 @@ typedef struct cxs_server {
     cxs_ratelimit *rl;
     double started; /* monotonic seconds */
     atomic_int stopping;
+    cxs_sources *sources; /* the live-source poller (sources.h), or NULL */
 } cxs_server;
 
 /* Sets up the server from a built configuration (taken over). Opens the
  * access log, checks that the index can be read. Main thread only. */
+CXS_MUST_CHECK
 cxs_status cxs_server_init(cxs_server *s, const cxs_server_args *args,
                            cxs_server_config *cfg, cxs_err *err);
 
@@ -88,19 +92,21 @@ void cxs_server_release(cxs_server *s);
  * it in (keys, CORS, synonyms, BM25, limits, access log; listen, db and
  * threads need a restart and are only reported), bumps the generation.
  * On error the running configuration stays. Main thread only. */
-cxs_status cxs_server_reload(cxs_server *s, cxs_err *err);
+CXS_MUST_CHECK cxs_status cxs_server_reload(cxs_server *s, cxs_err *err);
 
 cxs_snapshot *cxs_server_snapshot_acquire(cxs_server *s);
 void cxs_server_snapshot_release(cxs_server *s, cxs_snapshot *snap);
 
 /* This thread's reader, opened or moved to the newest revision as needed
  * (see above). Borrowed: valid until this thread's next call. */
+CXS_MUST_CHECK
 cxs_status cxs_server_reader(cxs_server *s, cxs_snapshot *snap, cxs_index **out,
                              cxs_err *err);
 
 /* Takes the write lock and opens the writer when needed. On success the
  * caller must call cxs_server_writer_done. CXS_ERR_LOCKED when another
  * process holds the database. */
+CXS_MUST_CHECK
 cxs_status cxs_server_writer_begin(cxs_server *s, cxs_snapshot *snap,
                                    cxs_index **out, cxs_err *err);
 
@@ -111,11 +117,11 @@ void cxs_server_writer_done(cxs_server *s, int committed, int failed);
 /* Monotonic clock in seconds. */
 double cxs_server_now(void);
 
-/* Rate limiter (ratelimit.c): 1 when a request from addr may proceed.
+/* Rate limiter (ratelimit.c): true when a request from addr may proceed.
  * rate <= 0 always allows. */
-cxs_status cxs_ratelimit_new(cxs_ratelimit **out, cxs_err *err);
+CXS_MUST_CHECK cxs_status cxs_ratelimit_new(cxs_ratelimit **out, cxs_err *err);
 void cxs_ratelimit_free(cxs_ratelimit *rl);
-int cxs_ratelimit_allow(cxs_ratelimit *rl, const char *addr, double rate,
+bool cxs_ratelimit_allow(cxs_ratelimit *rl, const char *addr, double rate,
                         unsigned burst, double now);
 
 #endif /* CXS_SERVER_H */

@@ -1,5 +1,5 @@
 /*
- * analyzer.c - the public face of the analyzer (analyzer.h): creation,
+ * stemmers.c - the public face of the analyzer (stemmers.h): creation,
  * configuration, and the entry points that tie scanning (an_scan.c) to
  * term expansion (an_expand.c).
  *
@@ -82,6 +82,7 @@ void cxs_stemmers_free(cxs_stemmers *a) {
     if (a->bi)
         ubrk_close(a->bi);
     cxs_stemmers_lexicon_close(a);
+    cxs_stemmers_translit_close(a);
     for (int l = 0; l < CXS_STEMMERS_NLANG; l++)
         cxs_stemmers_strset_free(&a->stop[l]);
     free(a->u);
@@ -141,7 +142,7 @@ void cxs_stemmers_expand_forms(cxs_stemmers *a, const cxs_token *tok,
  * only ever see valid UTF-8. */
 static size_t sanitize(cxs_stemmers *a, const char *text, size_t len) {
     if (len > LD_MAX)
-        len = cxs_stemmers_utf8_cut(text, len, LD_MAX);
+        len = cxs_utf8_cut(text, len, LD_MAX);
     if (a->ldcap < len + 1) {
         char *p = realloc(a->ld, len + 1);
         if (!p)
@@ -150,15 +151,15 @@ static size_t sanitize(cxs_stemmers *a, const char *text, size_t len) {
     }
     size_t o = 0;
     for (size_t i = 0; i < len;) {
-        size_t at = i;
-        int32_t c = cxs_stemmers_next_cp(text, len, &i);
-        int bad = c == 0 || (c == 0xFFFD && i - at != 3);
-        if (bad) {
+        unsigned c;
+        size_t k = cxs_utf8_decode(text + i, len - i, &c);
+        if (c == 0 || (c == 0xFFFD && k == 1)) { /* NUL, invalid byte */
             a->ld[o++] = ' ';
         } else {
-            memcpy(a->ld + o, text + at, i - at);
-            o += i - at;
+            memcpy(a->ld + o, text + i, k);
+            o += k;
         }
+        i += k;
     }
     a->ld[o] = '\0';
     return o;

@@ -1,5 +1,5 @@
 /*
- * analyzer.h - the one text analyzer of cxsearch.
+ * stemmers.h - the one text analyzer of cxsearch (the stemmers module).
  *
  * The same code turns text into terms at index time, at query time and for
  * highlighting, so a word found by a query is always the word highlighted.
@@ -27,6 +27,7 @@
 
 #include <stddef.h>
 
+#include "cxs_buf.h"
 #include "cxs_err.h"
 
 typedef struct cxs_stemmers cxs_stemmers;
@@ -111,6 +112,7 @@ typedef int (*cxs_term_fn)(void *ud, cxs_term_kind kind, const char *term,
 
 /* Creates an analyzer. cfg may be NULL for defaults (lemmas on). On
  * failure *out is NULL and err says why (e.g. a stopword file missing). */
+CXS_MUST_CHECK
 cxs_status cxs_stemmers_new(const cxs_stemmers_config *cfg, cxs_stemmers **out,
                             cxs_err *err);
 
@@ -118,6 +120,7 @@ cxs_status cxs_stemmers_new(const cxs_stemmers_config *cfg, cxs_stemmers **out,
 void cxs_stemmers_free(cxs_stemmers *a);
 
 /* Reports every token of text[0..len) in order. */
+CXS_MUST_CHECK
 cxs_status cxs_stemmers_tokenize(cxs_stemmers *a, const char *text, size_t len,
                                  cxs_token_fn fn, void *ud, cxs_err *err);
 
@@ -126,6 +129,7 @@ cxs_status cxs_stemmers_tokenize(cxs_stemmers *a, const char *text, size_t len,
  * words as Italian in an Italian post, else English). With
  * CXS_LANG_UNKNOWN (query side) Latin words get the stems and lemmas of
  * both Italian and English. */
+CXS_MUST_CHECK
 cxs_status cxs_stemmers_terms(cxs_stemmers *a, const char *text, size_t len,
                               cxs_lang lang, cxs_term_fn fn, void *ud,
                               cxs_err *err);
@@ -153,5 +157,18 @@ const char *cxs_lang_code(cxs_lang lang);
 /* Parses "ru"/"it"/"en" (case-insensitive, also "rus", "ita", "eng");
  * anything else gives CXS_LANG_UNKNOWN. NULL allowed. */
 cxs_lang cxs_lang_from_code(const char *code);
+
+/* Russian written in Latin letters ("klientskiy opyt") read back into
+ * Cyrillic through ICU's Latin-Russian/BGN transliterator ("клиенцкий
+ * опыт": the spelling is a guess, which forgiving search then matches
+ * against the index's words). Appends the result to out as UTF-8; out
+ * stays empty when text[0..len) has no Latin letter, or holds anything but
+ * Latin letters, hyphens and apostrophes. The transliterator is opened on
+ * the first call (one per analyzer: not thread-safe, like the rest). */
+CXS_MUST_CHECK cxs_status cxs_stemmers_translit_ru(cxs_stemmers *a,
+                                                   const char *text,
+                                                   size_t len,
+                                                   cxs_buf *out,
+                                                   cxs_err *err);
 
 #endif /* CXS_STEMMERS_H */

@@ -1,5 +1,5 @@
 /*
- * an_expand.c - from one token to its index terms.
+ * stemmers_expand.c - from one token to its index terms.
  *
  * Facts that shaped it (rules and examples in docs/analysis.md):
  * - The exact form comes first (the contract), then the hashtag, the
@@ -56,7 +56,7 @@ static char *scratch(em *e, size_t n) {
 static void put(em *e, int kind, const char *s, size_t n) {
     if (e->stop || n == 0)
         return;
-    n = cxs_stemmers_utf8_cut(s, n, CXS_STEMMERS_TERM_MAX);
+    n = cxs_utf8_cut(s, n, CXS_STEMMERS_TERM_MAX);
     for (int i = 0; i < e->nseen; i++)
         if (e->seen[i].kind == kind && e->seen[i].n == n &&
             memcmp(e->seen[i].s, s, n) == 0)

@@ -1,5 +1,5 @@
 /*
- * an_lexicon.c - the analyzer's word knowledge: stopword sets loaded from
+ * stemmers_lexicon.c - the analyzer's word knowledge: stopword sets loaded from
  * data files, Hunspell lemmas, Snowball stems, and the cache in front of
  * the last two.
  *
@@ -129,17 +129,6 @@ int cxs_stemmers_stop_has(const cxs_stemmers *a, cxs_lang lang, const char *s,
     return strset_find(&a->stop[lang], s, n, &slot);
 }
 
-static int valid_utf8(const char *s, size_t n) {
-    for (size_t i = 0; i < n;) {
-        size_t at = i;
-        int32_t c = cxs_stemmers_next_cp(s, n, &i);
-        if (c == 0xFFFD &&
-            !(i - at == 3 && memcmp(s + at, "\xEF\xBF\xBD", 3) == 0))
-            return 0;
-    }
-    return 1;
-}
-
 /* Cuts a '#' comment and surrounding white space; returns the length. */
 static size_t stop_line_trim(char *line, size_t n, char **start) {
     char *hash = memchr(line, '#', n);
@@ -163,7 +152,7 @@ static cxs_status stop_add_line(cxs_stemmers *a, cxs_lang lang,
             return cxs_err_set(err, CXS_ERR_PARSE,
                                "%s:%u: one word per line expected", path,
                                lineno);
-    if (!valid_utf8(w, n))
+    if (!cxs_utf8_valid(w, n))
         return cxs_err_set(err, CXS_ERR_PARSE, "%s:%u: invalid UTF-8", path,
                            lineno);
     if (n > 100)
@@ -286,9 +275,9 @@ static size_t convert(UConverter *cv, int to_dict, const char *s, size_t n,
  * into out). Returns 0 when it would not change. */
 static int title_case(const char *w, size_t n, char *out, size_t cap) {
     size_t i = 0, len = 0;
-    int32_t c = cxs_stemmers_next_cp(w, n, &i);
+    int32_t c = (int32_t)cxs_utf8_next(w, n, &i);
     int32_t t = u_totitle(c);
-    if (t == c || !cxs_stemmers_put_cp(out, &len, cap - 1, t) ||
+    if (t == c || !cxs_utf8_put(out, &len, cap - 1, (unsigned)t) ||
         len + (n - i) + 1 > cap)
         return 0;
     memcpy(out + len, w + i, n - i);
@@ -306,7 +295,7 @@ static int packed_has(const unsigned char *p, size_t len, int kind,
 
 static size_t pack(unsigned char *out, size_t len, size_t cap, int kind,
                    const char *s, size_t n) {
-    n = cxs_stemmers_utf8_cut(s, n, CXS_STEMMERS_TERM_MAX);
+    n = cxs_utf8_cut(s, n, CXS_STEMMERS_TERM_MAX);
     if (!n || len + 2 + n > cap || packed_has(out, len, kind, s, n))
         return len;
     out[len] = (unsigned char)kind;

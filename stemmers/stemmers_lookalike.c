@@ -1,5 +1,5 @@
 /*
- * an_lookalike.c - Cyrillic/Latin look-alike letters, from ICU's
+ * stemmers_lookalike.c - Cyrillic/Latin look-alike letters, from ICU's
  * confusable data (uspoof skeletons, Unicode TR #39), not a hand table.
  *
  * Facts that shaped it:
@@ -64,7 +64,7 @@ size_t cxs_stemmers_fold_to_latin(const cxs_stemmers_lookalike *t, const char *s
     const char *map = caps_only ? t->lat_of_cap : t->lat_of_any;
     size_t len = 0, i = 0;
     while (i < n) {
-        int32_t c = cxs_stemmers_next_cp(s, n, &i);
+        int32_t c = (int32_t)cxs_utf8_next(s, n, &i);
         char x = '\0';
         if (c >= 'a' && c <= 'z')
             x = (char)c;
@@ -81,7 +81,7 @@ size_t cxs_stemmers_fold_to_cyrillic(const cxs_stemmers_lookalike *t, const char
                                size_t n, char *out) {
     size_t len = 0, i = 0;
     while (i < n) {
-        int32_t c = cxs_stemmers_next_cp(s, n, &i);
+        int32_t c = (int32_t)cxs_utf8_next(s, n, &i);
         if (c >= 'a' && c <= 'z') {
             c = t->cyr_of[c - 'a'];
             if (!c)
@@ -89,7 +89,7 @@ size_t cxs_stemmers_fold_to_cyrillic(const cxs_stemmers_lookalike *t, const char
         } else if (!(c >= 0x430 && c <= 0x45F)) {
             return 0;
         }
-        if (!cxs_stemmers_put_cp(out, &len, CXS_STEMMERS_TERM_MAX, c))
+        if (!cxs_utf8_put(out, &len, CXS_STEMMERS_TERM_MAX, (unsigned)c))
             return 0;
     }
     return len;

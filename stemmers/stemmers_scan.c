@@ -1,5 +1,5 @@
 /*
- * an_scan.c - from text to tokens: ICU word break (UAX #29) plus the few
+ * stemmers_scan.c - from text to tokens: ICU word break (UAX #29) plus the few
  * things UAX #29 does not know about.
  *
  * Facts that shaped it (see docs/analysis.md for the rules):
@@ -469,10 +469,8 @@ static size_t chunk_cut(const char *t, size_t max) {
     for (size_t i = max; i > max / 2; i--)
         if (t[i - 1] == ' ' || t[i - 1] == '\n')
             return i;
-    size_t k = max;
-    while (k > 1 && ((unsigned char)t[k] & 0xC0) == 0x80)
-        k--;
-    return k;
+    size_t k = cxs_utf8_cut(t, max + 1, max);
+    return k ? k : 1; /* a run of stray continuation bytes: move on */
 }
 
 cxs_status cxs_stemmers_scan(cxs_stemmers *a, const char *text, size_t len,

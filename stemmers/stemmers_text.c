@@ -1,5 +1,5 @@
 /*
- * an_text.c - the character level of the analyzer: UTF-8 to UTF-16 with a
+ * stemmers_text.c - the character level of the analyzer: UTF-8 to UTF-16 with a
  * byte-offset map, NFKC_Casefold, letter classes, accent stripping.
  *
  * Facts that shaped it:
@@ -7,6 +7,8 @@
  *   UTF-8: so decoding keeps, per UTF-16 unit, the byte offset it came
  *   from, and invalid bytes (and NUL) become U+FFFD while keeping their
  *   own span (strict decoding: overlong forms and surrogates are invalid).
+ *   The decoding and encoding are common/cxs_utf8.h's (inline, for this
+ *   per-character loop); what stays here is the ICU side.
  * - ICU's "nfkc_cf" normalizer is NFKC plus full case folding plus removal
  *   of default ignorables (soft hyphen, ZWJ, variation selectors) in one
  *   pass. Russian (basic Cyrillic) and ASCII need none of its machinery
@@ -25,101 +27,20 @@
 #include <unicode/uscript.h>
 #include <unicode/utf16.h>
 
+#include "cxs_grow.h"
 #include "stemmers_internal.h"
-
-int32_t cxs_stemmers_next_cp(const char *s, size_t n, size_t *i) {
-    const unsigned char *p = (const unsigned char *)s + *i;
-    size_t left = n - *i;
-    unsigned c = p[0];
-    if (c < 0x80) {
-        *i += 1;
-        return (int32_t)c;
-    }
-    unsigned need, min;
-    uint32_t cp;
-    if (c >= 0xC2 && c <= 0xDF) {
-        need = 1, min = 0x80, cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        need = 2, min = 0x800, cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        need = 3, min = 0x10000, cp = c & 0x07;
-    } else {
-        *i += 1;
-        return 0xFFFD;
-    }
-    if (left <= need) {
-        *i += 1;
-        return 0xFFFD;
-    }
-    for (unsigned k = 1; k <= need; k++) {
-        if ((p[k] & 0xC0) != 0x80) {
-            *i += 1;
-            return 0xFFFD;
-        }
-        cp = (cp << 6) | (p[k] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-        *i += 1;
-        return 0xFFFD;
-    }
-    *i += need + 1;
-    return (int32_t)cp;
-}
-
-int cxs_stemmers_put_cp(char *out, size_t *len, size_t max, int32_t c) {
-    size_t l = *len;
-    unsigned char *o = (unsigned char *)out + l;
-    uint32_t u = (uint32_t)c;
-    size_t need = u < 0x80 ? 1 : u < 0x800 ? 2 : u < 0x10000 ? 3 : 4;
-    if (l + need > max)
-        return 0;
-    if (need == 1) {
-        o[0] = (unsigned char)u;
-    } else if (need == 2) {
-        o[0] = (unsigned char)(0xC0 | (u >> 6));
-        o[1] = (unsigned char)(0x80 | (u & 0x3F));
-    } else if (need == 3) {
-        o[0] = (unsigned char)(0xE0 | (u >> 12));
-        o[1] = (unsigned char)(0x80 | ((u >> 6) & 0x3F));
-        o[2] = (unsigned char)(0x80 | (u & 0x3F));
-    } else {
-        o[0] = (unsigned char)(0xF0 | (u >> 18));
-        o[1] = (unsigned char)(0x80 | ((u >> 12) & 0x3F));
-        o[2] = (unsigned char)(0x80 | ((u >> 6) & 0x3F));
-        o[3] = (unsigned char)(0x80 | (u & 0x3F));
-    }
-    *len = l + need;
-    return 1;
-}
-
-size_t cxs_stemmers_utf8_cut(const char *s, size_t n, size_t max) {
-    if (n <= max)
-        return n;
-    size_t k = max;
-    while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
-        k--;
-    return k;
-}
 
 int cxs_stemmers_is_apos(UChar32 c) {
     return c == 0x27 || c == 0x2019 || c == 0x2018 || c == 0x02BC || c == 0x60;
 }
 
+/* a->u and a->off grow together: a->ucap is the smaller capacity. */
 static int grow_units(cxs_stemmers *a, size_t need) {
-    if (need <= a->ucap)
-        return 0;
-    size_t cap = a->ucap ? a->ucap : 4096;
-    while (cap < need)
-        cap *= 2;
-    UChar *u = realloc(a->u, cap * sizeof *u);
-    if (!u)
+    size_t ucap = a->ucap, ocap = a->ucap;
+    if (CXS_GROW(a->u, ucap, need) != CXS_OK ||
+        CXS_GROW(a->off, ocap, need) != CXS_OK)
         return -1;
-    a->u = u;
-    uint32_t *off = realloc(a->off, cap * sizeof *off);
-    if (!off)
-        return -1;
-    a->off = off;
-    a->ucap = cap;
+    a->ucap = ucap < ocap ? ucap : ocap;
     return 0;
 }
 
@@ -137,7 +58,7 @@ int32_t cxs_stemmers_decode(cxs_stemmers *a, const char *s, size_t n) {
             c = b ? b : 0xFFFD;
             i++;
         } else {
-            c = cxs_stemmers_next_cp(s, n, &i);
+            c = (int32_t)cxs_utf8_next(s, n, &i);
         }
         if (c >= 0x10000) {
             u[k] = U16_LEAD(c), off[k++] = (uint32_t)at;
@@ -179,7 +100,7 @@ static long fold_fast(const UChar *u, int32_t n, char *out, cxs_stemmers_class *
             c = 0x435, lo++;
         else
             return -1;
-        if (!cxs_stemmers_put_cp(out, &len, CXS_STEMMERS_TERM_MAX, c))
+        if (!cxs_utf8_put(out, &len, CXS_STEMMERS_TERM_MAX, (unsigned)c))
             break;
     }
     if (cls)
@@ -233,7 +154,7 @@ static size_t encode_folded(const UChar *s, int32_t m, char *out) {
             c = '\'';
         else if ((c == 0x301 || c == 0x300) && is_cyrillic(prev))
             continue;
-        if (!cxs_stemmers_put_cp(out, &len, CXS_STEMMERS_TERM_MAX, c))
+        if (!cxs_utf8_put(out, &len, CXS_STEMMERS_TERM_MAX, (unsigned)c))
             break;
         prev = c;
     }
@@ -261,7 +182,7 @@ size_t cxs_stemmers_fold_utf8(cxs_stemmers *a, const char *s, size_t n, char *ou
     int32_t k = 0;
     size_t i = 0;
     while (i < n && k < CXS_STEMMERS_TOKEN_UNITS - 1) {
-        int32_t c = cxs_stemmers_next_cp(s, n, &i);
+        int32_t c = (int32_t)cxs_utf8_next(s, n, &i);
         if (c == 0)
             c = 0xFFFD;
         U16_APPEND_UNSAFE(u, k, c);
@@ -306,7 +227,7 @@ static void classify_cp(UChar32 c, cxs_stemmers_class *cls) {
 void cxs_stemmers_classify(const char *s, size_t n, cxs_stemmers_class *cls) {
     memset(cls, 0, sizeof *cls);
     for (size_t i = 0; i < n;)
-        classify_cp(cxs_stemmers_next_cp(s, n, &i), cls);
+        classify_cp((UChar32)cxs_utf8_next(s, n, &i), cls);
 }
 
 static int is_latin(UChar32 c) {
@@ -324,13 +245,13 @@ static int put_stripped(cxs_stemmers *a, UChar32 c, char *out, size_t *len) {
     UErrorCode e = U_ZERO_ERROR;
     int32_t m = unorm2_getDecomposition(a->nfd, c, d, 8, &e);
     if (U_FAILURE(e) || m <= 0)
-        return cxs_stemmers_put_cp(out, len, CXS_STEMMERS_TERM_MAX, c);
+        return cxs_utf8_put(out, len, CXS_STEMMERS_TERM_MAX, (unsigned)c);
     for (int32_t i = 0; i < m;) {
         UChar32 x;
         U16_NEXT(d, i, m, x);
         if (u_charType(x) == U_NON_SPACING_MARK)
             continue;
-        if (!cxs_stemmers_put_cp(out, len, CXS_STEMMERS_TERM_MAX, x))
+        if (!cxs_utf8_put(out, len, CXS_STEMMERS_TERM_MAX, (unsigned)x))
             return 0;
     }
     return 1;
@@ -341,18 +262,18 @@ size_t cxs_stemmers_strip_accents(cxs_stemmers *a, const char *s, size_t n,
     size_t len = 0;
     int prev_latin = 0;
     for (size_t i = 0; i < n;) {
-        UChar32 c = cxs_stemmers_next_cp(s, n, &i);
+        UChar32 c = (UChar32)cxs_utf8_next(s, n, &i);
         int ok;
         if (c < 0x80) {
-            ok = cxs_stemmers_put_cp(out, &len, CXS_STEMMERS_TERM_MAX, c);
+            ok = cxs_utf8_put(out, &len, CXS_STEMMERS_TERM_MAX, (unsigned)c);
             prev_latin = is_latin(c);
         } else if (u_charType(c) == U_NON_SPACING_MARK) {
-            ok = prev_latin ? 1 : cxs_stemmers_put_cp(out, &len, CXS_STEMMERS_TERM_MAX, c);
+            ok = prev_latin ? 1 : cxs_utf8_put(out, &len, CXS_STEMMERS_TERM_MAX, (unsigned)c);
         } else if (is_latin(c)) {
             ok = put_stripped(a, c, out, &len);
             prev_latin = 1;
         } else {
-            ok = cxs_stemmers_put_cp(out, &len, CXS_STEMMERS_TERM_MAX, c);
+            ok = cxs_utf8_put(out, &len, CXS_STEMMERS_TERM_MAX, (unsigned)c);
             prev_latin = 0;
         }
         if (!ok)

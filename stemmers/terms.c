@@ -5,6 +5,8 @@
 #include <unicode/unorm2.h>
 #include <unicode/ustring.h>
 
+#include "cxs_utf8.h"
+
 const char *cxs_terms_prefix(cxs_term_kind kind) {
     switch (kind) {
     case CXS_TERM_EXACT: return CXS_PFX_EXACT;
@@ -63,11 +65,8 @@ cxs_status cxs_terms_field(const char *prefix, const char *value,
         return CXS_ERR_TOO_LARGE;
     size_t plen = strlen(prefix);
     size_t len = (size_t)un;
-    if (plen + len > FIELD_MAX) { /* cut at a UTF-8 boundary */
-        len = FIELD_MAX - plen;
-        while (len && ((unsigned char)utf8[len] & 0xC0) == 0x80)
-            len--;
-    }
+    if (plen + len > FIELD_MAX)
+        len = cxs_utf8_cut(utf8, len, FIELD_MAX - plen);
     cxs_status rc = cxs_buf_appends(out, prefix);
     return rc == CXS_OK ? cxs_buf_append(out, utf8, len) : rc;
 }

@@ -45,7 +45,7 @@ const char *cxs_terms_prefix(cxs_term_kind kind);
  * Index and query fold field values with this one function, so
  * channel:CXLogic finds channel "cxlogic". Term length is capped at 240
  * bytes (Xapian's limit is 245). */
-cxs_status cxs_terms_field(const char *prefix, const char *value,
+CXS_MUST_CHECK cxs_status cxs_terms_field(const char *prefix, const char *value,
                            cxs_buf *out);
 
 #endif /* CXS_TERMS_H */

@@ -5,14 +5,20 @@
  * Facts that shaped it:
  * - It talks to GET search?... on the same origin (relative URL, so a
  *   reverse proxy may mount the daemon under a sub-path). The response is
- *   {"query","total","took_ms","relaxed","suggestion","hits":[...],
- *   "facets":{"channel":{"name":count},...}}.
+ *   {"query","total","took_ms","relaxed","suggestion","rewrites",
+ *   "read_as","hits":[...],"facets":{"channel":{"name":count},...}}.
+ * - The server forgives typos, the wrong keyboard layout and Russian in
+ *   Latin letters, and reads the last word typed so far as a prefix
+ *   (typing=1, sent while the user types, not when the query is submitted
+ *   or opened from a link). When it rewrote the query ("rewrites",
+ *   "read_as") the page says "Showing results for … · search instead for
+ *   …", the second a link that asks for the query as typed (exact=1, kept
+ *   in the page's URL).
  * - Snippets and titles arrive HTML-escaped with <mark>...</mark> around
- *   matches. They are NOT assigned to innerHTML: renderMarked() splits on
- *   the two mark tags, decodes the entities of the text in between and
- *   builds text nodes, so only <mark> can ever become an element, even if
- *   the server forgot to escape something (posts discuss <script> tags).
- *   Every other field is set as text. Links are kept only for http(s).
+ *   matches. They are NOT assigned to innerHTML: renderMarked() of
+ *   highlight.js (shared with widget.js, loaded before this file) turns
+ *   them into text nodes and <mark> elements only. Every other field is
+ *   set as text. Links are kept only for http(s) (hitTitle, also there).
  * - total may be Xapian's estimate; the page says "about" unless it equals
  *   the hits seen.
  * - Responses can arrive out of order while typing: each request aborts the
@@ -57,6 +63,8 @@
             allPosts: 'All posts',
             none: 'Nothing found. Try fewer or other words.',
             didYouMean: 'Did you mean',
+            showingFor: 'Showing results for',
+            insteadFor: 'search instead for',
             relaxed: 'No post contains all the words; showing posts that ' +
                 'contain some of them.',
             error: 'Search failed',
@@ -93,6 +101,8 @@
             allPosts: 'Все посты',
             none: 'Ничего не найдено. Попробуйте меньше слов или другие слова.',
             didYouMean: 'Возможно, вы имели в виду',
+            showingFor: 'Показаны результаты по запросу',
+            insteadFor: 'искать именно',
             relaxed: 'Ни один пост не содержит всех слов; показаны посты, ' +
                 'где есть часть из них.',
             error: 'Ошибка поиска',
@@ -129,6 +139,8 @@
             allPosts: 'Tutti i post',
             none: 'Nessun risultato. Prova con meno parole o con altre.',
             didYouMean: 'Forse cercavi',
+            showingFor: 'Risultati per',
+            insteadFor: 'cerca invece',
             relaxed: 'Nessun post contiene tutte le parole; ecco i post che ' +
                 'ne contengono alcune.',
             error: 'Ricerca non riuscita',
@@ -187,53 +199,9 @@
         return e;
     }
 
-    var ENTITIES = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'",
-                     nbsp: '\u00a0' };
-
-    /* Decodes the entities an HTML escaper produces; unknown ones stay. */
-    function decodeEntities(s) {
-        return s.replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, function (m, e) {
-            var cp;
-            if (e[0] === '#') {
-                cp = e[1] === 'x' || e[1] === 'X'
-                    ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
-                return cp > 0 && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff)
-                    ? String.fromCodePoint(cp) : m;
-            }
-            var k = e.toLowerCase();
-            return Object.prototype.hasOwnProperty.call(ENTITIES, k)
-                ? ENTITIES[k] : m;
-        });
-    }
-
-    /* Fills parent from an escaped string with <mark> highlights: the one
-     * place server HTML reaches the page, and only <mark> survives. */
-    function renderMarked(parent, html) {
-        var parts = String(html || '').split(/(<mark>|<\/mark>)/i);
-        var target = parent;
-        for (var i = 0; i < parts.length; i++) {
-            var p = parts[i];
-            if (/^<mark>$/i.test(p)) {
-                if (target === parent) {
-                    target = parent.appendChild(document.createElement('mark'));
-                }
-            } else if (/^<\/mark>$/i.test(p)) {
-                target = parent;
-            } else if (p) {
-                target.appendChild(document.createTextNode(decodeEntities(p)));
-            }
-        }
-    }
-
-    function safeUrl(u) {
-        try {
-            var url = new URL(String(u), location.href);
-            return url.protocol === 'http:' || url.protocol === 'https:'
-                ? url.href : null;
-        } catch (e) {
-            return null;
-        }
-    }
+    /* The one way server HTML and links reach the page: highlight.js,
+     * shared with the widget and loaded first by index.html. */
+    var renderMarked = cxsHighlight.renderMarked;
 
     function formatDate(iso) {
         if (!iso) return '';
@@ -275,6 +243,8 @@
         state.lang = p.getAll('lang');
         state.tag = p.getAll('tag');
         state.year = /^\d{4}$/.test(p.get('year') || '') ? p.get('year') : '';
+        state.exact = p.get('exact') === '1';
+        state.typing = false;
     }
 
     /* The page's own URL: what a user copies to share these results. */
@@ -287,6 +257,7 @@
         if (state.year) p.set('year', state.year);
         if (state.sort !== 'relevance') p.set('sort', state.sort);
         if (state.offset) p.set('offset', String(state.offset));
+        if (state.exact) p.set('exact', '1');
         return p;
     }
 
@@ -315,6 +286,8 @@
             p.set('from', state.year);
             p.set('to', state.year);
         }
+        if (state.exact) p.set('exact', '1');
+        else if (state.typing) p.set('typing', '1');
         return p;
     }
 
@@ -378,6 +351,7 @@
         e.hidden = false;
         $('cx-status').textContent = '';
         $('cx-suggestion').hidden = true;
+        $('cx-rewrites').hidden = true;
         $('cx-relaxed').hidden = true;
         $('cx-results').textContent = '';
         $('cx-pages').textContent = '';
@@ -388,6 +362,7 @@
         $('cx-error').hidden = true;
         $('cx-relaxed').hidden = !res.relaxed;
         renderSuggestion(res.suggestion);
+        renderRewrites(res);
         renderStatus(res);
         renderHits(res.hits || []);
         renderFacets(res.facets || {});
@@ -409,6 +384,34 @@
         });
         box.appendChild(a);
         box.appendChild(document.createTextNode('?'));
+    }
+
+    /* "Showing results for <read as> · search instead for <as typed>",
+     * when the server read some word otherwise (typo, layout, ...); a
+     * completion of the word being typed is not worth a line. */
+    function renderRewrites(res) {
+        var box = $('cx-rewrites');
+        box.textContent = '';
+        var rw = (res.rewrites || []).filter(function (r) {
+            return r && r.why !== 'prefix' && r.why !== 'synonym';
+        });
+        box.hidden = !rw.length || typeof res.read_as !== 'string';
+        if (box.hidden) return;
+        var typed = state.q;
+        box.appendChild(document.createTextNode(T.showingFor + ' '));
+        var b = el('b', 'cx-read-as', res.read_as);
+        b.id = 'cx-read-as';
+        box.appendChild(b);
+        box.appendChild(document.createTextNode(' · ' + T.insteadFor + ' '));
+        var a = el('a', 'cx-exact-link', typed);
+        a.id = 'cx-exact-link';
+        a.href = '?q=' + encodeURIComponent(typed) + '&exact=1';
+        a.addEventListener('click', function (ev) {
+            ev.preventDefault();
+            state.exact = true;
+            setQuery(typed);
+        });
+        box.appendChild(a);
     }
 
     function renderStatus(res) {
@@ -445,16 +448,8 @@
         var li = el('li', 'cx-hit');
         li.id = 'cx-hit-' + i;
         li.setAttribute('data-id', String(h.id || ''));
-        var href = safeUrl(h.url);
-        var title = el(href ? 'a' : 'span', 'cx-title');
-        if (href) {
-            title.href = href;
-            title.target = '_blank';
-            title.rel = 'noopener noreferrer';
-        } else {
-            title.tabIndex = 0;
-        }
-        renderMarked(title, h.title || h.id || '');
+        var title = cxsHighlight.hitTitle(h, 'cx-title', location.href);
+        if (title.tagName !== 'A') title.tabIndex = 0;
         var heading = el('h2', 'cx-hit-title');
         heading.appendChild(title);
         li.appendChild(heading);
@@ -629,6 +624,7 @@
         $('cx-q').value = q;
         state.q = q;
         state.offset = 0;
+        state.typing = false;
         search();
     }
 
@@ -700,12 +696,15 @@
         q.addEventListener('input', function () {
             state.q = q.value;
             state.offset = 0;
+            state.typing = true;
+            state.exact = false; /* a new query is forgiven again */
             schedule(q.value ? DEBOUNCE_MS : 0);
         });
         $('cx-form').addEventListener('submit', function (ev) {
             ev.preventDefault();
             state.q = q.value;
             state.offset = 0;
+            state.typing = false;
             search();
         });
         $('cx-sort').addEventListener('change', function () {

@@ -7,11 +7,13 @@
  * renders a search box with a dropdown of results inside the target.
  *
  * Facts that shaped it:
- * - It runs on someone else's page, so it is one self-contained file, adds
- *   no globals, and keeps its markup and styles in a shadow root: the wiki's
- *   CSS cannot restyle it and its CSS cannot leak out (a wrapper resets the
- *   inherited properties with `all: initial`). The shadow root is open so
- *   tests and curious users can look inside.
+ * - It runs on someone else's page, so it is served as one self-contained
+ *   file (cxsearchd pastes in web/highlight.js, the highlighter it shares
+ *   with the search page, see below), adds no globals, and keeps its
+ *   markup and styles in a shadow root: the wiki's CSS cannot restyle it
+ *   and its CSS cannot leak out (a wrapper resets the inherited properties
+ *   with `all: initial`). The shadow root is open so tests and curious
+ *   users can look inside.
  * - The daemon to ask is the one that served this file: the base URL is
  *   taken from document.currentScript.src (read at load time; it is null
  *   later), keeping its path, so a daemon behind a proxy sub-path works.
@@ -19,9 +21,9 @@
  *   are plain GETs without custom headers, so no preflight is needed
  *   (unless data-read-key adds an Authorization header).
  * - Snippets and titles arrive HTML-escaped with <mark> around matches;
- *   they are turned into text nodes and <mark> elements only, never
- *   assigned to innerHTML (posts quote <script> and onerror= on purpose).
- *   Links are kept only for http(s) URLs.
+ *   highlight.js turns them into text nodes and <mark> elements only,
+ *   never assigned to innerHTML (posts quote <script> and onerror= on
+ *   purpose). Links are kept only for http(s) URLs.
  * - The script may come before its target in the page: then it waits for
  *   DOMContentLoaded. Without data-target it puts the box right after
  *   itself.
@@ -108,8 +110,7 @@
         'clip:rect(0 0 0 0);white-space:nowrap}'
     ].join('');
 
-    /* ---- helpers shared in spirit with app.js (kept separate: this file
-     * must stand alone on a foreign page) ---- */
+    /* ---- helpers ---- */
 
     function pickLanguage(wanted) {
         var langs = wanted ? [wanted] : (navigator.languages &&
@@ -122,51 +123,14 @@
         return 'en';
     }
 
-    var ENTITIES = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'",
-                     nbsp: '\u00a0' };
+    /* highlight.js, shared with the search page: the one place server
+     * HTML reaches the DOM. cxsearchd puts the file in place of the next
+     * line when it serves /widget.js, inside this closure (so its
+     * cxsHighlight is no global); served another way, this file alone
+     * would lack it. */
+    /* @include highlight.js */
 
-    function decodeEntities(s) {
-        return s.replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, function (m, e) {
-            if (e[0] === '#') {
-                var cp = e[1] === 'x' || e[1] === 'X'
-                    ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
-                return cp > 0 && cp <= 0x10ffff &&
-                    !(cp >= 0xd800 && cp <= 0xdfff)
-                    ? String.fromCodePoint(cp) : m;
-            }
-            var k = e.toLowerCase();
-            return Object.prototype.hasOwnProperty.call(ENTITIES, k)
-                ? ENTITIES[k] : m;
-        });
-    }
-
-    /* Only <mark> becomes an element; everything else is text. */
-    function renderMarked(parent, html) {
-        var parts = String(html || '').split(/(<mark>|<\/mark>)/i);
-        var target = parent;
-        for (var i = 0; i < parts.length; i++) {
-            var p = parts[i];
-            if (/^<mark>$/i.test(p)) {
-                if (target === parent) {
-                    target = parent.appendChild(document.createElement('mark'));
-                }
-            } else if (/^<\/mark>$/i.test(p)) {
-                target = parent;
-            } else if (p) {
-                target.appendChild(document.createTextNode(decodeEntities(p)));
-            }
-        }
-    }
-
-    function safeUrl(u) {
-        try {
-            var url = new URL(String(u), BASE);
-            return url.protocol === 'http:' || url.protocol === 'https:'
-                ? url.href : null;
-        } catch (e) {
-            return null;
-        }
-    }
+    var renderMarked = cxsHighlight.renderMarked;
 
     function el(tag, cls, text) {
         var e = document.createElement(tag);
@@ -289,6 +253,9 @@
         p.set('q', q);
         p.set('limit', String(opts.limit));
         p.set('snippet_words', '20');
+        /* The widget searches as the user types: the last word is a
+         * prefix too (and typos, layouts are forgiven by the server). */
+        p.set('typing', '1');
         opts.channel.forEach(function (v) { p.append('channel', v); });
         opts.lang.forEach(function (v) { p.append('lang', v); });
         opts.tag.forEach(function (v) { p.append('tag', v); });
@@ -346,15 +313,9 @@
         li.setAttribute('role', 'option');
         li.setAttribute('aria-selected', 'false');
         li.setAttribute('data-id', String(h.id || ''));
-        var href = safeUrl(h.url);
-        var t = el(href ? 'a' : 'span', 't');
-        if (href) {
-            t.href = href;
-            t.target = '_blank';
-            t.rel = 'noopener noreferrer';
-            t.tabIndex = -1;
-        }
-        renderMarked(t, h.title || h.id || '');
+        var t = cxsHighlight.hitTitle(h, 't', BASE);
+        var href = t.tagName === 'A' ? t.href : null;
+        if (href) t.tabIndex = -1;
         var s = el('div', 's');
         renderMarked(s, h.snippet);
         var m = el('div', 'm', [h.channel, String(h.date || '').slice(0, 10)]

@@ -34,6 +34,7 @@ typedef struct cxs_prepared {
 
 /* Detects the post's language when missing (setting post->lang), and
  * builds its document. Thread-safe for distinct makers. */
+CXS_MUST_CHECK
 cxs_status cxs_doc_prepare(cxs_doc_maker *m, cxs_post *post, cxs_prepared *out,
                            cxs_err *err);
 void cxs_prepared_release(cxs_prepared *p);
@@ -61,10 +62,22 @@ struct cxs_index {
     struct cxs_shards *shards; /* a new index being built in shards */
     cxs_phrases *phrases;      /* glossary phrases the index recognizes */
     cxs_buf phrases_src;       /* the metadata they were compiled from */
+    struct lexshare *lex;      /* reader: its vocabulary (lexicon_cache.c) */
 };
+
+/* The vocabulary of a reader's databases at the revision it reads
+ * (lexicon_cache.c): shared by all readers of the same databases in the
+ * process, built from the term list by the first that asks. Borrowed:
+ * valid until the next call for ix or cxs_index_close. NULL when it
+ * cannot be built (then nothing is forgiven). */
+const cxs_lexicon *cxs_index_lexicon(cxs_index *ix);
+
+/* Lets go of ix's lexicon (cxs_index_close). */
+void cxs_index_lexicon_drop(cxs_index *ix);
 
 /* Writes a prepared post (writer thread only): unchanged posts are
  * skipped, batches committed. */
+CXS_MUST_CHECK
 cxs_status cxs_index_apply(cxs_index *ix, cxs_prepared *p, cxs_put_result *res,
                            cxs_err *err);
 
@@ -80,21 +93,25 @@ cxs_put_result cxs_index_compare(const cxs_prepared *p, const cxs_buf *old);
  * phrases). On success ix takes w over (ix->path still names the
  * database ix was opened on); on failure ix keeps its writer and the
  * caller keeps w. */
+CXS_MUST_CHECK
 cxs_status cxs_index_swap_writer(cxs_index *ix, cxs_xwdb *w, cxs_err *err);
 
 /* The pipeline (pipeline.c): workers prepare posts, the writer applies
  * them in submission order. */
-cxs_status cxs_pipeline_start(cxs_index *ix, unsigned workers,
+CXS_MUST_CHECK cxs_status cxs_pipeline_start(cxs_index *ix, unsigned workers,
                               cxs_pipeline **out, cxs_err *err);
+CXS_MUST_CHECK
 cxs_status cxs_pipeline_submit(cxs_pipeline *pl, cxs_post *post, cxs_err *err);
-cxs_status cxs_pipeline_drain(cxs_pipeline *pl, cxs_err *err);
+CXS_MUST_CHECK cxs_status cxs_pipeline_drain(cxs_pipeline *pl, cxs_err *err);
 void cxs_pipeline_stop(cxs_pipeline *pl);
 
 /* Parses a stored post (document data) into *p (cxs_stored_decode). */
+CXS_MUST_CHECK
 cxs_status cxs_index_decode_post(const char *data, size_t len, cxs_post *p,
                                  cxs_err *err);
 
 /* Finds a post by id: its docid and (when p is not NULL) the post. */
+CXS_MUST_CHECK
 cxs_status cxs_index_get_docid(cxs_index *ix, const char *id, unsigned *docid,
                                cxs_post *p, cxs_err *err);
 
@@ -110,12 +127,14 @@ cxs_status cxs_index_get_docid(cxs_index *ix, const char *id, unsigned *docid,
  * caller's thread submits; errors of a shard come back from a later
  * submit or from finish. */
 typedef struct cxs_shards cxs_shards;
+CXS_MUST_CHECK
 cxs_status cxs_shards_start(cxs_index *ix, unsigned n, cxs_shards **out,
                             cxs_err *err);
+CXS_MUST_CHECK
 cxs_status cxs_shards_submit(cxs_shards *ss, cxs_post *post, cxs_err *err);
 /* Waits for every post, merges the shards into the new folder merged and
  * adds the posts' counts to counts; frees ss in every case. */
-cxs_status cxs_shards_finish(cxs_shards *ss, const char *merged,
+CXS_MUST_CHECK cxs_status cxs_shards_finish(cxs_shards *ss, const char *merged,
                              size_t counts[3], cxs_err *err);
 void cxs_shards_abort(cxs_shards *ss); /* NULL allowed */
 /* "<target>.build-<pid>-<what>" (malloc'd; NULL on OOM). */
@@ -123,6 +142,7 @@ char *cxs_shards_path(const char *target, const char *what);
 /* Removes a database folder and the files in it (flat, as glass keeps). */
 void cxs_shards_remove_db(const char *path);
 /* Puts the folder merged in place of target (whose writer is closed). */
+CXS_MUST_CHECK
 cxs_status cxs_shards_install(const char *target, const char *merged,
                               cxs_err *err);
 

@@ -63,11 +63,13 @@ typedef struct cxs_highlight {
 /* Appends the best passage of about `words` words of text[from..len) to
  * out, with "…" where text was cut. The text before `from` (a title shown
  * elsewhere) is tokenized only so that positions count as in the index. */
+CXS_MUST_CHECK
 cxs_status cxs_snippet_make(cxs_stemmers *a, const char *text, size_t len,
                             size_t from, cxs_lang lang, const cxs_highlight *hl,
                             unsigned words, cxs_buf *out, cxs_err *err);
 
 /* Appends all of text to out with every match marked (for titles). */
+CXS_MUST_CHECK
 cxs_status cxs_snippet_mark_all(cxs_stemmers *a, const char *text, size_t len,
                                 cxs_lang lang, const cxs_highlight *hl,
                                 cxs_buf *out, cxs_err *err);

@@ -62,11 +62,13 @@ CXS_MUST_CHECK cxs_status cxs_xdb_open_opts(const char *const *paths,
                                             size_t npaths,
                                             const cxs_xdb_opts *opts,
                                             cxs_xdb **out, cxs_err *err);
+CXS_MUST_CHECK
 cxs_status cxs_xdb_open(const char *const *paths, size_t npaths, cxs_xdb **out,
                         cxs_err *err);
 void cxs_xdb_close(cxs_xdb *db); /* NULL allowed */
 
 /* Moves to the newest committed revision; *changed may be NULL. */
+CXS_MUST_CHECK
 cxs_status cxs_xdb_reopen(cxs_xdb *db, int *changed, cxs_err *err);
 
 typedef struct cxs_xdb_info {
@@ -75,6 +77,7 @@ typedef struct cxs_xdb_info {
     double avlength;
 } cxs_xdb_info;
 
+CXS_MUST_CHECK
 cxs_status cxs_xdb_info_get(cxs_xdb *db, cxs_xdb_info *info, cxs_err *err);
 
 /* Metadata key counting a database's commits (cxs_xwdb_commit): the
@@ -108,18 +111,22 @@ CXS_MUST_CHECK cxs_status cxs_xdb_shard_probe(cxs_xdb *db, size_t i,
                                               cxs_err *err);
 
 /* Finds the document indexed by a unique (boolean) term. */
+CXS_MUST_CHECK
 cxs_status cxs_xdb_find(cxs_xdb *db, const char *term, size_t len,
                         unsigned *docid, cxs_err *err);
 
 /* The number of documents holding term (0 when none). */
+CXS_MUST_CHECK
 cxs_status cxs_xdb_termfreq(cxs_xdb *db, const char *term, size_t len,
                             unsigned long long *freq, cxs_err *err);
 
 /* Appends the document's data to out. */
+CXS_MUST_CHECK
 cxs_status cxs_xdb_data(cxs_xdb *db, unsigned docid, cxs_buf *out,
                         cxs_err *err);
 
 /* Reads user metadata (empty when unset). */
+CXS_MUST_CHECK
 cxs_status cxs_xdb_metadata(cxs_xdb *db, const char *key, cxs_buf *out,
                             cxs_err *err);
 
@@ -166,13 +173,14 @@ typedef struct cxs_xresult {
 } cxs_xresult;
 
 /* Runs q. res is zeroed first; release it in every case. */
-cxs_status cxs_xdb_search(cxs_xdb *db, const cxs_qnode *q,
+CXS_MUST_CHECK cxs_status cxs_xdb_search(cxs_xdb *db, const cxs_qnode *q,
                           const cxs_xsearch_opts *opts, cxs_xresult *res,
                           cxs_err *err);
 void cxs_xresult_release(cxs_xresult *res);
 
 /* Best spelling correction of word from the spelling table (words added
  * with cxs_xwdb_add_spelling); out is left empty when there is none. */
+CXS_MUST_CHECK
 cxs_status cxs_xdb_spelling(cxs_xdb *db, const char *word, size_t len,
                             cxs_buf *out, cxs_err *err);
 
@@ -180,10 +188,12 @@ cxs_status cxs_xdb_spelling(cxs_xdb *db, const char *word, size_t len,
  * document frequency; fn returns nonzero to stop. */
 typedef int (*cxs_xterm_fn)(void *ud, const char *term, size_t len,
                             unsigned long long freq);
+CXS_MUST_CHECK
 cxs_status cxs_xdb_terms(cxs_xdb *db, const char *prefix, size_t len,
                          cxs_xterm_fn fn, void *ud, cxs_err *err);
 
 /* The terms of one document (with wdf as freq), for more-like-this. */
+CXS_MUST_CHECK
 cxs_status cxs_xdb_doc_terms(cxs_xdb *db, unsigned docid, cxs_xterm_fn fn,
                              void *ud, cxs_err *err);
 
@@ -204,7 +214,7 @@ typedef struct cxs_xpos {
  * sorted by position (malloc'd, caller frees; NULL when none). One read
  * of the document's term list plus one of each present term's positions:
  * far cheaper than analyzing the post's text again. */
-cxs_status cxs_xdb_doc_positions(cxs_xdb *db, unsigned docid,
+CXS_MUST_CHECK cxs_status cxs_xdb_doc_positions(cxs_xdb *db, unsigned docid,
                                  char *const *terms, size_t n,
                                  unsigned char *present, cxs_xpos **pos,
                                  size_t *npos, cxs_err *err);
@@ -212,13 +222,14 @@ cxs_status cxs_xdb_doc_positions(cxs_xdb *db, unsigned docid,
 /* The positions of terms[0..n) in document docid, each looked up in the
  * position table directly (no term list read): cheaper than
  * cxs_xdb_doc_positions when only positions matter. Same output. */
-cxs_status cxs_xdb_term_positions(cxs_xdb *db, unsigned docid,
+CXS_MUST_CHECK cxs_status cxs_xdb_term_positions(cxs_xdb *db, unsigned docid,
                                   char *const *terms, size_t n, cxs_xpos **pos,
                                   size_t *npos, cxs_err *err);
 
 /* Relevance feedback: the best nterms expansion terms of the document
  * (Xapian ESet), skipping terms for which skip(term) returns nonzero. fn
  * gets the terms best first (freq = weight * 1000). */
+CXS_MUST_CHECK
 cxs_status cxs_xdb_expand(cxs_xdb *db, unsigned docid, size_t nterms,
                           int (*skip)(const char *term, size_t len),
                           cxs_xterm_fn fn, void *ud, cxs_err *err);
@@ -226,6 +237,7 @@ cxs_status cxs_xdb_expand(cxs_xdb *db, unsigned docid, size_t nterms,
 /* Merges the databases paths[0..n) into a new database at dest (Xapian's
  * compactor: documents renumbered one database after another, spelling
  * and metadata merged). dest must not exist. */
+CXS_MUST_CHECK
 cxs_status cxs_xdb_compact(const char *const *paths, size_t n, const char *dest,
                            cxs_err *err);
 
@@ -239,6 +251,7 @@ cxs_status cxs_xdb_compact(const char *const *paths, size_t n, const char *dest,
 CXS_MUST_CHECK cxs_status cxs_xwdb_open_opts(const char *path,
                                              const cxs_xdb_opts *opts,
                                              cxs_xwdb **out, cxs_err *err);
+CXS_MUST_CHECK
 cxs_status cxs_xwdb_open(const char *path, cxs_xwdb **out, cxs_err *err);
 
 /* Closes the writer; changes not committed are discarded. NULL allowed. */
@@ -246,21 +259,27 @@ void cxs_xwdb_close(cxs_xwdb *w);
 
 cxs_xdoc *cxs_xdoc_new(void); /* NULL on OOM */
 void cxs_xdoc_free(cxs_xdoc *d);
+CXS_MUST_CHECK
 cxs_status cxs_xdoc_posting(cxs_xdoc *d, const char *term, size_t len,
                             unsigned pos, unsigned wdfinc);
+CXS_MUST_CHECK
 cxs_status cxs_xdoc_term(cxs_xdoc *d, const char *term, size_t len,
                          unsigned wdfinc); /* no position; 0 = boolean */
+CXS_MUST_CHECK
 cxs_status cxs_xdoc_value(cxs_xdoc *d, unsigned slot, const char *s,
                           size_t len);
+CXS_MUST_CHECK
 cxs_status cxs_xdoc_value_number(cxs_xdoc *d, unsigned slot, double v);
-cxs_status cxs_xdoc_data(cxs_xdoc *d, const char *s, size_t len);
+CXS_MUST_CHECK cxs_status cxs_xdoc_data(cxs_xdoc *d, const char *s, size_t len);
 
 /* Adds or replaces the document holding the unique term idterm. */
+CXS_MUST_CHECK
 cxs_status cxs_xwdb_replace(cxs_xwdb *w, const char *idterm, size_t len,
                             cxs_xdoc *d, cxs_err *err);
 
 /* Deletes the document holding idterm; *existed (may be NULL) says
  * whether there was one. */
+CXS_MUST_CHECK
 cxs_status cxs_xwdb_delete(cxs_xwdb *w, const char *idterm, size_t len,
                            int *existed, cxs_err *err);
 
@@ -270,18 +289,21 @@ CXS_MUST_CHECK cxs_status cxs_xwdb_has(cxs_xwdb *w, const char *term,
                                        size_t len, int *found, cxs_err *err);
 
 /* Appends the data of the document holding idterm to out; sets *found. */
+CXS_MUST_CHECK
 cxs_status cxs_xwdb_find_data(cxs_xwdb *w, const char *idterm, size_t len,
                               cxs_buf *out, int *found, cxs_err *err);
 
 /* Counts a word for the spelling table; written at the next commit. */
+CXS_MUST_CHECK
 cxs_status cxs_xwdb_add_spelling(cxs_xwdb *w, const char *word, size_t len,
                                  cxs_err *err);
 
 /* Reads user metadata through the writer (empty when unset). */
+CXS_MUST_CHECK
 cxs_status cxs_xwdb_metadata(cxs_xwdb *w, const char *key, cxs_buf *out,
                              cxs_err *err);
 
-cxs_status cxs_xwdb_set_metadata(cxs_xwdb *w, const char *key,
+CXS_MUST_CHECK cxs_status cxs_xwdb_set_metadata(cxs_xwdb *w, const char *key,
                                  const char *value, cxs_err *err);
 
 /* Words seen fewer than min times in a commit are not added to the
@@ -292,7 +314,7 @@ void cxs_xwdb_set_spelling_min(cxs_xwdb *w, unsigned min);
 
 /* Commits all changes since the last commit atomically, counting the
  * commit in CXS_XMETA_COMMITS. */
-cxs_status cxs_xwdb_commit(cxs_xwdb *w, cxs_err *err);
+CXS_MUST_CHECK cxs_status cxs_xwdb_commit(cxs_xwdb *w, cxs_err *err);
 
 /* Documents in the database (committed and pending). */
 unsigned long long cxs_xwdb_doccount(cxs_xwdb *w);

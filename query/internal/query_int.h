@@ -18,6 +18,7 @@
 #ifndef CXS_QUERY_INT_H
 #define CXS_QUERY_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "stemmers.h"
@@ -51,6 +52,7 @@ typedef struct cxs_qtext {
 
 /* Tokenizes text[0..len) and expands every token (CXS_LANG_UNKNOWN: all
  * the languages a word may be in), keeping at most max_toks tokens. */
+CXS_MUST_CHECK
 cxs_status cxs_qtext_analyze(cxs_stemmers *a, const char *text, size_t len,
                              size_t max_toks, cxs_qtext *out, cxs_err *err);
 
@@ -115,6 +117,19 @@ typedef enum cxs_qfield {
     CXS_QF_DATE
 } cxs_qfield;
 
+/* Another reading of a free word (forgive.c): a corrected, re-keyed or
+ * transliterated text, analyzed, or (completions of a prefix) a list of
+ * exact terms. */
+typedef struct cxs_qalt {
+    cxs_rewrite_why why;
+    double w;        /* relative to the word as typed */
+    cxs_qtext text;  /* analyzed reading (empty for completions) */
+    char **exact;    /* completions: exact terms (owned) */
+    size_t nexact;
+    int drop; /* the reading is only stopwords: the word is dropped, as a
+                 stopword typed right would be */
+} cxs_qalt;
+
 typedef struct cxs_qlexeme {
     cxs_lx_kind kind;
     const char *s; /* word (without '-', '*'), phrase inside, filter value */
@@ -129,6 +144,8 @@ typedef struct cxs_qlexeme {
     size_t span;         /* WORD: words covered by a synonym member from here */
     size_t sgroup, smember;
     int in_span; /* WORD: inside a span started by an earlier word */
+    cxs_qalt *alts; /* WORD: other readings, best first (forgive.c) */
+    size_t nalts;
 } cxs_qlexeme;
 
 typedef struct cxs_qlexer {
@@ -137,26 +154,43 @@ typedef struct cxs_qlexer {
     cxs_qlexeme *lx;
     size_t n, cap, units;
     size_t depth, flat; /* open parentheses kept, and dropped */
+    cxs_rewrite *rw;    /* what forgive.c changed, in query order */
+    size_t nrw;
+    char *suggestion; /* did-you-mean (forgive.c), or NULL */
 } cxs_qlexer;
 
 /* Splits L->q[0..L->len) into lexemes and turns operators without operands
- * into words. Returns -1 when out of memory. */
-int cxs_qlex_run(cxs_qlexer *L);
+ * into words. Fails only when out of memory (CXS_ERR_NOMEM, in err). */
+CXS_MUST_CHECK cxs_status cxs_qlex_run(cxs_qlexer *L, cxs_err *err);
 
 /* Analyzes words and phrases and prepares filters (a filter that cannot be
  * read becomes a word). */
+CXS_MUST_CHECK
 cxs_status cxs_qlex_analyze(cxs_stemmers *a, cxs_qlexer *L, cxs_err *err);
 
 /* Frees the lexemes; L->q is not owned. */
 void cxs_qlex_release(cxs_qlexer *L);
 
+/* ---- forgiving search (forgive.c) ---- */
+
+/* Gives the free words the index does not know their other readings
+ * (lexeme alts) and records them in L->rw; fills L->suggestion. Words in
+ * synonym spans (already marked) are left alone. */
+CXS_MUST_CHECK cxs_status cxs_qforgive_run(cxs_stemmers *a, cxs_qlexer *L,
+                                           const cxs_query_opts *o,
+                                           cxs_err *err);
+
+/* Frees a lexeme's readings. */
+void cxs_qforgive_release(cxs_qlexeme *x);
+
 /* ---- glossary phrases (phrases.c) ---- */
 
 /* Appends to out the key of an analyzed phrase: the forms of its words
  * that take a position, joined by one space per position between them
- * (so "esperienza del cliente" and "esperienza cliente" differ). Returns
- * 0 when the phrase has fewer than two such words (no key), 1 when a key
- * was appended, -1 when out of memory. */
-int cxs_phrases_key(const cxs_qtext *t, cxs_buf *out);
+ * (so "esperienza del cliente" and "esperienza cliente" differ). *has_key
+ * is false (and nothing appended) when the phrase has fewer than two such
+ * words. Fails only when out of memory (CXS_ERR_NOMEM). */
+CXS_MUST_CHECK cxs_status cxs_phrases_key(const cxs_qtext *t, cxs_buf *out,
+                                          bool *has_key);
 
 #endif /* CXS_QUERY_INT_H */

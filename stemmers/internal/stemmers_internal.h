@@ -1,6 +1,6 @@
 /*
- * an_internal.h - what the analyzer's source files share; not a public
- * contract (use analyzer.h).
+ * stemmers_internal.h - what the analyzer's source files share; not a public
+ * contract (use stemmers.h).
  *
  * Shape of the module:
  *   an_text.c       UTF-8 <-> UTF-16, NFKC_Casefold, script classes,
@@ -26,8 +26,10 @@
 #include <unicode/ubrk.h>
 #include <unicode/ucnv.h>
 #include <unicode/unorm2.h>
+#include <unicode/utrans.h>
 #include <unicode/utypes.h>
 
+#include "cxs_utf8.h"
 #include "stemmers.h"
 
 /* Xapian refuses terms over 245 bytes; every form and term is cut (at a
@@ -123,6 +125,10 @@ struct cxs_stemmers {
     /* Language detection: sanitized text. */
     char *ld;
     size_t ldcap;
+    /* Latin -> Russian transliterator (stemmers_translit.c), opened on
+     * first use; NULL until then. */
+    UTransliterator *translit;
+    int translit_failed; /* ICU could not open it: never retried */
 };
 
 /* ---- an_text.c ---- */
@@ -156,22 +162,12 @@ void cxs_stemmers_classify(const char *s, size_t n, cxs_stemmers_class *cls);
 size_t cxs_stemmers_strip_accents(cxs_stemmers *a, const char *s, size_t n,
                             char *out);
 
-/* Length of s[0..n) cut to at most max bytes at a UTF-8 boundary. */
-size_t cxs_stemmers_utf8_cut(const char *s, size_t n, size_t max);
-
-/* Decodes one UTF-8 code point at s[*i] (i < n), advancing *i; invalid
- * bytes give U+FFFD. */
-int32_t cxs_stemmers_next_cp(const char *s, size_t n, size_t *i);
-
-/* Appends code point c as UTF-8 to out[*len], if it fits in max. Returns
- * 0 when it did not fit. */
-int cxs_stemmers_put_cp(char *out, size_t *len, size_t max, int32_t c);
-
 /* Is c one of the apostrophes that may elide or join a word? */
 int cxs_stemmers_is_apos(UChar32 c);
 
 /* ---- an_lexicon.c ---- */
 
+CXS_MUST_CHECK
 cxs_status cxs_stemmers_stop_load(cxs_stemmers *a, cxs_lang lang, const char *dir,
                             cxs_err *err);
 int cxs_stemmers_stop_has(const cxs_stemmers *a, cxs_lang lang, const char *s,
@@ -180,6 +176,7 @@ void cxs_stemmers_strset_free(cxs_stemmers_strset *set);
 
 /* Opens the Snowball stemmer and (when wanted and present) the Hunspell
  * dictionary of lang. */
+CXS_MUST_CHECK
 cxs_status cxs_stemmers_lexicon_open(cxs_stemmers *a, cxs_lang lang,
                                const char *hunspell_dir, cxs_err *err);
 /* Sets the cache's size: entries in all (0: the default). */
@@ -194,7 +191,11 @@ size_t cxs_stemmers_lexicon_terms(cxs_stemmers *a, cxs_lang lang, const char *wo
 
 /* ---- an_lookalike.c ---- */
 
+CXS_MUST_CHECK
 cxs_status cxs_stemmers_lookalike_init(cxs_stemmers_lookalike *t, cxs_err *err);
+
+/* ---- stemmers_translit.c ---- */
+void cxs_stemmers_translit_close(cxs_stemmers *a);
 
 /* Latin form of a Cyrillic/mixed word, via lat_of_cap (caps) or
  * lat_of_any. Returns the length, or 0 when some letter has no look-alike
@@ -211,6 +212,7 @@ size_t cxs_stemmers_fold_to_cyrillic(const cxs_stemmers_lookalike *t, const char
 
 /* Tokenizes text; stopword flags follow lang (CXS_LANG_UNKNOWN: every
  * language the token's script allows). fn returning nonzero stops. */
+CXS_MUST_CHECK
 cxs_status cxs_stemmers_scan(cxs_stemmers *a, const char *text, size_t len,
                        cxs_lang lang, cxs_token_fn fn, void *ud, cxs_err *err);
 

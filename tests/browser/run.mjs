@@ -14,6 +14,12 @@
 // - Every page is checked for the post that quotes <script> and
 //   <img onerror>: it must show as text, create no element, and open no
 //   dialog (alert(1) would).
+// - The search page and the widget share one highlighter, web/highlight.js
+//   (the daemon pastes it into /widget.js). Both are also fed answers more
+//   hostile than the daemon ever sends (unescaped tags, <mark> with
+//   attributes, nested marks, javascript: URLs), through a route that
+//   stands in for GET /search, and the served files are checked to carry
+//   that one highlighter and no other.
 // - Only loopback requests are let through (docs-searchbar's footer loads a
 //   logo from the internet), so a run never waits on the network.
 // Prints "N passed, M failed" and exits 1 on any failure.
@@ -146,14 +152,116 @@ async function checkXss(page, label, textLocator) {
   check(page.dialogs === 0, `${label}: no dialog opened`);
 }
 
+// ---- the shared highlighter, fed hostile answers ----
+
+// What a server that forgot to escape could send. "expect" lists texts the
+// hit's title and snippet must show verbatim, "marks" its <mark> texts.
+const HOSTILE = [
+  { id: 'h1', url: 'javascript:alert(1)', channel: 'hostile',
+    title: '<img src=x onerror=alert(1)>T1',
+    snippet: '<script>alert(1)</script> <mark onclick="alert(1)">m</mark> ' +
+      '<svg onload=alert(1)> <iframe src="javascript:alert(1)"></iframe>',
+    expect: ['<img src=x onerror=alert(1)>T1', '<script>alert(1)</script>',
+             '<mark onclick="alert(1)">m', '<svg onload=alert(1)>'],
+    marks: [] },
+  { id: 'h2', url: 'https://example.org/post', channel: 'hostile',
+    title: '<mark>ok</mark> &lt;b&gt;bold&lt;/b&gt;',
+    snippet: '<MARK><mark>nested</mark></MARK> &#60;img src=x ' +
+      'onerror=alert(1)&#62; &#x3C;b&#x3E; &#xD800; &bogus; &amp;lt;',
+    expect: ['ok <b>bold</b>', 'nested <img src=x onerror=alert(1)> <b> ' +
+             '&#xD800; &bogus; &lt;'],
+    marks: ['ok', 'nested'] },
+  { id: 'h3', url: ' data:text/html,<script>alert(1)</script>',
+    channel: 'hostile', title: '', snippet: '</mark>stray<mark>end',
+    expect: ['h3', 'strayend'], marks: ['end'] },
+];
+
+// Stands in for the daemon's GET /search on this page.
+async function hostileSearch(page) {
+  await page.route((u) => u.pathname === '/search', (route) =>
+    route.fulfill({
+      status: 200,
+      contentType: 'application/json',
+      headers: { 'Access-Control-Allow-Origin': '*' },
+      body: JSON.stringify({ query: 'hostile', total: HOSTILE.length,
+                             hits: HOSTILE }),
+    }));
+}
+
+// items: the rendered hits in HOSTILE's order; title: their title element.
+async function checkHostile(page, label, items, title) {
+  check((await items.count()) === HOSTILE.length,
+        `${label}: every hostile hit is listed`);
+  for (let i = 0; i < HOSTILE.length; i++) {
+    const h = HOSTILE[i];
+    const item = items.nth(i);
+    const found = await item.evaluate((li, sel) => {
+      const t = li.querySelector(sel);
+      const bad = [...li.querySelectorAll('*')].filter((e) =>
+        /^(img|svg|iframe|script|b)$/i.test(e.tagName) ||
+        [...e.attributes].some((a) => /^on/i.test(a.name)) ||
+        (e.tagName === 'MARK' &&
+         (e.attributes.length || e.parentElement.closest('mark'))));
+      return {
+        text: li.textContent,
+        marks: [...li.querySelectorAll('mark')].map((m) => m.textContent),
+        bad: bad.map((e) => e.outerHTML.slice(0, 60)),
+        tag: t && t.tagName, href: t && t.getAttribute('href'),
+        rel: t && t.getAttribute('rel'),
+      };
+    }, title);
+    const L = `${label}: hostile hit ${h.id}`;
+    check(h.expect.every((x) => found.text.includes(x)),
+          `${L} shows the markup as text: ${JSON.stringify(found.text)}`);
+    check(JSON.stringify(found.marks) === JSON.stringify(h.marks),
+          `${L} marks ${JSON.stringify(found.marks)}`);
+    check(found.bad.length === 0, `${L} creates no other element or ` +
+          `handler: ${found.bad.join(' ')}`);
+    if (h.url.startsWith('https:'))
+      check(found.tag === 'A' && found.href === h.url &&
+            found.rel === 'noopener noreferrer', `${L} links ${found.href}`);
+    else
+      check(found.tag === 'SPAN' && found.href === null,
+            `${L}: no link for ${h.url} (${found.tag} ${found.href})`);
+  }
+  check((await injected(page)) === 0, `${label}: hostile hits create no element`);
+  check(page.dialogs === 0, `${label}: hostile hits open no dialog`);
+}
+
+// The files as the daemon serves them: one highlighter, used by both.
+async function checkSharedSource() {
+  const get = async (name) => {
+    const r = await fetch(CXS + '/' + name);
+    return r.ok ? r.text() : '';
+  };
+  const [hl, widget, app, index] = await Promise.all(
+    ['highlight.js', 'widget.js', 'app.js', ''].map(get));
+  const count = (s, w) => s.split(w).length - 1;
+  check(hl.includes('function renderMarked'), 'GET /highlight.js: the highlighter');
+  check(widget.includes(hl) && !/@include/.test(widget),
+        'GET /widget.js carries highlight.js, assembled by the daemon');
+  check(count(widget, 'function renderMarked') === 1 &&
+        count(widget, 'function decodeEntities') === 1,
+        'GET /widget.js: no highlighter besides highlight.js');
+  check(!/function (renderMarked|decodeEntities|safeUrl)\b/.test(app),
+        'GET /app.js: no highlighter of its own');
+  check(/src="highlight\.js"[^]*src="app\.js"/.test(index),
+        'GET /: loads highlight.js before app.js');
+}
+
 // ---- (a) the search page ----
 
 async function searchPage(browser) {
   const page = await newPage(browser, 'ru-RU');
   let last = null;
+  let typedWithTyping = false;
   page.on('response', async (r) => {
-    if (new URL(r.url()).pathname === '/search' && r.status() === 200)
+    const u = new URL(r.url());
+    if (u.pathname === '/search' && r.status() === 200) {
       last = await r.json().catch(() => null);
+      if (u.searchParams.get('q') === 'клиентский опыт')
+        typedWithTyping ||= u.searchParams.get('typing') === '1';
+    }
   });
   await page.goto(CXS + '/');
   const q = 'клиентский опыт';
@@ -182,9 +290,37 @@ async function searchPage(browser) {
   check(shown > 0 && shown <= (last ? last.total : 0), 'search page: the list shows the narrowed results');
   await shot(page, 'a-search-page-facet');
 
+  // Forgiving search (issue 14): a typed query goes out with typing=1; a
+  // query in the wrong keyboard layout is read in the right one and the
+  // page says so, with a link to the query as typed (exact=1).
+  check(typedWithTyping, 'search page: queries typed in the box carry typing=1');
+  await page.goto(CXS + '/?q=rfcnjvbpfwbz');
+  const rw = page.locator('#cx-rewrites');
+  await rw.waitFor();
+  const said = await rw.textContent();
+  check(/кастомизация/.test(said) && /rfcnjvbpfwbz/.test(said),
+    `search page: "Showing results for кастомизация · search instead for rfcnjvbpfwbz" (${said})`);
+  check(await page.locator('#cx-results li.cx-hit').count() > 0, 'search page: the rewritten query finds posts');
+  await shot(page, 'a-search-page-rewrites');
+  await page.locator('#cx-exact-link').click();
+  await page.waitForFunction(() => document.querySelector('#cx-rewrites').hidden &&
+    new URLSearchParams(location.search).get('exact') === '1');
+  await page.waitForTimeout(300);
+  check(last && last.total === 0 && (last.rewrites || []).length === 0,
+    'search page: "search instead for" asks exact=1 and finds the query as typed');
+
   await page.goto(CXS + '/?q=alert');
   await checkXss(page, 'search page', page.locator('#cx-results li'));
   await shot(page, 'e-search-page-xss');
+
+  await hostileSearch(page);
+  await page.goto(CXS + '/?q=hostile');
+  await page.locator('#cx-results li[data-id="h3"]').waitFor();
+  check(await page.evaluate(() => typeof window.cxsHighlight === 'object'),
+        'search page: highlight.js is loaded');
+  await checkHostile(page, 'search page', page.locator('#cx-results li.cx-hit'),
+                     '.cx-title');
+  await shot(page, 'e-search-page-hostile');
   check(page.errors.length === 0, 'search page: no script errors ' + page.errors.join('; '));
   await page.context().close();
 }
@@ -214,6 +350,23 @@ async function wikiPage(browser) {
   });
   await checkXss(page, 'widget', page.locator('#cx-search #cxw-list li'));
   await shot(page, 'e-wiki-widget-xss');
+
+  // No globals: the wiki's window has the same own properties as a page
+  // of the same origin without the widget (highlight.js's cxsHighlight is
+  // inside the widget's closure).
+  const props = () => page.evaluate(() => Object.getOwnPropertyNames(window));
+  const withWidget = await props();
+  await hostileSearch(page);
+  await page.goto(PAGES + '/no-widget');
+  const without = new Set(await props());
+  const leaked = withWidget.filter((p) => !without.has(p));
+  check(leaked.length === 0, 'widget: adds no globals ' + leaked.join(' '));
+
+  await page.goto(PAGES + '/wiki.html');
+  await typeQuery(input, 'hostile');
+  await page.locator('#cx-search #cxw-list li[data-id="h3"]').waitFor();
+  await checkHostile(page, 'widget', page.locator('#cx-search #cxw-list li'), '.t');
+  await shot(page, 'e-wiki-widget-hostile');
   check(page.errors.length === 0, 'widget: no script errors ' + page.errors.join('; '));
   await page.context().close();
 }
@@ -326,6 +479,7 @@ const browser = await chromium.launch({
          '--disable-component-update', '--disable-sync'],
 });
 try {
+  await scenario(browser, 'shared highlighter', checkSharedSource);
   await scenario(browser, 'search page', searchPage);
   await scenario(browser, 'wiki widget', wikiPage);
   for (const [tag, prefix] of [['', ''], ['-docs-example', 'doc-']]) {

@@ -148,7 +148,12 @@ def test_relaxed_suggestion_synonyms(t, q):
             "no post has all words: relaxed ranking, said so")
     t.check(q.search("клиентский опыт").get("relaxed") is False,
             "relaxed is false when all words match")
+    # the typo is read as the known word (issue 14); asked for exactly,
+    # the query finds nothing and gets a did-you-mean
     body = q.search("кастамизация")
+    t.check(len(body["hits"]) > 0 and body.get("rewrites", [{}])[0].get(
+        "read_as") == "кастомизация", "typo read: %r" % body.get("rewrites"))
+    body = q.search("кастамизация", exact=1)
     t.check(body.get("suggestion") == "кастомизация",
             "did you mean: %r" % body.get("suggestion"))
     # Synonyms from config/synonyms.txt, across languages.

@@ -255,7 +255,8 @@ static void direct_calls(unsigned opt, const char *t, size_t tn,
     if (qm) {
         cxs_param *ps = NULL;
         size_t np = 0;
-        if (cxs_http_parse_query(qm + 1, tn - pn - 1, 64, &ps, &np) == 0)
+        if (cxs_http_parse_query(qm + 1, tn - pn - 1, 64, &ps, &np, NULL) ==
+            CXS_OK)
             cxs_http_params_free(ps, np);
     }
     json_t *j = json_loadb(body, bn, 0, NULL);

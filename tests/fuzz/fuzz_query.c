@@ -7,7 +7,8 @@
  * Invariants checked (besides ASan/UBSan): the parser never fails except
  * with CXS_ERR_TOO_LARGE for an over-long query; a parsed query has a
  * strict tree of bounded depth; highlight terms are sorted and unique;
- * search results carry valid UTF-8, escaped snippets and titles.
+ * search results carry valid UTF-8, escaped snippets and titles, and
+ * UTF-8 rewrites (forgiving search runs on every query).
  *
  * The first byte picks options (sort, facets, a tiny max_len) so one
  * corpus explores them all; the rest is the query.
@@ -76,6 +77,7 @@ static void search(const char *q, size_t n, unsigned opt) {
     rq.sort = (cxs_sort)((opt >> 4) % 3);
     rq.facets =
         (opt & 0x40) ? CXS_FACET_CHANNEL | CXS_FACET_TAG | CXS_FACET_YEAR : 0;
+    rq.typing = (opt & 0x20) != 0; /* the last word as a prefix too */
     cxs_search_res res = {0};
     cxs_err err = {0};
     cxs_status st = cxs_index_search(fuzz_sample_index(), &rq, &res, &err);
@@ -89,6 +91,13 @@ static void search(const char *q, size_t n, unsigned opt) {
     if (res.suggestion)
         FUZZ_ASSERT(fuzz_utf8_ok(res.suggestion, strlen(res.suggestion)),
                     "suggestion is UTF-8");
+    for (size_t i = 0; i < res.nrewrites; i++)
+        FUZZ_ASSERT(fuzz_utf8_ok(res.rewrites[i].typed,
+                                 strlen(res.rewrites[i].typed)) &&
+                        fuzz_utf8_ok(res.rewrites[i].read_as,
+                                     strlen(res.rewrites[i].read_as)) &&
+                        res.rewrites[i].read_as[0],
+                    "rewrites are UTF-8, each read as something");
     cxs_search_res_release(&res);
 }
 

@@ -4,7 +4,7 @@
  * NUL bytes, lone combining marks, huge compounds, mixed scripts).
  *
  * Invariants checked (besides ASan/UBSan): every call succeeds (bad bytes
- * are not errors, analyzer.h); token spans lie inside the input, in text
+ * are not errors, stemmers.h); token spans lie inside the input, in text
  * order with positions that never go back (compounds aside); forms and
  * terms are non-empty valid UTF-8 (they become Xapian terms and, through
  * suggestions, JSON).

@@ -1,6 +1,6 @@
 /*
  * fuzz_stored.c - libFuzzer target for the stored form of a post
- * (index/stored.h), the bytes every search hit is decoded from.
+ * (post/stored.h), the bytes every search hit is decoded from.
  *
  * The input is decoded as document data: a record (first byte
  * CXS_STORED_MARK) or JSON, as an index of either age holds. Invariants

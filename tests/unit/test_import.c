@@ -3,8 +3,8 @@
  * the five scraped/newsletter seeds and the real Telegram HTML export in
  * ../shared (skipped with a message when CXS_SHARED_DIR is absent), our
  * Telegram JSON fixtures (both layouts), a folder mixing good and corrupt
- * files, a scraped page set with a repeated promo block, idempotence and
- * the JSON Lines speed.
+ * files, a scraped page set with a repeated promo block, idempotence, the
+ * 1 MiB text cap (one rule for every format) and the JSON Lines speed.
  *
  * The expected counts come from reading the seed files: 000 is one post
  * page of cxlogic (#485) printed twice with share/news chrome; 001 has 10
@@ -661,6 +661,132 @@ static void test_errors_and_limits(void) {
     json_decref(g.posts);
 }
 
+/* ------------------------------------------------- the 1 MiB text cap */
+
+#define MAX_TEXT (1024 * 1024) /* CXS_IMPORT_MAX_TEXT, the documented cap */
+
+/* Writes "x" and then "ж" until n bytes or more: every "ж" starts at an
+ * odd offset, so the cap (an even number) falls inside one. */
+static void put_long(FILE *f, size_t n) {
+    fputc('x', f);
+    for (size_t i = 1; i < n; i += 2)
+        fputs("ж", f);
+}
+
+static void write_file(const char *path, const char *head, size_t n,
+                       const char *tail) {
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return;
+    fputs(head, f);
+    put_long(f, n);
+    fputs(tail, f);
+    fclose(f);
+}
+
+/* True when s[0..n) is valid UTF-8 (a slow check of our own). */
+static bool utf8_ok(const unsigned char *s, size_t n) {
+    for (size_t i = 0; i < n;) {
+        size_t k = s[i] < 0x80 ? 1 : (s[i] & 0xE0) == 0xC0 ? 2
+                                : (s[i] & 0xF0) == 0xE0   ? 3
+                                : (s[i] & 0xF8) == 0xF0   ? 4
+                                                          : 0;
+        if (k == 0 || i + k > n)
+            return false;
+        for (size_t j = 1; j < k; j++)
+            if ((s[i + j] & 0xC0) != 0x80)
+                return false;
+        i += k;
+    }
+    return true;
+}
+
+/* The one post with text over 1000 bytes was cut at a character just
+ * under the cap, starts with head, lost tail, and was warned about once
+ * as "file:line: text of ... cut". */
+static void check_cut(got *g, const cxs_import_stats *st, const char *head,
+                      const char *tail, const char *where) {
+    const char *text = NULL;
+    size_t i, longs = 0;
+    json_t *p;
+    json_array_foreach(g->posts, i, p) {
+        const char *t = S(p, "text");
+        if (t && strlen(t) > 1000)
+            text = t, longs++;
+    }
+    CHECK_INT(longs, 1);
+    if (!text)
+        return;
+    size_t n = strlen(text);
+    CHECK_MSG(n <= MAX_TEXT && n > MAX_TEXT - 4, "%s: %zu bytes", where, n);
+    CHECK_MSG(utf8_ok((const unsigned char *)text, n), "%s: cut mid-character",
+              where);
+    CHECK(strncmp(text, head, strlen(head)) == 0);
+    CHECK(strstr(text, tail) == NULL);
+    char needle[512];
+    snprintf(needle, sizeof needle, "%s: text of ", where);
+    CHECK_MSG(strstr(g->warnings, needle) != NULL, "want \"%s\" in:\n%s",
+              needle, g->warnings);
+    CHECK_INT(count_str(g->warnings, "text of "), 1);
+    CHECK_INT(st->texts_cut, 1);
+    CHECK_INT(st->bad_lines + st->files_skipped, 0); /* a warning only */
+}
+
+/* One format's long post: the file is head, the long run, tail. */
+typedef struct cap_case {
+    const char *file, *head, *tail;
+    bool folder;  /* import the folder (a Telegram HTML export) */
+    long line;    /* the line the warning names */
+    const char *starts, *lost; /* the cut text starts so and lost this */
+} cap_case;
+
+static const cap_case cap_cases[] = {
+    /* Text file: the body starts on line 1. */
+    {"long.md", "", "\nКОНЕЦ\n", false, 1, "xжж", "КОНЕЦ"},
+    /* JSON Lines: the long post on line 2. */
+    {"posts.jsonl",
+     "{\"id\":\"cap/1\",\"channel\":\"cap\",\"text\":\"Короткий пост.\"}\n"
+     "{\"id\":\"cap/2\",\"channel\":\"cap\",\"text\":\"",
+     " КОНЕЦ\"}\n", false, 2, "xжж", "КОНЕЦ"},
+    /* Telegram HTML: a first line, a long one, a last one, each appended
+     * on its own: the last must not come back after a lost middle. The
+     * line of an HTML post is its message id. */
+    {"messages.html",
+     "<html><body><div class=\"page_header\"><div class=\"text "
+     "bold\">Канал</div></div><div class=\"history\"><div class=\"message "
+     "default clearfix\" id=\"message7\"><div class=\"body\"><div "
+     "class=\"text\">ПЕРВАЯ<br>",
+     "<br>ПОСЛЕДНЯЯ</div></div></div></div></body></html>\n", true, 7,
+     "ПЕРВАЯ\nxжж", "ПОСЛЕДНЯЯ"},
+    /* Telegram JSON: the same as text parts; the line is the message's
+     * position in its chat. */
+    {"result.json",
+     "{\"name\":\"Канал\",\"type\":\"public_channel\",\"id\":1,\"messages\":"
+     "[{\"id\":3,\"type\":\"message\",\"date\":\"2024-03-01T10:15:00\","
+     "\"text\":[\"ПЕРВАЯ\\n\",\"",
+     "\",\"\\nПОСЛЕДНЯЯ\"]}]}\n", false, 1, "ПЕРВАЯ\nxжж", "ПОСЛЕДНЯЯ"},
+};
+
+static void test_text_cap(void) {
+    char dir[] = "/tmp/cxs_cap_XXXXXX", path[256], where[300];
+    if (!mkdtemp(dir))
+        return;
+    got g = {0};
+    cxs_import_stats st;
+    for (size_t i = 0; i < sizeof cap_cases / sizeof *cap_cases; i++) {
+        const cap_case *c = &cap_cases[i];
+        snprintf(path, sizeof path, "%s/%s", dir, c->file);
+        write_file(path, c->head, MAX_TEXT + 4000, c->tail);
+        CHECK_INT(run(c->folder ? dir : path, CXS_FMT_AUTO, NULL, &g, &st),
+                  CXS_OK);
+        snprintf(where, sizeof where, "%s:%ld", path, c->line);
+        check_cut(&g, &st, c->starts, c->lost, where);
+        unlink(path);
+    }
+    rmdir(dir);
+    json_decref(g.posts);
+}
+
 static cxs_status count_sink(void *ud, cxs_post *p, cxs_err *err) {
     (void)p, (void)err;
     (*(size_t *)ud)++;
@@ -724,6 +850,7 @@ int main(void) {
     RUN(test_scraped_set);
     RUN(test_idempotent);
     RUN(test_errors_and_limits);
+    RUN(test_text_cap);
     RUN(test_jsonl_speed);
     return cxs_test_done();
 }

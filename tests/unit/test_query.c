@@ -1,5 +1,5 @@
 /*
- * test_query.c - the query language parser (index/query.h) and synonyms.
+ * test_query.c - the query language parser (query/query.h) and synonyms.
  *
  * Trees are checked through cxs_qnode_describe and small tree walks, with
  * the real analyzer: the exact terms a word expands to depend on Hunspell

@@ -1,5 +1,5 @@
 /*
- * test_stored.c - the stored form of a post (index/stored.h): every field
+ * test_stored.c - the stored form of a post (post/stored.h): every field
  * survives a round trip, old JSON data still decodes, and corrupt or
  * truncated records are refused with an error, never read past their end.
  */
