@@ -16,14 +16,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "follow_cmd.h"
 #include "importer.h"
 #include "index.h"
 
-#define EXIT_USAGE 2
+#define EXIT_USAGE CXS_CLI_EXIT_USAGE
 #define EXIT_SKIPPED 3
 
-static void usage(FILE *f) {
+void cxs_cli_usage(FILE *f) {
     fputs("usage:\n"
           "  cxsearch index --db DIR [--format F] [--dry-run] [--batch N] "
           "[--quiet]\n"
@@ -39,6 +40,14 @@ static void usage(FILE *f) {
           "at the end\n"
           "  cxsearch search --db DIR [--json] [--limit N] [--offset N]\n"
           "        [--sort relevance|date|-date] QUERY...\n"
+          "        --shards N: build N shard databases DIR/shard-0.. "
+          "(a post goes to\n"
+          "           the shard its id hashes to; serve each with "
+          "xapian-tcpsrv)\n"
+          "  cxsearch split --db DIR --shards N OUT   deal an index out to "
+          "N shards\n"
+          "  cxsearch backup --db DIR OUT  consistent copy of a live "
+          "index\n"
           "  cxsearch dump --db DIR        every post as JSON Lines\n"
           "  cxsearch stats --db DIR\n",
           f);
@@ -52,7 +61,7 @@ static double now_s(void) {
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void config_defaults(cxs_index_config *cfg) {
+void cxs_cli_config_defaults(cxs_index_config *cfg) {
     static const char syn[] = CXS_CONFIG_DIR "/synonyms.txt";
     cxs_index_config_init(cfg);
     if (access(syn, R_OK) == 0)
@@ -177,16 +186,20 @@ static int cmd_index(const char *db, int argc, char **argv) {
                                        {"quiet", 0, 0, 'q'},
                                        {"channel", 1, 0, 'c'},
                                        {"jobs", 1, 0, 'j'},
+                                       {"shards", 1, 0, 's'},
                                        {0, 0, 0, 0}};
     import_run r = {0};
     cxs_import_opts opts = {0};
     cxs_index_config cfg;
-    config_defaults(&cfg);
+    cxs_cli_config_defaults(&cfg);
     int c;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     cfg.workers = cores > 1 ? (unsigned)cores : 1;
-    while ((c = getopt_long(argc, argv, "f:nb:qc:j:", lo, NULL)) != -1) {
-        if (c == 'j' && atol(optarg) > 0)
+    long nshards = 0;
+    while ((c = getopt_long(argc, argv, "f:nb:qc:j:s:", lo, NULL)) != -1) {
+        if (c == 's' && atol(optarg) > 0 && atol(optarg) <= 1024)
+            nshards = atol(optarg);
+        else if (c == 'j' && atol(optarg) > 0)
             cfg.workers = (unsigned)atol(optarg);
         else if (c == 'c')
             opts.channel = optarg;
@@ -199,14 +212,18 @@ static int cmd_index(const char *db, int argc, char **argv) {
         else if (c == 'q')
             r.quiet = 1;
         else
-            return usage(stderr), EXIT_USAGE;
+            return cxs_cli_usage(stderr), EXIT_USAGE;
     }
     if (optind >= argc || (!db && !r.dry_run))
-        return usage(stderr), EXIT_USAGE;
+        return cxs_cli_usage(stderr), EXIT_USAGE;
     /* A new index is built by every job in its own shard, then merged. */
     cfg.shards = cfg.workers;
     cxs_err err = {0};
-    if (!r.dry_run && cxs_index_open_writer(db, &cfg, &r.ix, &err) != CXS_OK) {
+    if (!r.dry_run && nshards > 1) {
+        if (cxs_cli_open_shards(db, (unsigned)nshards, &cfg, &r.ix))
+            return 1;
+    } else if (!r.dry_run &&
+               cxs_index_open_writer(db, &cfg, &r.ix, &err) != CXS_OK) {
         fprintf(stderr, "cxsearch: %s\n", err.msg);
         return 1;
     }
@@ -234,10 +251,10 @@ static int cmd_index(const char *db, int argc, char **argv) {
 /* ------------------------------------------------------------------ */
 /* search                                                               */
 
-static int open_reader(const char *db, cxs_index **ix) {
+int cxs_cli_open_reader(const char *db, cxs_index **ix) {
     cxs_index_config cfg;
     cxs_err err = {0};
-    config_defaults(&cfg);
+    cxs_cli_config_defaults(&cfg);
     if (cxs_index_open_reader(&db, 1, &cfg, ix, &err) != CXS_OK) {
         fprintf(stderr, "cxsearch: %s\n", err.msg);
         return 1;
@@ -305,10 +322,10 @@ static int cmd_search(const char *db, int argc, char **argv) {
         else if (c == 's' && strcmp(optarg, "-date") == 0)
             req.sort = CXS_SORT_DATE_DESC;
         else if (!(c == 's' && strcmp(optarg, "relevance") == 0))
-            return usage(stderr), EXIT_USAGE;
+            return cxs_cli_usage(stderr), EXIT_USAGE;
     }
     if (!db)
-        return usage(stderr), EXIT_USAGE;
+        return cxs_cli_usage(stderr), EXIT_USAGE;
     size_t qlen = 0;
     for (int i = optind; i < argc; i++)
         qlen += strlen(argv[i]) + 1;
@@ -320,7 +337,7 @@ static int cmd_search(const char *db, int argc, char **argv) {
     req.hl_post = req.hl_pre ? "\033[0m" : NULL;
     req.hl_no_escape = req.hl_pre != NULL;
     cxs_index *ix;
-    if (!q || open_reader(db, &ix)) {
+    if (!q || cxs_cli_open_reader(db, &ix)) {
         free(q);
         return 1;
     }
@@ -360,8 +377,8 @@ static int cmd_dump(const char *db) {
     cxs_index *ix;
     cxs_err err = {0};
     if (!db)
-        return usage(stderr), EXIT_USAGE;
-    if (open_reader(db, &ix))
+        return cxs_cli_usage(stderr), EXIT_USAGE;
+    if (cxs_cli_open_reader(db, &ix))
         return 1;
     int rc = cxs_index_foreach(ix, dump_one, NULL, &err) != CXS_OK;
     if (rc)
@@ -381,8 +398,8 @@ static int cmd_stats(const char *db) {
     cxs_index_stats st;
     cxs_err err = {0};
     if (!db)
-        return usage(stderr), EXIT_USAGE;
-    if (open_reader(db, &ix))
+        return cxs_cli_usage(stderr), EXIT_USAGE;
+    if (cxs_cli_open_reader(db, &ix))
         return 1;
     int rc = cxs_index_stats_get(ix, &st, &err) != CXS_OK;
     if (rc) {
@@ -419,7 +436,7 @@ static const char *take_db(int *argc, char **argv) {
 int main(int argc, char **argv) {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
         strcmp(argv[1], "-h") == 0)
-        return usage(argc < 2 ? stderr : stdout), argc < 2 ? EXIT_USAGE : 0;
+        return cxs_cli_usage(argc < 2 ? stderr : stdout), argc < 2 ? EXIT_USAGE : 0;
     if (strcmp(argv[1], "--version") == 0)
         return puts("cxsearch " CXS_VERSION), 0;
     const char *cmd = argv[1];
@@ -434,13 +451,17 @@ int main(int argc, char **argv) {
         return cmd_dump(db);
     if (strcmp(cmd, "stats") == 0)
         return cmd_stats(db);
+    if (strcmp(cmd, "split") == 0)
+        return cxs_cli_split(db, argc, argv);
+    if (strcmp(cmd, "backup") == 0)
+        return cxs_cli_backup(db, argc, argv);
     if (strcmp(cmd, "follow") == 0) {
         int rc = cxs_cli_follow(db, argc, argv);
         if (rc == EXIT_USAGE)
-            usage(stderr);
+            cxs_cli_usage(stderr);
         return rc;
     }
     fprintf(stderr, "cxsearch: unknown command '%s'\n", cmd);
-    usage(stderr);
+    cxs_cli_usage(stderr);
     return EXIT_USAGE;
 }

@@ -34,6 +34,7 @@ const char *cxs_status_name(cxs_status code) {
     case CXS_ERR_INDEX: return "index_error";
     case CXS_ERR_TOO_LARGE: return "too_large";
     case CXS_ERR_INTERNAL: return "internal";
+    case CXS_ERR_UNAVAILABLE: return "unavailable";
     }
     return "unknown";
 }

@@ -33,7 +33,8 @@ typedef enum cxs_status {
     CXS_ERR_LOCKED,    /* the index is held by another writer */
     CXS_ERR_INDEX,     /* Xapian reported an error */
     CXS_ERR_TOO_LARGE, /* input over a configured limit */
-    CXS_ERR_INTERNAL   /* a bug or an unexpected library failure */
+    CXS_ERR_INTERNAL,  /* a bug or an unexpected library failure */
+    CXS_ERR_UNAVAILABLE /* a remote shard does not answer (for now) */
 } cxs_status;
 
 /* Marks a function whose status must be looked at: with -Werror an

@@ -3,9 +3,13 @@
  * dump in id order, counts per language and channel, size on disk.
  */
 #include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "index_internal.h"
 #include "stored.h"
@@ -119,7 +123,8 @@ cxs_status cxs_index_stats_get(cxs_index *ix, cxs_index_stats *st,
     st->posts = info.doccount;
     st->revision = info.revision;
     for (size_t i = 0; i < ix->npaths; i++)
-        st->disk_bytes += folder_bytes(ix->paths[i]);
+        if (!cxs_index_path_is_remote(ix->paths[i]))
+            st->disk_bytes += folder_bytes(ix->paths[i]);
     cxs_buf b = CXS_BUF_INIT;
     rc = cxs_xdb_metadata(ix->rd, "cxs.last_update", &b, err);
     if (rc == CXS_OK && b.len < sizeof st->last_update && b.len)
@@ -155,4 +160,82 @@ unsigned long long cxs_index_revision(cxs_index *ix) {
     if (!ix->rd || cxs_xdb_info_get(ix->rd, &info, NULL) != CXS_OK)
         return 0;
     return info.revision;
+}
+
+size_t cxs_index_nshards(const cxs_index *ix) {
+    return ix->rd ? cxs_xdb_nshards(ix->rd) : 0;
+}
+
+cxs_status cxs_index_shard_get(cxs_index *ix, size_t i, int probe,
+                           cxs_index_shard *sh, cxs_err *err) {
+    memset(sh, 0, sizeof *sh);
+    if (!ix->rd || i >= cxs_xdb_nshards(ix->rd))
+        return cxs_err_set(err, CXS_ERR_INVALID, "no shard %zu", i);
+    cxs_xshard_status st;
+    cxs_status rc = CXS_OK;
+    if (probe)
+        rc = cxs_xdb_shard_probe(ix->rd, i, &st, err);
+    else
+        cxs_xdb_shard_status(ix->rd, i, &st);
+    if (rc != CXS_OK)
+        return rc;
+    sh->name = st.spec;
+    sh->up = st.up;
+    sh->remote = st.remote;
+    sh->posts = st.doccount;
+    sh->revision = st.revision;
+    sh->latency_ms = st.latency_ms;
+    memcpy(sh->error, st.error, sizeof sh->error);
+    return CXS_OK;
+}
+
+size_t cxs_index_missing_shards(const cxs_index *ix, const char **names,
+                                size_t max) {
+    size_t n = 0;
+    for (size_t i = 0; ix->rd && i < cxs_xdb_nshards(ix->rd); i++) {
+        cxs_xshard_status st;
+        cxs_xdb_shard_status(ix->rd, i, &st);
+        if (!st.up && n < max)
+            names[n] = st.spec;
+        n += !st.up;
+    }
+    return n;
+}
+
+cxs_status cxs_index_backup(const char *db, const char *out, cxs_err *err) {
+    struct stat st;
+    if (cxs_index_path_is_remote(db))
+        return cxs_err_set(err, CXS_ERR_INVALID,
+                           "%s is remote: back each shard up on its host", db);
+    if (stat(db, &st) != 0)
+        return cxs_err_set(err, CXS_ERR_NOT_FOUND, "no index at %s", db);
+    if (stat(out, &st) == 0 || errno != ENOENT)
+        return cxs_err_set(err, CXS_ERR_INVALID, "%s exists: give a new path",
+                           out);
+    char *tmp = cxs_shards_path(out, "part");
+    if (!tmp)
+        return cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
+    /* The only failure worth another try is a revision recycled under the
+     * compactor by a writer committing fast (Xapian's error says). */
+    cxs_status rc = CXS_ERR_INDEX;
+    cxs_err e = {0};
+    for (int i = 0; i < 20 && rc == CXS_ERR_INDEX; i++) {
+        /* A pause lets a burst of commits pass. */
+        struct timespec pause = {0, 50000000L * i};
+        if (i)
+            nanosleep(&pause, NULL);
+        cxs_shards_remove_db(tmp);
+        rc = cxs_xdb_compact(&db, 1, tmp, &e);
+        if (rc == CXS_ERR_INDEX && !strstr(e.msg, "Modified"))
+            break;
+    }
+    if (rc != CXS_OK)
+        cxs_err_set(err, rc, "%s", e.msg);
+    if (rc == CXS_OK && rename(tmp, out) != 0)
+        rc = cxs_err_set(err, CXS_ERR_IO, "rename to %s: %s", out,
+                         strerror(errno));
+    if (rc != CXS_OK)
+        cxs_shards_remove_db(tmp);
+    free(tmp);
+    return rc;
 }

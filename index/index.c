@@ -19,6 +19,7 @@
  */
 #include "index_internal.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -82,16 +83,24 @@ static cxs_status use_phrases(cxs_index *ix, const cxs_buf *src, cxs_err *err) {
 }
 
 /* A reader looks glossary phrases up as terms only when the index says
- * which it recognized. Shards searched as one may disagree (each got its
- * list when it was created): they are searched by positions. */
+ * which it recognized. Shards searched as one must all say the same (each
+ * got its list when it was created; `cxsearch index --shards` gives them
+ * one): else, or with a shard down, phrases are searched by positions. */
 static cxs_status reader_phrases(cxs_index *ix, cxs_err *err) {
-    if (ix->npaths != 1)
-        return CXS_OK;
-    cxs_buf src = CXS_BUF_INIT;
-    cxs_status rc = cxs_xdb_metadata(ix->rd, CXS_META_PHRASES, &src, err);
+    cxs_buf src = CXS_BUF_INIT, other = CXS_BUF_INIT;
+    cxs_status rc = cxs_xdb_shard_metadata(ix->rd, 0, CXS_META_PHRASES, &src,
+                                           err);
+    for (size_t i = 1; i < ix->npaths && rc == CXS_OK; i++) {
+        cxs_buf_reset(&other);
+        rc = cxs_xdb_shard_metadata(ix->rd, i, CXS_META_PHRASES, &other, err);
+        if (rc == CXS_OK && (other.len != src.len ||
+                             memcmp(other.data, src.data, src.len) != 0))
+            cxs_buf_reset(&src);
+    }
     if (rc == CXS_OK)
         rc = use_phrases(ix, &src, err);
     cxs_buf_release(&src);
+    cxs_buf_release(&other);
     return rc;
 }
 
@@ -112,6 +121,23 @@ static cxs_status writer_phrases(cxs_index *ix, cxs_err *err) {
     return rc;
 }
 
+/* The remote shards' settings from the index configuration. */
+static void shard_opts(const cxs_index_config *cfg, cxs_xdb_opts *o) {
+    cxs_xdb_opts_init(o);
+    if (cfg->shard_connect_timeout_ms)
+        o->connect_timeout_ms = cfg->shard_connect_timeout_ms;
+    if (cfg->shard_timeout_ms)
+        o->timeout_ms = cfg->shard_timeout_ms;
+    if (cfg->shard_retry_ms)
+        o->retry_ms = cfg->shard_retry_ms;
+    o->partial = cfg->shard_partial;
+}
+
+int cxs_index_path_is_remote(const char *path) {
+    return strncmp(path, "tcp://", 6) == 0 || strncmp(path, "ssh://", 6) == 0 ||
+           strncmp(path, "prog:", 5) == 0;
+}
+
 cxs_status cxs_index_open_reader(const char *const *paths, size_t npaths,
                                  const cxs_index_config *cfg, cxs_index **out,
                                  cxs_err *err) {
@@ -125,8 +151,10 @@ cxs_status cxs_index_open_reader(const char *const *paths, size_t npaths,
     for (size_t i = 0; i < npaths && rc == CXS_OK; i++, ix->npaths++)
         if (!(ix->paths[i] = strdup(paths[i])))
             rc = cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
+    cxs_xdb_opts o;
+    shard_opts(&ix->cfg, &o);
     if (rc == CXS_OK)
-        rc = cxs_xdb_open(paths, npaths, &ix->rd, err);
+        rc = cxs_xdb_open_opts(paths, npaths, &o, &ix->rd, err);
     if (rc == CXS_OK)
         rc = reader_phrases(ix, err);
     if (rc == CXS_ERR_NOT_FOUND && npaths == 1)
@@ -149,8 +177,10 @@ cxs_status cxs_index_open_writer(const char *path, const cxs_index_config *cfg,
     cxs_status rc = index_new(cfg, &ix, err);
     if (rc != CXS_OK)
         return rc;
+    cxs_xdb_opts o;
+    shard_opts(&ix->cfg, &o);
     ix->path = strdup(path);
-    rc = ix->path ? cxs_xwdb_open(path, &ix->wr, err)
+    rc = ix->path ? cxs_xwdb_open_opts(path, &o, &ix->wr, err)
                   : cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
     if (rc == CXS_OK)
         rc = writer_phrases(ix, err);
@@ -168,6 +198,107 @@ cxs_status cxs_index_open_writer(const char *path, const cxs_index_config *cfg,
     return CXS_OK;
 }
 
+unsigned cxs_index_shard_of(const char *id, size_t n) {
+    uint64_t h = 14695981039346656037ull;
+    for (const unsigned char *c = (const unsigned char *)id; *c; c++)
+        h = (h ^ *c) * 1099511628211ull;
+    return n ? (unsigned)(h % n) : 0;
+}
+
+/* Prefixes err's message with the shard that failed. */
+static void name_shard(cxs_err *err, cxs_status rc, const char *name) {
+    if (!err)
+        return;
+    char msg[CXS_ERR_MSG_MAX];
+    memcpy(msg, err->msg, sizeof msg); /* the message is rewritten in place */
+    cxs_err_set(err, rc, "shard %s: %s", name, msg);
+}
+
+/* Records the phrase list src (not NUL-terminated) in a new database. */
+static cxs_status set_phrases(cxs_xwdb *w, const cxs_buf *src, cxs_err *err) {
+    cxs_buf v = CXS_BUF_INIT;
+    cxs_status rc = cxs_buf_append(&v, src->data, src->len);
+    if (rc == CXS_OK)
+        rc = cxs_buf_appendc(&v, '\0');
+    if (rc == CXS_OK)
+        rc = cxs_xwdb_set_metadata(w, CXS_META_PHRASES, v.data, err);
+    cxs_buf_release(&v);
+    return rc;
+}
+
+cxs_status cxs_index_open_writers(const char *const *paths, size_t npaths,
+                                  const cxs_index_config *cfg, cxs_index **out,
+                                  cxs_err *err) {
+    if (npaths == 1)
+        return cxs_index_open_writer(paths[0], cfg, out, err);
+    cxs_index_config one = *cfg;
+    one.workers = one.shards = 0; /* routing is per post, on this thread */
+    cxs_status rc = npaths ? cxs_index_open_writer(paths[0], &one, out, err)
+                           : cxs_err_set(err, CXS_ERR_INVALID, "no index");
+    cxs_index *ix = *out;
+    if (rc != CXS_OK)
+        return rc;
+    ix->wrs = calloc(npaths, sizeof *ix->wrs);
+    ix->dirty = calloc(npaths, 1);
+    ix->paths = calloc(npaths, sizeof *ix->paths); /* to name them */
+    for (size_t i = 0; ix->paths && i < npaths; i++, ix->npaths++)
+        if (!(ix->paths[i] = strdup(paths[i])))
+            break;
+    if (!ix->wrs || !ix->dirty || ix->npaths < npaths)
+        rc = cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
+    else
+        ix->wrs[ix->nwrs++] = ix->wr;
+    cxs_xdb_opts o;
+    shard_opts(&ix->cfg, &o);
+    for (size_t i = 1; i < npaths && rc == CXS_OK; i++) {
+        rc = cxs_xwdb_open_opts(paths[i], &o, &ix->wrs[i], err);
+        if (rc == CXS_OK)
+            ix->nwrs++;
+        else
+            name_shard(err, rc, paths[i]);
+        /* A new shard recognizes the first one's phrases, and says so. */
+        if (rc == CXS_OK && ix->phrases_src.len &&
+            cxs_xwdb_doccount(ix->wrs[i]) == 0)
+            rc = set_phrases(ix->wrs[i], &ix->phrases_src, err);
+        if (rc == CXS_OK)
+            ix->dirty[i] = 1; /* committed even when no post comes */
+    }
+    if (rc != CXS_OK) {
+        cxs_index_close(ix);
+        *out = NULL;
+    }
+    return rc;
+}
+
+/* Points ix->wr at the shard holding idterm (*found = 1) or, when none
+ * does, at the shard a new post goes to. One question per shard at most,
+ * the likeliest first. */
+static cxs_status route(cxs_index *ix, const char *id, const char *idterm,
+                        int *found, cxs_err *err) {
+    *found = 0;
+    if (ix->nwrs < 2)
+        return CXS_OK;
+    size_t home = cxs_index_shard_of(id, ix->nwrs);
+    cxs_status rc = CXS_OK;
+    for (size_t k = 0; k < ix->nwrs && rc == CXS_OK && !*found; k++) {
+        size_t i = (home + k) % ix->nwrs;
+        rc = cxs_xwdb_has(ix->wrs[i], idterm, strlen(idterm), found, err);
+        if (rc == CXS_OK && *found)
+            home = i;
+        else if (rc != CXS_OK)
+            name_shard(err, rc, ix->paths[i]);
+    }
+    ix->wr = ix->wrs[home];
+    return rc;
+}
+
+/* The shard ix->wr now has changes to commit. */
+static void touched(cxs_index *ix) {
+    for (size_t i = 0; i < ix->nwrs; i++)
+        if (ix->wrs[i] == ix->wr)
+            ix->dirty[i] = 1;
+}
+
 void cxs_index_close(cxs_index *ix) {
     if (!ix)
         return;
@@ -175,7 +306,12 @@ void cxs_index_close(cxs_index *ix) {
     cxs_shards_abort(ix->shards); /* a new index not merged stays empty */
     cxs_index_lexicon_drop(ix);
     cxs_xdb_close(ix->rd);
-    cxs_xwdb_close(ix->wr);
+    if (!ix->nwrs)
+        cxs_xwdb_close(ix->wr);
+    for (size_t i = 0; i < ix->nwrs; i++)
+        cxs_xwdb_close(ix->wrs[i]);
+    free(ix->wrs);
+    free(ix->dirty);
     cxs_synonyms_free(ix->syn);
     cxs_phrases_free(ix->phrases);
     cxs_buf_release(&ix->phrases_src);
@@ -270,9 +406,17 @@ cxs_status cxs_index_put(cxs_index *ix, cxs_post *post, cxs_put_result *res,
     if (!ix->wr)
         return cxs_err_set(err, CXS_ERR_INVALID, "index opened read-only");
     cxs_prepared p;
+    int found = 0;
     cxs_status rc = cxs_doc_prepare(&ix->maker, post, &p, err);
+    cxs_put_result r = CXS_PUT_UNCHANGED;
     if (rc == CXS_OK)
-        rc = cxs_index_apply(ix, &p, res, err);
+        rc = route(ix, post->id, p.idterm, &found, err);
+    if (rc == CXS_OK)
+        rc = cxs_index_apply(ix, &p, &r, err);
+    if (rc == CXS_OK && r != CXS_PUT_UNCHANGED)
+        touched(ix);
+    if (res)
+        *res = r;
     cxs_prepared_release(&p);
     return rc;
 }
@@ -286,12 +430,16 @@ cxs_status cxs_index_delete(cxs_index *ix, const char *id, cxs_err *err) {
         rc = cxs_buf_appends(&ix->term, id);
     int existed = 0;
     if (rc == CXS_OK)
+        rc = route(ix, id, ix->term.data, &existed, err);
+    if (rc == CXS_OK)
         rc =
             cxs_xwdb_delete(ix->wr, ix->term.data, ix->term.len, &existed, err);
     if (rc == CXS_OK && !existed)
         return cxs_err_set(err, CXS_ERR_NOT_FOUND, "no post with id '%s'", id);
-    if (rc == CXS_OK)
+    if (rc == CXS_OK) {
         ix->pending++;
+        touched(ix);
+    }
     return rc;
 }
 
@@ -414,8 +562,9 @@ cxs_status cxs_index_meta_get(cxs_index *ix, const char *key, cxs_buf *out,
                               cxs_err *err) {
     if (!key || !*key)
         return cxs_err_set(err, CXS_ERR_INVALID, "metadata: empty key");
-    if (ix->wr)
-        return cxs_xwdb_metadata(ix->wr, key, out, err);
+    if (ix->wr) /* over shards, the index's metadata is the first's */
+        return cxs_xwdb_metadata(ix->nwrs ? ix->wrs[0] : ix->wr, key, out,
+                                 err);
     return cxs_xdb_metadata(ix->rd, key, out, err);
 }
 
@@ -432,21 +581,35 @@ cxs_status cxs_index_meta_set(cxs_index *ix, const char *key, const char *value,
         if (rc != CXS_OK)
             return rc;
     }
-    return cxs_xwdb_set_metadata(ix->wr, key, value ? value : "", err);
+    if (ix->nwrs)
+        ix->dirty[0] = 1; /* committed with the next commit */
+    return cxs_xwdb_set_metadata(ix->nwrs ? ix->wrs[0] : ix->wr, key,
+                                 value ? value : "", err);
 }
 
-/* Commits what has been applied, without waiting for the pipeline. */
-static cxs_status commit_now(cxs_index *ix, cxs_err *err) {
+/* Commits one database, saying when it changed last. */
+static cxs_status commit_one(cxs_index *ix, cxs_xwdb *w, int changed,
+                             cxs_err *err) {
     char now[21];
     cxs_date_format_utc(time(NULL), now);
     cxs_status rc = CXS_OK;
-    if (ix->pending)
-        rc = cxs_xwdb_set_metadata(ix->wr, "cxs.last_update", now, err);
+    if (changed)
+        rc = cxs_xwdb_set_metadata(w, "cxs.last_update", now, err);
     /* A batch of many posts (an import) keeps only repeated words for
      * spelling; a few posts (the API) keep every word. */
-    cxs_xwdb_set_spelling_min(ix->wr, ix->pending >= SPELLING_BATCH ? 2 : 1);
-    if (rc == CXS_OK)
-        rc = cxs_xwdb_commit(ix->wr, err);
+    cxs_xwdb_set_spelling_min(w, ix->pending >= SPELLING_BATCH ? 2 : 1);
+    return rc == CXS_OK ? cxs_xwdb_commit(w, err) : rc;
+}
+
+/* Commits what has been applied, without waiting for the pipeline: the
+ * database, or every shard written to. */
+static cxs_status commit_now(cxs_index *ix, cxs_err *err) {
+    cxs_status rc = CXS_OK;
+    if (ix->nwrs < 2)
+        rc = commit_one(ix, ix->wr, ix->pending != 0, err);
+    for (size_t i = 0; ix->nwrs >= 2 && i < ix->nwrs && rc == CXS_OK; i++)
+        if (ix->dirty[i] && (rc = commit_one(ix, ix->wrs[i], 1, err)) == CXS_OK)
+            ix->dirty[i] = 0;
     if (rc == CXS_OK)
         ix->pending = 0;
     return rc;

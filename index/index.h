@@ -3,7 +3,10 @@
  *
  * A cxs_index is either a reader (search, get, dump, stats) over one or
  * more Xapian databases searched as one (shards), or the single writer of
- * one database. It owns its own analyzer, so the same analysis serves
+ * one database, or a writer routing posts over several (shards). A shard
+ * is a local folder or stub file, or a database served by xapian-tcpsrv
+ * (tcp://HOST:PORT) or xapian-progsrv (ssh://HOST/PATH, prog:COMMAND);
+ * see docs/scale-out.md for what the remote backend cannot do. It owns its own analyzer, so the same analysis serves
  * indexing, queries and highlighting.
  *
  * Thread-safety: a cxs_index is NOT thread-safe. The daemon opens one
@@ -47,6 +50,14 @@ typedef struct cxs_index_config {
                                 merged at cxs_index_commit (faster on
                                 several cores; an import that fails
                                 leaves the index empty); 0 or 1: no */
+    /* Remote shards (tcp://HOST:PORT, ssh://HOST/PATH, prog:COMMAND): */
+    unsigned shard_connect_timeout_ms; /* 0: 2000 */
+    unsigned shard_timeout_ms;         /* one exchange; 0: 10000 */
+    unsigned shard_retry_ms;           /* a shard down is tried again after
+                                          this; 0: 1000 */
+    int shard_partial; /* reader: 1 answers from the shards that answer
+                          (cxs_index_missing_shards names the others); 0
+                          fails with CXS_ERR_UNAVAILABLE naming them */
 } cxs_index_config;
 
 /* Fills cfg with the defaults. */
@@ -62,6 +73,25 @@ cxs_status cxs_index_open_reader(const char *const *paths, size_t npaths,
 CXS_MUST_CHECK
 cxs_status cxs_index_open_writer(const char *path, const cxs_index_config *cfg,
                                  cxs_index **out, cxs_err *err);
+
+/* Opens a writer over npaths shards (local or remote): a post goes to the
+ * shard that holds its id (asked, not assumed), a new one to the shard
+ * cxs_index_shard_of picks; a delete to the shard holding the id. Each
+ * shard commits atomically, a commit over several shards is not atomic
+ * as a whole. No worker threads or parallel build. */
+CXS_MUST_CHECK cxs_status cxs_index_open_writers(const char *const *paths,
+                                                 size_t npaths,
+                                                 const cxs_index_config *cfg,
+                                                 cxs_index **out,
+                                                 cxs_err *err);
+
+/* The shard (0..n-1) a new post with this id goes to: FNV-1a (64 bits)
+ * of the id's bytes modulo n. Stable across versions and machines, so an
+ * index split by `cxsearch split` and a daemon writing agree. */
+unsigned cxs_index_shard_of(const char *id, size_t n);
+
+/* True when path names a remote database (tcp://, ssh://, prog:). */
+int cxs_index_path_is_remote(const char *path);
 
 /* Closes the index. A writer discards changes not yet committed (so an
  * interrupted import leaves the last committed batch). NULL allowed. */
@@ -260,6 +290,37 @@ CXS_MUST_CHECK
 cxs_status cxs_index_stats_get(cxs_index *ix, cxs_index_stats *st,
                                cxs_err *err);
 void cxs_index_stats_release(cxs_index_stats *st);
+
+/* Copies the local index at db to the new folder out, consistently while
+ * a writer commits: Xapian's compactor reads one revision (started again
+ * when the writer recycles it), into "<out>.build-<pid>-part", renamed to out
+ * when whole. out must not exist. The copy is a plain index: point --db
+ * at it to restore. */
+CXS_MUST_CHECK cxs_status cxs_index_backup(const char *db, const char *out,
+                                           cxs_err *err);
+
+/* The shards of a reader, as last seen or probed. */
+typedef struct cxs_index_shard {
+    const char *name; /* as configured (borrowed from the reader) */
+    int up, remote;
+    unsigned long long posts, revision;
+    double latency_ms; /* of the probe; 0 when down or not probed */
+    char error[256];   /* why it is down */
+} cxs_index_shard;
+
+size_t cxs_index_nshards(const cxs_index *ix);
+
+/* Shard i as last seen (probe 0), or asked now (probe 1: one round trip
+ * to a remote shard; a shard down is tried again). A shard down is not an
+ * error: sh->up says. */
+CXS_MUST_CHECK cxs_status cxs_index_shard_get(cxs_index *ix, size_t i,
+                                              int probe,
+                                          cxs_index_shard *sh, cxs_err *err);
+
+/* How many shards a partial reader is answering without; their names go
+ * to names[0..max) (borrowed from the reader). */
+size_t cxs_index_missing_shards(const cxs_index *ix, const char **names,
+                                size_t max);
 
 /* Reader: the revision it reads (grows with every commit to any shard);
  * 0 when it cannot be read. Cheap: no disk access. */

@@ -95,7 +95,7 @@ struct cxs_shards {
 };
 
 /* Removes a folder and the files in it (shard databases are flat). */
-static void remove_db(const char *path) {
+void cxs_shards_remove_db(const char *path) {
     DIR *d = opendir(path);
     struct dirent *e;
     char f[4096];
@@ -121,7 +121,7 @@ static cxs_status add_part_path(shard *s, cxs_err *err) {
         return cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
     snprintf(v[s->nparts], n, "%s.build-%ld-%u-%zu", s->owner->target,
              (long)getpid(), s->no, s->nparts);
-    remove_db(v[s->nparts]);
+    cxs_shards_remove_db(v[s->nparts]);
     s->nparts++;
     return CXS_OK;
 }
@@ -298,7 +298,7 @@ static void remove_stale(const char *target) {
             continue;
         char f[4096];
         if (snprintf(f, sizeof f, "%s/%s", dir, e->d_name) < (int)sizeof f)
-            remove_db(f);
+            cxs_shards_remove_db(f);
     }
     if (d)
         closedir(d);
@@ -357,7 +357,7 @@ static void free_all(cxs_shards *ss) {
         close_parts(s);
         free(s->closed);
         for (size_t k = 0; k < s->nparts; k++) {
-            remove_db(s->paths[k]);
+            cxs_shards_remove_db(s->paths[k]);
             free(s->paths[k]);
         }
         free(s->paths);
@@ -483,7 +483,7 @@ static int exchange(const char *a, const char *b) {
 cxs_status cxs_shards_install(const char *target, const char *merged,
                               cxs_err *err) {
     if (exchange(merged, target) == 0) {
-        remove_db(merged); /* now the empty index it replaced */
+        cxs_shards_remove_db(merged); /* now the empty index it replaced */
         return CXS_OK;
     }
     /* A file system without the exchange: two renames, a moment apart. */
@@ -500,9 +500,9 @@ cxs_status cxs_shards_install(const char *target, const char *merged,
         rename(old, target);
     }
     if (rc == CXS_OK)
-        remove_db(old);
+        cxs_shards_remove_db(old);
     else
-        remove_db(merged);
+        cxs_shards_remove_db(merged);
     free(old);
     return rc;
 }

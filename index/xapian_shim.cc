@@ -5,32 +5,58 @@
  * around Xapian calls; GUARD turns exceptions into cxs_status values so no
  * exception crosses into C. Readers retry once on DatabaseModifiedError
  * (a writer committed so often that the revision we read was recycled).
+ *
+ * Remote shards (xapian-tcpsrv, xapian-progsrv) shaped the reader: Xapian
+ * searches them as one database but fails whole when one fails, and a
+ * connection that failed mid-message is spent. So each shard keeps its own
+ * handle; one that does not answer is replaced by an empty in-memory
+ * database (the others keep their place, so document ids stay the same),
+ * and after a network error every remote shard is connected afresh. The
+ * remote protocol gives no revisions (a commit count in metadata stands
+ * in), no spelling table, and runs no class of ours (built-in match spies
+ * only; no recency posting source).
  */
 #include "xapian_shim.h"
 
 #include <sys/stat.h>
+#include <time.h>
 
 #include <xapian.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <new>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
-struct cxs_xdb {
-    Xapian::Database db;                  /* all shards, searched as one */
-    std::vector<Xapian::Database> shards; /* each alone, for revisions */
-    /* Each shard's folder and its identity when opened: a folder swapped
-     * for another (a new index built in shards and merged, index/shards.c)
+/* One shard of a reader: a local folder or stub file, or a database served
+ * by xapian-tcpsrv (tcp://) or xapian-progsrv (ssh://, prog:). */
+struct cxs_xshard {
+    std::string spec;   /* as configured */
+    Xapian::Database db; /* the open shard; an empty placeholder when down */
+    bool remote = false; /* tcp://, ssh:// or prog: (timeouts apply) */
+    bool up = true;
+    std::string error;  /* why it is down */
+    double retry_at = 0; /* monotonic seconds: next reconnect attempt */
+    unsigned long long rev = 0; /* last revision read (kept while down) */
+    /* Identity of a local folder (or its stub file) when opened: a folder
+     * swapped for another (a new index built in shards and merged,
+     * index/shards.c, or a replica copied afresh by xapian-replicate)
      * must be opened afresh, as reopen() would read the new revision
      * through the old files. */
-    std::vector<std::string> paths;
-    std::vector<std::pair<dev_t, ino_t>> ids;
+    std::pair<dev_t, ino_t> id{0, 0};
+};
+
+struct cxs_xdb {
+    Xapian::Database db; /* all shards, searched as one */
+    std::vector<cxs_xshard> shards;
+    cxs_xdb_opts opts;
     /* Spelling corrections already looked up: Xapian's lookup reads the
      * word lists of every fragment of the word, tens of milliseconds for
      * a long word in a large table, while users and search-as-you-type
@@ -73,6 +99,10 @@ template <typename F> cxs_status guard(cxs_err *err, F fn) {
                     "cannot open index: " + e.get_msg());
     } catch (const Xapian::DocNotFoundError &e) {
         return fail(err, CXS_ERR_NOT_FOUND, e.get_msg());
+    } catch (const Xapian::NetworkError &e) {
+        return fail(err, CXS_ERR_UNAVAILABLE,
+                    "shard unreachable: " + std::string(e.get_type()) + ": " +
+                        e.get_msg());
     } catch (const Xapian::Error &e) {
         return fail(err, CXS_ERR_INDEX,
                     std::string(e.get_type()) + ": " + e.get_msg());
@@ -83,19 +113,6 @@ template <typename F> cxs_status guard(cxs_err *err, F fn) {
     } catch (...) {
         return fail(err, CXS_ERR_INTERNAL, "unknown exception in Xapian");
     }
-}
-
-/* Like guard, but reopens the reader and tries again once when the
- * revision it was reading was overwritten by a writer. */
-template <typename F> cxs_status guard_read(cxs_xdb *db, cxs_err *err, F fn) {
-    return guard(err, [&]() -> cxs_status {
-        try {
-            return fn();
-        } catch (const Xapian::DatabaseModifiedError &) {
-            db->db.reopen();
-            return fn();
-        }
-    });
 }
 
 char *dup_str(const std::string &s) {
@@ -162,35 +179,27 @@ Xapian::Query to_query(const cxs_qnode *q) {
     return Xapian::Query(op_of(q->op), kids.begin(), kids.end(), window);
 }
 
-/* Counts the values of a slot over every match; a value holding '\x1f'
- * counts once per part (tags are multi-valued). */
-class CountSpy : public Xapian::MatchSpy {
-  public:
-    explicit CountSpy(Xapian::valueno slot) : slot_(slot) {
-    }
-    void operator()(const Xapian::Document &doc, double) override {
-        std::string v = doc.get_value(slot_);
-        if (v.empty())
-            return;
-        size_t start = 0;
-        for (;;) {
+/* Counts of each part of a slot's values: a value holding '\x1f' counts
+ * once per part (tags are multi-valued). Xapian's own ValueCountMatchSpy
+ * counts whole values; being built in, it also runs inside xapian-tcpsrv,
+ * which knows no class of ours, so the parts are split here, after the
+ * shards' counts are merged. */
+std::map<std::string, size_t> part_counts(const Xapian::ValueCountMatchSpy &spy) {
+    std::map<std::string, size_t> counts;
+    for (Xapian::TermIterator it = spy.values_begin(); it != spy.values_end();
+         ++it) {
+        std::string v = *it;
+        for (size_t start = 0;;) {
             size_t end = v.find('\x1f', start);
-            std::string part = v.substr(start, end - start);
-            if (!part.empty())
-                counts_[part]++;
+            if (end != start && start < v.size())
+                counts[v.substr(start, end - start)] += it.get_termfreq();
             if (end == std::string::npos)
                 break;
             start = end + 1;
         }
     }
-    const std::map<std::string, size_t> &counts() const {
-        return counts_;
-    }
-
-  private:
-    Xapian::valueno slot_;
-    std::map<std::string, size_t> counts_;
-};
+    return counts;
+}
 
 /* Adds boost * 2^(-age/halflife) to every matching document: newer posts
  * rank higher without hiding older, more relevant ones. */
@@ -222,7 +231,8 @@ class RecencySource : public Xapian::ValuePostingSource {
     double boost_, halflife_, now_;
 };
 
-void fill_facets(cxs_xresult *res, const std::vector<CountSpy *> &spies,
+void fill_facets(cxs_xresult *res,
+                 const std::vector<Xapian::ValueCountMatchSpy *> &spies,
                  const cxs_xsearch_opts *o) {
     res->facets = static_cast<cxs_xfacet *>(
         std::calloc(spies.size() ? spies.size() : 1, sizeof(cxs_xfacet)));
@@ -231,7 +241,7 @@ void fill_facets(cxs_xresult *res, const std::vector<CountSpy *> &spies,
     for (size_t i = 0; i < spies.size(); i++) {
         cxs_xfacet *f = &res->facets[res->nfacets++];
         f->slot = o->facet_slots[i];
-        const auto &c = spies[i]->counts();
+        const auto c = part_counts(*spies[i]);
         f->v = static_cast<cxs_xfacet_value *>(
             std::calloc(c.size() ? c.size() : 1, sizeof(cxs_xfacet_value)));
         if (!f->v)
@@ -265,11 +275,27 @@ void fill_matches(cxs_xresult *res, const Xapian::MSet &mset, int no_data) {
     }
 }
 
+bool any_remote(const cxs_xdb *db) {
+    for (const cxs_xshard &s : db->shards)
+        if (s.remote)
+            return true;
+    return false;
+}
+
 cxs_status search(cxs_xdb *db, const cxs_qnode *q, const cxs_xsearch_opts *o,
                   cxs_xresult *res) {
+    /* The spies outlive the enquire that borrows them, whatever throws. */
+    std::vector<std::unique_ptr<Xapian::ValueCountMatchSpy>> owned;
+    std::vector<Xapian::ValueCountMatchSpy *> spies;
+    for (size_t i = 0; i < o->nfacets; i++) {
+        owned.emplace_back(new Xapian::ValueCountMatchSpy(o->facet_slots[i]));
+        spies.push_back(owned.back().get());
+    }
     Xapian::Enquire enq(db->db);
     Xapian::Query query = to_query(q);
-    if (o->recency_boost > 0 && o->recency_halflife > 0) {
+    /* xapian-tcpsrv cannot run a posting source of ours: with remote
+     * shards there is no recency boost (docs/scale-out.md). */
+    if (o->recency_boost > 0 && o->recency_halflife > 0 && !any_remote(db)) {
         /* The source owns itself once released to the query. */
         RecencySource *src = new RecencySource(o->time_slot, o->recency_boost,
                                                o->recency_halflife, o->now);
@@ -283,69 +309,354 @@ cxs_status search(cxs_xdb *db, const cxs_qnode *q, const cxs_xsearch_opts *o,
     if (o->sort_slot >= 0)
         enq.set_sort_by_value_then_relevance((Xapian::valueno)o->sort_slot,
                                              o->sort_desc != 0);
-    std::vector<CountSpy *> spies;
-    std::vector<Xapian::MatchSpy *> owned;
-    for (size_t i = 0; i < o->nfacets; i++) {
-        CountSpy *spy = new CountSpy(o->facet_slots[i]);
-        spies.push_back(spy);
-        enq.add_matchspy(spy->release());
-    }
+    /* With remote shards, the spies also count again some of the
+     * documents the servers send back for the page (Xapian 1.4): facets
+     * are then counted by a second match that asks for no documents. */
+    bool apart = !spies.empty() && any_remote(db);
+    for (size_t i = 0; i < spies.size() && !apart; i++)
+        enq.add_matchspy(spies[i]);
     /* Facets count the whole result set, not just the page. Otherwise a
      * few hundred matches are counted exactly (cheap, and small result
      * sets then get exact totals); beyond that Xapian estimates. */
+    Xapian::doccount all = db->db.get_doccount();
     Xapian::doccount check =
-        o->nfacets ? db->db.get_doccount()
-                   : (Xapian::doccount)(o->offset + o->limit + CHECK_AT_LEAST);
+        o->nfacets && !apart
+            ? all
+            : (Xapian::doccount)(o->offset + o->limit + CHECK_AT_LEAST);
     Xapian::MSet mset = enq.get_mset(o->offset, o->limit, check);
+    if (apart) {
+        for (Xapian::ValueCountMatchSpy *spy : spies)
+            enq.add_matchspy(spy);
+        Xapian::MSet counted = enq.get_mset(0, 0, all);
+        fill_matches(res, mset, o->no_data);
+        res->estimated = counted.get_matches_estimated();
+        res->lower = counted.get_matches_lower_bound();
+        res->upper = counted.get_matches_upper_bound();
+        fill_facets(res, spies, o);
+        return CXS_OK;
+    }
     fill_matches(res, mset, o->no_data);
     fill_facets(res, spies, o);
     return CXS_OK;
 }
 
+double mono_now() {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A local database's identity: its stub file when it has one
+ * (xapian-replicate switches a replica to a fresh copy by renaming a new
+ * stub over the old), else its folder. */
 std::pair<dev_t, ino_t> folder_id(const std::string &path) {
     struct stat st;
-    if (stat(path.c_str(), &st) != 0)
+    std::string stub = path + "/XAPIANDB";
+    if (stat(stub.c_str(), &st) != 0 && stat(path.c_str(), &st) != 0)
         return {0, 0};
     return {st.st_dev, st.st_ino};
 }
 
-/* (Re)opens every shard from its folder. */
-void open_shards(cxs_xdb *db) {
-    Xapian::Database all;
-    std::vector<Xapian::Database> shards;
-    std::vector<std::pair<dev_t, ino_t>> ids;
-    for (const std::string &p : db->paths) {
-        ids.push_back(folder_id(p));
-        shards.emplace_back(p);
-        all.add_database(shards.back());
-    }
-    db->db = all;
-    db->shards = shards;
-    db->ids = ids;
+bool starts(const std::string &s, const char *p) {
+    return s.compare(0, std::strlen(p), p) == 0;
 }
 
-bool folders_swapped(const cxs_xdb *db) {
-    for (size_t i = 0; i < db->paths.size(); i++)
-        if (folder_id(db->paths[i]) != db->ids[i])
-            return true;
+bool is_remote(const std::string &spec) {
+    return starts(spec, "tcp://") || starts(spec, "ssh://") ||
+           starts(spec, "prog:");
+}
+
+/* Where a remote shard is served: host and port for tcp://HOST:PORT, else
+ * a program and its arguments (ssh://HOST/PATH runs xapian-progsrv on
+ * HOST through ssh; prog:PROGRAM ARGS runs any command speaking Xapian's
+ * remote protocol on its stdin and stdout). */
+struct remote_at {
+    std::string host, prog, args;
+    unsigned port = 0;
+};
+
+remote_at parse_remote(const std::string &spec, bool writable) {
+    remote_at r;
+    auto bad = [&](const char *why) {
+        return Xapian::InvalidArgumentError("shard " + spec + ": " + why);
+    };
+    if (starts(spec, "tcp://")) {
+        std::string hp = spec.substr(6);
+        size_t colon = hp.rfind(':');
+        char *end = nullptr;
+        unsigned long port = colon == std::string::npos
+                                 ? 0
+                                 : std::strtoul(hp.c_str() + colon + 1, &end,
+                                                10);
+        if (!port || port > 65535 || !end || *end || colon == 0)
+            throw bad("expected tcp://HOST:PORT");
+        r.host = hp.substr(0, colon);
+        if (r.host.size() > 2 && r.host.front() == '[' && r.host.back() == ']')
+            r.host = r.host.substr(1, r.host.size() - 2);
+        r.port = (unsigned)port;
+    } else if (starts(spec, "ssh://")) {
+        std::string hp = spec.substr(6);
+        size_t slash = hp.find('/');
+        if (slash == 0 || slash == std::string::npos || slash + 1 == hp.size())
+            throw bad("expected ssh://HOST/PATH");
+        /* No shell on this side: arguments are split at spaces, so the
+         * path must not hold any. BatchMode: never wait for a password. */
+        r.prog = "ssh";
+        r.args = "-o BatchMode=yes " + hp.substr(0, slash) +
+                 " xapian-progsrv " + (writable ? "--writable " : "") +
+                 hp.substr(slash);
+    } else {
+        std::string cmd = spec.substr(5);
+        size_t sp = cmd.find(' ');
+        r.prog = cmd.substr(0, sp);
+        r.args = sp == std::string::npos ? "" : cmd.substr(sp + 1);
+        if (r.prog.empty())
+            throw bad("expected prog:PROGRAM ARGS");
+    }
+    return r;
+}
+
+Xapian::Database open_remote(const std::string &spec, const cxs_xdb_opts &o) {
+    remote_at r = parse_remote(spec, false);
+    if (!r.host.empty())
+        return Xapian::Remote::open(r.host, r.port, o.timeout_ms,
+                                    o.connect_timeout_ms);
+    return Xapian::Remote::open(r.prog, r.args, o.timeout_ms);
+}
+
+/* A shard's revision: Xapian's own for a local database; the remote
+ * backend has none, so there the commit count cxs_xwdb_commit keeps in
+ * the shard's metadata stands in (one round trip). */
+unsigned long long read_rev(const Xapian::Database &d) {
+    try {
+        return d.get_revision();
+    } catch (const Xapian::UnimplementedError &) {
+    }
+    return std::strtoull(d.get_metadata(CXS_XMETA_COMMITS).c_str(), nullptr,
+                         10);
+}
+
+/* Optimal string alignment distance of a and b (an adjacent swap counts
+ * one), or max + 1 when over max. */
+unsigned edit_distance(const std::u32string &a, const std::u32string &b,
+                       unsigned max) {
+    size_t n = a.size(), m = b.size();
+    if ((n > m ? n - m : m - n) > max)
+        return max + 1;
+    std::vector<unsigned> prev2(m + 1), prev(m + 1), cur(m + 1);
+    for (size_t j = 0; j <= m; j++)
+        prev[j] = (unsigned)j;
+    for (size_t i = 1; i <= n; i++) {
+        cur[0] = (unsigned)i;
+        unsigned row_min = cur[0];
+        for (size_t j = 1; j <= m; j++) {
+            unsigned cost = a[i - 1] != b[j - 1];
+            cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost});
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                cur[j] = std::min(cur[j], prev2[j - 2] + 1);
+            row_min = std::min(row_min, cur[j]);
+        }
+        if (row_min > max)
+            return max + 1;
+        prev2.swap(prev);
+        prev.swap(cur);
+    }
+    return prev[m];
+}
+
+std::u32string code_points(const std::string &s) {
+    std::u32string out;
+    for (Xapian::Utf8Iterator it(s); it != Xapian::Utf8Iterator(); ++it)
+        out.push_back(*it);
+    return out;
+}
+
+/* Terms over every shard holding at most this many spelling candidates
+ * are read for one correction. */
+const size_t VOCAB_SCAN_MAX = 50000;
+
+/* "Did you mean" where the spelling table cannot be read (Xapian 1.4's
+ * remote protocol does not serve it): the closest word of the index's
+ * own unprefixed (exact) terms sharing the word's first two letters,
+ * within 1 edit (2 for words of 5 letters or more), the one in most
+ * posts on a tie. One request per shard; the caller caches. A typo in
+ * the first two letters finds nothing, unlike Xapian's table. */
+std::string vocabulary_spelling(const Xapian::Database &db,
+                                const std::string &word) {
+    std::u32string w = code_points(word);
+    if (w.size() < 3)
+        return std::string();
+    unsigned max = w.size() >= 5 ? 2 : 1, best_d = max + 1;
+    Xapian::doccount best_f = 0;
+    std::string best, prefix;
+    Xapian::Utf8Iterator it(word);
+    Xapian::Unicode::append_utf8(prefix, *it);
+    Xapian::Unicode::append_utf8(prefix, *++it);
+    size_t seen = 0;
+    for (Xapian::TermIterator t = db.allterms_begin(prefix);
+         t != db.allterms_end(prefix) && seen < VOCAB_SCAN_MAX; ++t, ++seen) {
+        std::string term = *t;
+        if (term == word)
+            return std::string(); /* known: not misspelled */
+        unsigned d = edit_distance(w, code_points(term), max);
+        Xapian::doccount f = t.get_termfreq();
+        if (d < best_d || (d == best_d && d <= max && f > best_f)) {
+            best_d = d;
+            best_f = f;
+            best = term;
+        }
+    }
+    return best_d <= max ? best : std::string();
+}
+
+/* (Re)opens one shard; throws when it cannot. */
+void connect_shard(const cxs_xdb *db, cxs_xshard &s) {
+    s.id = s.remote ? std::pair<dev_t, ino_t>{0, 0} : folder_id(s.spec);
+    Xapian::Database d =
+        s.remote ? open_remote(s.spec, db->opts) : Xapian::Database(s.spec);
+    s.rev = read_rev(d);
+    s.db = d;
+    s.up = true;
+    s.error.clear();
+}
+
+/* A shard that does not answer is replaced by an empty database rather
+ * than dropped: the others keep their place, so the document ids Xapian
+ * interleaves over the shards stay the same, even within a request. */
+void mark_down(const cxs_xdb *db, cxs_xshard &s, const std::string &why) {
+    s.up = false;
+    s.error = why;
+    s.db = Xapian::Database(std::string(), Xapian::DB_BACKEND_INMEMORY);
+    s.retry_at = mono_now() + db->opts.retry_ms / 1000.0;
+}
+
+/* Connects a remote shard; a failure marks it down. */
+bool try_connect(const cxs_xdb *db, cxs_xshard &s) {
+    try {
+        connect_shard(db, s);
+        return true;
+    } catch (const Xapian::InvalidArgumentError &) {
+        throw; /* a malformed address is the configuration's fault */
+    } catch (const Xapian::Error &e) {
+        mark_down(db, s, std::string(e.get_type()) + ": " + e.get_msg());
+    }
     return false;
+}
+
+void combine(cxs_xdb *db) {
+    Xapian::Database all;
+    for (const cxs_xshard &s : db->shards)
+        all.add_database(s.db);
+    db->db = all;
+}
+
+/* After a network error every remote connection may have stopped
+ * mid-message: all are opened afresh, those that do not answer are down. */
+void reconnect_remote(cxs_xdb *db) {
+    for (cxs_xshard &s : db->shards)
+        if (s.remote)
+            try_connect(db, s);
+    combine(db);
+}
+
+/* OK when the reader may answer: every shard is up, or with partial
+ * answers at least one; else CXS_ERR_UNAVAILABLE naming the shards down. */
+cxs_status shards_usable(const cxs_xdb *db, cxs_err *err) {
+    size_t up = 0;
+    std::string down;
+    for (const cxs_xshard &s : db->shards) {
+        if (s.up) {
+            up++;
+            continue;
+        }
+        down += (down.empty() ? "" : "; ") + s.spec + " (" + s.error + ")";
+    }
+    if (down.empty() || (db->opts.partial && up))
+        return CXS_OK;
+    return fail(err, CXS_ERR_UNAVAILABLE,
+                (up ? "shard down: " : "every shard is down: ") + down);
+}
+
+/* Like guard, but reopens the reader and tries again once when the
+ * revision it was reading was overwritten by a writer, and reconnects
+ * the remote shards and tries again once after a network error (with
+ * partial answers, without the shards that stay down). */
+template <typename F> cxs_status guard_read(cxs_xdb *db, cxs_err *err, F fn) {
+    return guard(err, [&]() -> cxs_status {
+        cxs_status st = shards_usable(db, err);
+        if (st != CXS_OK)
+            return st;
+        try {
+            return fn();
+        } catch (const Xapian::DatabaseModifiedError &) {
+            db->db.reopen();
+            return fn();
+        } catch (const Xapian::NetworkError &) {
+            reconnect_remote(db);
+            st = shards_usable(db, err);
+            return st != CXS_OK ? st : fn();
+        }
+    });
+}
+
+/* Moves one shard to its newest revision; true when it changed. *rebuilt
+ * is set when the shard's database object was replaced. */
+bool reopen_shard(cxs_xdb *db, cxs_xshard &s, double now, bool *rebuilt) {
+    if (!s.remote && s.id != folder_id(s.spec)) {
+        connect_shard(db, s);
+        return *rebuilt = true;
+    }
+    if (!s.up)
+        return now >= s.retry_at && (*rebuilt = try_connect(db, s));
+    unsigned long long before = s.rev;
+    try {
+        if (s.db.reopen() || !s.remote)
+            s.rev = read_rev(s.db);
+    } catch (const Xapian::NetworkError &) {
+        *rebuilt = true;
+        try_connect(db, s);
+        return true;
+    }
+    return s.rev != before;
 }
 
 } // namespace
 
 extern "C" {
 
-cxs_status cxs_xdb_open(const char *const *paths, size_t npaths, cxs_xdb **out,
-                        cxs_err *err) {
+void cxs_xdb_opts_init(cxs_xdb_opts *o) {
+    std::memset(o, 0, sizeof *o);
+    o->connect_timeout_ms = 2000;
+    o->timeout_ms = 10000;
+    o->retry_ms = 1000;
+}
+
+cxs_status cxs_xdb_open_opts(const char *const *paths, size_t npaths,
+                             const cxs_xdb_opts *opts, cxs_xdb **out,
+                             cxs_err *err) {
     *out = nullptr;
     if (npaths == 0)
         return cxs_err_set(err, CXS_ERR_INVALID, "no index path given");
     return guard(err, [&]() -> cxs_status {
         cxs_xdb *db = new cxs_xdb;
         try {
-            for (size_t i = 0; i < npaths; i++)
-                db->paths.emplace_back(paths[i]);
-            open_shards(db);
+            if (opts)
+                db->opts = *opts;
+            else
+                cxs_xdb_opts_init(&db->opts);
+            db->shards.resize(npaths);
+            for (size_t i = 0; i < npaths; i++) {
+                cxs_xshard &s = db->shards[i];
+                s.spec = paths[i];
+                s.remote = is_remote(s.spec);
+                /* A local shard must open; a remote one may be down now
+                 * and come back later. */
+                if (s.remote)
+                    try_connect(db, s);
+                else
+                    connect_shard(db, s);
+            }
+            combine(db);
         } catch (...) {
             delete db;
             throw;
@@ -353,6 +664,11 @@ cxs_status cxs_xdb_open(const char *const *paths, size_t npaths, cxs_xdb **out,
         *out = db;
         return CXS_OK;
     });
+}
+
+cxs_status cxs_xdb_open(const char *const *paths, size_t npaths, cxs_xdb **out,
+                        cxs_err *err) {
+    return cxs_xdb_open_opts(paths, npaths, nullptr, out, err);
 }
 
 void cxs_xdb_close(cxs_xdb *db) {
@@ -366,22 +682,12 @@ cxs_status cxs_xdb_reopen(cxs_xdb *db, int *changed, cxs_err *err) {
     return guard(err, [&]() -> cxs_status {
         /* The shards' revisions tell a real change; reopen()'s own answer
          * may be true without one. */
-        if (folders_swapped(db)) {
-            open_shards(db);
-            db->spell_cache.clear();
-            if (changed)
-                *changed = 1;
-            return CXS_OK;
-        }
-        Xapian::rev before = 0, after = 0;
-        for (auto &s : db->shards)
-            before += s.get_revision();
-        db->db.reopen();
-        for (auto &s : db->shards) {
-            s.reopen();
-            after += s.get_revision();
-        }
-        bool c = after != before;
+        bool c = false, rebuilt = false;
+        double now = mono_now();
+        for (cxs_xshard &s : db->shards)
+            c = reopen_shard(db, s, now, &rebuilt) || c;
+        if (rebuilt)
+            combine(db);
         if (c)
             db->spell_cache.clear();
         if (changed)
@@ -395,10 +701,72 @@ cxs_status cxs_xdb_info_get(cxs_xdb *db, cxs_xdb_info *info, cxs_err *err) {
         info->doccount = db->db.get_doccount();
         info->avlength = db->db.get_avlength();
         /* Xapian 1.4 gives revisions per shard only; their sum grows on
-         * every commit to any shard, which is all callers need. */
+         * every commit to any shard, which is all callers need. A shard
+         * that is down counts with its last revision, so the sum does not
+         * go back. */
         info->revision = 0;
-        for (auto &s : db->shards)
-            info->revision += s.get_revision();
+        for (const cxs_xshard &s : db->shards)
+            info->revision += s.rev;
+        return CXS_OK;
+    });
+}
+
+size_t cxs_xdb_nshards(const cxs_xdb *db) {
+    return db->shards.size();
+}
+
+cxs_status cxs_xdb_shard_metadata(cxs_xdb *db, size_t i, const char *key,
+                                  cxs_buf *out, cxs_err *err) {
+    return guard(err, [&]() -> cxs_status {
+        cxs_xshard &s = db->shards[i];
+        std::string v;
+        try {
+            v = s.db.get_metadata(key);
+        } catch (const Xapian::NetworkError &) {
+            try_connect(db, s); /* the connection is spent either way */
+            combine(db);
+        }
+        return cxs_buf_append(out, v.data(), v.size());
+    });
+}
+
+static void shard_status(const cxs_xshard &s, cxs_xshard_status *st) {
+    std::memset(st, 0, sizeof *st);
+    st->spec = s.spec.c_str();
+    st->up = s.up;
+    st->remote = s.remote;
+    st->revision = s.rev;
+    try {
+        st->doccount = s.up ? s.db.get_doccount() : 0;
+    } catch (...) {
+    }
+    std::snprintf(st->error, sizeof st->error, "%s", s.error.c_str());
+}
+
+void cxs_xdb_shard_status(const cxs_xdb *db, size_t i, cxs_xshard_status *st) {
+    shard_status(db->shards[i], st);
+}
+
+cxs_status cxs_xdb_shard_probe(cxs_xdb *db, size_t i, cxs_xshard_status *st,
+                               cxs_err *err) {
+    return guard(err, [&]() -> cxs_status {
+        cxs_xshard &s = db->shards[i];
+        double t0 = mono_now();
+        bool rebuilt = false;
+        if (!s.up && t0 >= s.retry_at)
+            rebuilt = try_connect(db, s);
+        else if (s.up && s.remote) {
+            try {
+                (void)s.db.get_metadata(CXS_XMETA_COMMITS); /* a round trip */
+            } catch (const Xapian::NetworkError &) {
+                try_connect(db, s); /* the connection is spent either way */
+                rebuilt = true;
+            }
+        }
+        if (rebuilt)
+            combine(db);
+        shard_status(s, st);
+        st->latency_ms = s.up ? (mono_now() - t0) * 1000.0 : 0;
         return CXS_OK;
     });
 }
@@ -472,7 +840,10 @@ cxs_status cxs_xdb_spelling(cxs_xdb *db, const char *word, size_t len,
         if (hit == db->spell_cache.end()) {
             if (db->spell_cache.size() >= SPELL_CACHE_MAX)
                 db->spell_cache.clear();
-            hit = db->spell_cache.emplace(w, db->db.get_spelling_suggestion(w))
+            hit = db->spell_cache
+                      .emplace(w, any_remote(db)
+                                      ? vocabulary_spelling(db->db, w)
+                                      : db->db.get_spelling_suggestion(w))
                       .first;
         }
         return cxs_buf_append(out, hit->second.data(), hit->second.size());
@@ -547,6 +918,37 @@ cxs_status cxs_xdb_doc_positions(cxs_xdb *db, unsigned docid,
     });
 }
 
+/* True when document docid lives on a remote shard (Xapian interleaves
+ * document ids over the shards). */
+static bool remote_doc(const cxs_xdb *db, unsigned docid) {
+    size_t n = db->shards.size();
+    return n && docid && db->shards[(docid - 1) % n].remote;
+}
+
+/* Positions of terms through the document's term list: one request for
+ * the list, then one per term the document holds, where looking each
+ * term up costs one request per term (held or not). */
+static void positions_by_termlist(cxs_xdb *db, unsigned docid,
+                                  char *const *terms, size_t n,
+                                  std::vector<cxs_xpos> &v) {
+    std::vector<size_t> order(n);
+    for (size_t i = 0; i < n; i++)
+        order[i] = i;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+        return std::strcmp(terms[a], terms[b]) < 0;
+    });
+    Xapian::TermIterator t = db->db.termlist_begin(docid);
+    Xapian::TermIterator end = db->db.termlist_end(docid);
+    for (size_t k = 0; k < n && t != end; k++) {
+        t.skip_to(terms[order[k]]);
+        if (t == end || *t != terms[order[k]])
+            continue;
+        for (Xapian::PositionIterator p = t.positionlist_begin();
+             p != t.positionlist_end(); ++p)
+            v.push_back(cxs_xpos{*p, (unsigned)order[k]});
+    }
+}
+
 cxs_status cxs_xdb_term_positions(cxs_xdb *db, unsigned docid,
                                   char *const *terms, size_t n, cxs_xpos **pos,
                                   size_t *npos, cxs_err *err) {
@@ -554,11 +956,14 @@ cxs_status cxs_xdb_term_positions(cxs_xdb *db, unsigned docid,
     *npos = 0;
     return guard_read(db, err, [&]() -> cxs_status {
         std::vector<cxs_xpos> v;
-        for (size_t i = 0; i < n; i++)
-            for (Xapian::PositionIterator p =
-                     db->db.positionlist_begin(docid, terms[i]);
-                 p != db->db.positionlist_end(docid, terms[i]); ++p)
-                v.push_back(cxs_xpos{*p, (unsigned)i});
+        if (n > 2 && remote_doc(db, docid))
+            positions_by_termlist(db, docid, terms, n, v);
+        else
+            for (size_t i = 0; i < n; i++)
+                for (Xapian::PositionIterator p =
+                         db->db.positionlist_begin(docid, terms[i]);
+                     p != db->db.positionlist_end(docid, terms[i]); ++p)
+                    v.push_back(cxs_xpos{*p, (unsigned)i});
         return sorted_positions(v, pos, npos);
     });
 }
@@ -592,7 +997,11 @@ cxs_status cxs_xdb_expand(cxs_xdb *db, unsigned docid, size_t nterms,
         Xapian::RSet rset;
         rset.add_document(docid);
         SkipDecider decider(db->db, skip);
-        Xapian::ESet eset = enq.get_eset(nterms, rset, &decider);
+        /* Exact term frequencies: over several shards Xapian otherwise
+         * estimates them, and similar posts would differ from one index
+         * holding the same posts. */
+        Xapian::ESet eset = enq.get_eset(
+            nterms, rset, Xapian::Enquire::USE_EXACT_TERMFREQ, &decider);
         for (Xapian::ESetIterator it = eset.begin(); it != eset.end(); ++it) {
             std::string term = *it;
             double w = it.get_weight() * 1000.0;
@@ -604,12 +1013,29 @@ cxs_status cxs_xdb_expand(cxs_xdb *db, unsigned docid, size_t nterms,
     });
 }
 
-cxs_status cxs_xwdb_open(const char *path, cxs_xwdb **out, cxs_err *err) {
+cxs_status cxs_xwdb_open_opts(const char *path, const cxs_xdb_opts *opts,
+                              cxs_xwdb **out, cxs_err *err) {
     *out = nullptr;
     return guard(err, [&]() -> cxs_status {
+        cxs_xdb_opts o;
+        if (opts)
+            o = *opts;
+        else
+            cxs_xdb_opts_init(&o);
         cxs_xwdb *w = new cxs_xwdb;
         try {
-            w->db = Xapian::WritableDatabase(path, Xapian::DB_CREATE_OR_OPEN);
+            std::string spec(path);
+            if (!is_remote(spec))
+                w->db = Xapian::WritableDatabase(spec, Xapian::DB_CREATE_OR_OPEN);
+            else {
+                remote_at r = parse_remote(spec, true);
+                w->db = r.host.empty()
+                            ? Xapian::Remote::open_writable(r.prog, r.args,
+                                                            o.timeout_ms)
+                            : Xapian::Remote::open_writable(
+                                  r.host, r.port, o.timeout_ms,
+                                  o.connect_timeout_ms);
+            }
         } catch (...) {
             delete w;
             throw;
@@ -617,6 +1043,10 @@ cxs_status cxs_xwdb_open(const char *path, cxs_xwdb **out, cxs_err *err) {
         *out = w;
         return CXS_OK;
     });
+}
+
+cxs_status cxs_xwdb_open(const char *path, cxs_xwdb **out, cxs_err *err) {
+    return cxs_xwdb_open_opts(path, nullptr, out, err);
 }
 
 void cxs_xwdb_close(cxs_xwdb *w) {
@@ -719,6 +1149,14 @@ cxs_status cxs_xwdb_delete(cxs_xwdb *w, const char *idterm, size_t len,
     });
 }
 
+cxs_status cxs_xwdb_has(cxs_xwdb *w, const char *term, size_t len,
+                        int *found, cxs_err *err) {
+    return guard(err, [&]() -> cxs_status {
+        *found = w->db.term_exists(std::string(term, len));
+        return CXS_OK;
+    });
+}
+
 cxs_status cxs_xwdb_find_data(cxs_xwdb *w, const char *idterm, size_t len,
                               cxs_buf *out, int *found, cxs_err *err) {
     return guard(err, [&]() -> cxs_status {
@@ -784,6 +1222,11 @@ cxs_status cxs_xwdb_commit(cxs_xwdb *w, cxs_err *err) {
             w->spelling.clear();
         }
         if (w->in_txn) {
+            /* Readers of a remote shard cannot read its revision: they
+             * read this count instead (read_rev). */
+            unsigned long long n = std::strtoull(
+                w->db.get_metadata(CXS_XMETA_COMMITS).c_str(), nullptr, 10);
+            w->db.set_metadata(CXS_XMETA_COMMITS, std::to_string(n + 1));
             w->db.commit_transaction();
             w->in_txn = false;
         }

@@ -577,7 +577,9 @@ static void run_search(cxs_req *r, const search_params *p) {
         fail_search(r, &err);
     } else {
         r->hits = (long)res.nhits;
-        cxs_req_json(r, 200, search_json(p, &res, ms_since(t0)));
+        json_t *o = search_json(p, &res, ms_since(t0));
+        cxs_api_note_partial(ix, o);
+        cxs_req_json(r, 200, o);
     }
     cxs_search_res_release(&res);
 }
@@ -675,6 +677,7 @@ void cxs_api_suggest(cxs_req *r) {
     free(words);
     json_object_set_new(o, "words", wa);
     json_object_set_new(o, "titles", suggest_titles(ix, q, strlen(q)));
+    cxs_api_note_partial(ix, o);
     r->hits = (long)nwords;
     cxs_req_json(r, 200, o);
 }
@@ -699,6 +702,12 @@ void cxs_api_document(cxs_req *r) {
             cxs_req_json(r, 200, o);
         else
             cxs_req_error(r, 500, "internal", "cannot render the post");
+    } else if (err.code == CXS_ERR_NOT_FOUND &&
+               cxs_index_missing_shards(ix, NULL, 0)) {
+        /* It may be on a shard that does not answer. */
+        cxs_req_fail(r, CXS_ERR_UNAVAILABLE,
+                     "no post with this id on the shards that answer; "
+                     "some shards are down (see /health)");
     } else if (err.code == CXS_ERR_NOT_FOUND) {
         cxs_req_error(r, 404, "not_found", "no post with id '%s'", r->param);
     } else {
@@ -729,6 +738,7 @@ void cxs_api_similar(cxs_req *r) {
         json_object_set_new(o, "total", json_integer((json_int_t)res.total));
         json_object_set_new(o, "took_ms", json_real(ms_since(t0)));
         json_object_set_new(o, "hits", hits_json(&res, F_DEFAULT));
+        cxs_api_note_partial(ix, o);
         r->hits = (long)res.nhits;
         cxs_req_json(r, 200, o);
     } else if (err.code == CXS_ERR_NOT_FOUND) {
@@ -755,19 +765,6 @@ static bool read_stats(cxs_req *r, cxs_index_stats *st) {
     return true;
 }
 
-void cxs_api_health(cxs_req *r) {
-    cxs_index_stats st;
-    if (cxs_meili_client(r)) /* its clients read {"status": "available"} */
-        return cxs_api_meili_health(r);
-    if (!read_stats(r, &st))
-        return;
-    json_t *o = json_object();
-    json_object_set_new(o, "status", json_string("ok"));
-    json_object_set_new(o, "documents", json_integer((json_int_t)st.posts));
-    cxs_index_stats_release(&st);
-    cxs_req_json(r, 200, o);
-}
-
 void cxs_api_stats(cxs_req *r) {
     cxs_index_stats st;
     if (!read_stats(r, &st))
@@ -784,6 +781,14 @@ void cxs_api_stats(cxs_req *r) {
     json_object_set_new(o, "revision", json_integer((json_int_t)st.revision));
     json_object_set_new(o, "shards",
                         json_integer((json_int_t)r->snap->cfg->ndbs));
+    size_t up = 0;
+    unsigned long long posts = 0;
+    cxs_index *ix = NULL;
+    if (cxs_server_reader(r->srv, r->snap, &ix, NULL) == CXS_OK) {
+        json_object_set_new(o, "shard_list",
+                            cxs_api_shards_json(ix, 0, &up, &posts));
+        cxs_api_note_partial(ix, o);
+    }
     json_object_set_new(
         o, "uptime_seconds",
         json_real(round((cxs_server_now() - r->srv->started) * 1000.0) /
@@ -812,7 +817,8 @@ void cxs_api_metrics(cxs_req *r) {
     cxs_buf b;
     cxs_buf_init(&b, 0);
     if (cxs_metrics_render(r->srv->metrics, &g, &b) != CXS_OK ||
-        cxs_sources_metrics(r->srv->sources, &b) != CXS_OK) {
+        cxs_sources_metrics(r->srv->sources, &b) != CXS_OK ||
+        (ix && cxs_api_shard_metrics(ix, &b) != CXS_OK)) {
         cxs_buf_release(&b);
         cxs_req_error(r, 500, "out_of_memory", "out of memory");
         return;

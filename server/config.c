@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "cxs_buf.h"
+#include "index.h"
 
 #ifndef CXS_CONFIG_DIR
 #define CXS_CONFIG_DIR "config"
@@ -94,6 +95,11 @@ static const key_def KEYS[] = {
     NUM("reopen_interval_ms", K_UINT, reopen_interval_ms, 0, 3600000),
     NUM("shutdown_grace", K_UINT, shutdown_grace, 0, 600),
     {"meili_index_uid", K_STR, OFF(meili_index_uid), 0, 0, 0},
+    NUM("shard_connect_timeout_ms", K_UINT, shard_connect_timeout_ms, 1,
+        600000),
+    NUM("shard_timeout_ms", K_UINT, shard_timeout_ms, 1, 3600000),
+    NUM("shard_retry_ms", K_UINT, shard_retry_ms, 0, 3600000),
+    {"on_shard_failure", K_STR, OFF(on_shard_failure), 0, 0, 0},
     {"source", K_SOURCE, OFF(sources), OFF(nsources), 0, 0},
     NUM("source_interval", K_UINT, source_interval, 1, 604800),
     NUM("source_jitter", K_DOUBLE, source_jitter, 0, 1),
@@ -137,6 +143,9 @@ static void config_defaults(cxs_server_config *c) {
     c->rate_burst = 0;
     c->reopen_interval_ms = 1000;
     c->shutdown_grace = 5;
+    c->shard_connect_timeout_ms = 2000;
+    c->shard_timeout_ms = 10000;
+    c->shard_retry_ms = 1000;
     c->source_interval = 600;
     c->source_jitter = 0.1;
     c->source_backfill = 200;
@@ -159,6 +168,7 @@ void cxs_server_config_free(cxs_server_config *c) {
         return;
     free(c->config_path);
     free(c->listen);
+    free(c->on_shard_failure);
     free_list(c->dbs, c->ndbs);
     free(c->write_key);
     free(c->read_key);
@@ -305,7 +315,9 @@ static bool set_key(load_ctx *x, const key_def *k, const char *v, int line) {
     case K_DBS:
         if (!*v)
             break;
-        return push(&c->dbs, &c->ndbs, resolve_path(x->dir, v));
+        return push(&c->dbs, &c->ndbs,
+                    cxs_index_path_is_remote(v) ? strdup(v)
+                                                : resolve_path(x->dir, v));
     case K_LIST:
         return set_list((char ***)sp, (size_t *)((char *)c + k->cnt_off), v);
     case K_SOURCE:
@@ -492,6 +504,11 @@ static cxs_status validate(const cxs_server_config *c, cxs_err *err) {
                            "meili_index_uid '%s': use 1 to 400 letters, "
                            "digits, '-' or '_'",
                            uid);
+    const char *osf = c->on_shard_failure ? c->on_shard_failure : "fail";
+    if (strcmp(osf, "fail") != 0 && strcmp(osf, "partial") != 0)
+        return cxs_err_set(err, CXS_ERR_INVALID,
+                           "on_shard_failure '%s': expected fail or partial",
+                           osf);
     if (c->write_key && strlen(c->write_key) < 8)
         return cxs_err_set(err, CXS_ERR_INVALID,
                            "write_key is too short (8 characters at least)");
@@ -521,6 +538,9 @@ cxs_status cxs_server_config_build(const cxs_server_args *args,
         st = fill_defaults(c, seen, err);
     if (st == CXS_OK)
         st = validate(c, err);
+    if (st == CXS_OK)
+        c->shard_partial = c->on_shard_failure &&
+                           strcmp(c->on_shard_failure, "partial") == 0;
     if (st != CXS_OK) {
         cxs_server_config_free(c);
         return st;

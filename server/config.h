@@ -69,6 +69,12 @@ typedef struct cxs_server_config {
     unsigned shutdown_grace; /* seconds */
     char *meili_index_uid;   /* the one index uid of the Meilisearch-
                                 compatible API ("posts") */
+    /* Remote shards (db = tcp://HOST:PORT, ssh://HOST/PATH, prog:CMD): */
+    unsigned shard_connect_timeout_ms, shard_timeout_ms, shard_retry_ms;
+    char *on_shard_failure; /* "fail" (503 naming the shard) or "partial"
+                               (answer from the others, say which are
+                               missing) */
+    int shard_partial;      /* resolved: on_shard_failure is "partial" */
     /* [sources]: live sources the daemon follows (server/sources.h). */
     char **sources;           /* "URL" or "URL SECONDS", validated */
     size_t nsources;

@@ -301,14 +301,16 @@ void cxs_req_fail(cxs_req *r, cxs_status st, const char *msg) {
     case CXS_ERR_PARSE: status = 400; break;
     case CXS_ERR_NOT_FOUND: status = 404; break;
     case CXS_ERR_TOO_LARGE: status = 413; break;
-    case CXS_ERR_LOCKED: status = 503; break;
+    case CXS_ERR_LOCKED:
+    case CXS_ERR_UNAVAILABLE: status = 503; break;
     default: break;
     }
     if (status >= 500)
         cxs_log_msg("error", "%s %.*s: %s", r->method_name, (int)r->path_len,
                     r->raw_uri, msg);
-    if (st == CXS_ERR_LOCKED)
-        error_with(r, status, cxs_status_name(st), msg, "Retry-After", "5");
+    if (st == CXS_ERR_LOCKED || st == CXS_ERR_UNAVAILABLE)
+        error_with(r, status, cxs_status_name(st), msg, "Retry-After",
+                   st == CXS_ERR_LOCKED ? "5" : "1");
     else
         cxs_req_error(r, status, cxs_status_name(st), "%s", msg);
 }

@@ -84,6 +84,13 @@ void cxs_api_post_documents(cxs_req *r);
 void cxs_api_put_document(cxs_req *r);
 void cxs_api_delete_document(cxs_req *r);
 void cxs_static_serve(cxs_req *r);
+/* api_shards.c: the shards of the reader (index.h). */
+json_t *cxs_api_shards_json(cxs_index *ix, int probe, size_t *up,
+                            unsigned long long *posts);
+/* Adds "partial": true and "missing_shards" when ix answers without some
+ * shards. */
+void cxs_api_note_partial(cxs_index *ix, json_t *o);
+CXS_MUST_CHECK cxs_status cxs_api_shard_metrics(cxs_index *ix, cxs_buf *b);
 void cxs_api_sources(cxs_req *r); /* sources.c */
 /* api_meili.c: the Meilisearch-compatible subset. */
 void cxs_api_meili_search(cxs_req *r);

@@ -61,6 +61,10 @@ static cxs_snapshot *snapshot_new(cxs_server_config *cfg,
     f->two_typos_from = cfg->typo_two_from;
     f->max_candidates = cfg->typo_max_candidates;
     sn->ixcfg.max_query_len = cfg->max_query_bytes;
+    sn->ixcfg.shard_connect_timeout_ms = cfg->shard_connect_timeout_ms;
+    sn->ixcfg.shard_timeout_ms = cfg->shard_timeout_ms;
+    sn->ixcfg.shard_retry_ms = cfg->shard_retry_ms;
+    sn->ixcfg.shard_partial = cfg->shard_partial;
     return sn;
 }
 
@@ -92,7 +96,8 @@ void cxs_server_snapshot_release(cxs_server *s, cxs_snapshot *sn) {
 static cxs_status ensure_db(const cxs_snapshot *sn, cxs_err *err) {
     struct stat st;
     const char *path = sn->cfg->dbs[0];
-    if (sn->cfg->ndbs != 1 || stat(path, &st) == 0 || errno != ENOENT)
+    if (sn->cfg->ndbs != 1 || cxs_index_path_is_remote(path) ||
+        stat(path, &st) == 0 || errno != ENOENT)
         return CXS_OK;
     cxs_index *w = NULL;
     cxs_status rc = cxs_index_open_writer(path, &sn->ixcfg, &w, err);
@@ -108,6 +113,24 @@ static cxs_status open_reader(const cxs_snapshot *sn, cxs_index **out,
                               cxs_err *err) {
     return cxs_index_open_reader((const char *const *)sn->cfg->dbs,
                                  sn->cfg->ndbs, &sn->ixcfg, out, err);
+}
+
+/* A remote shard down at start is no reason not to start (it is tried
+ * again while running), but it is said, as is a setting remote shards
+ * cannot honour. */
+static void warn_down(cxs_index *ix, const cxs_server_config *cfg) {
+    int remote = 0;
+    for (size_t i = 0; i < cxs_index_nshards(ix); i++) {
+        cxs_index_shard sh;
+        if (cxs_index_shard_get(ix, i, 0, &sh, NULL) != CXS_OK)
+            continue;
+        remote |= sh.remote;
+        if (!sh.up)
+            cxs_log_msg("warning", "shard %s is down: %s", sh.name, sh.error);
+    }
+    if (remote && cfg->recency_boost > 0)
+        cxs_log_msg("warning", "recency_boost is not applied with remote "
+                               "shards (docs/scale-out.md)");
 }
 
 cxs_status cxs_server_init(cxs_server *s, const cxs_server_args *args,
@@ -137,6 +160,8 @@ cxs_status cxs_server_init(cxs_server *s, const cxs_server_args *args,
     cxs_index *probe = NULL;
     if (rc == CXS_OK)
         rc = open_reader(s->snap, &probe, err);
+    if (rc == CXS_OK)
+        warn_down(probe, s->snap->cfg);
     cxs_index_close(probe);
     return rc;
 }
@@ -323,8 +348,10 @@ cxs_status cxs_server_writer_begin(cxs_server *s, cxs_snapshot *snap,
                                    cxs_index **out, cxs_err *err) {
     pthread_mutex_lock(&s->write_mu);
     if (!s->writer) {
-        cxs_status rc = cxs_index_open_writer(snap->cfg->dbs[0], &snap->ixcfg,
-                                              &s->writer, err);
+        /* With several shards, each post goes to its own (index.h). */
+        cxs_status rc = cxs_index_open_writers(
+            (const char *const *)snap->cfg->dbs, snap->cfg->ndbs,
+            &snap->ixcfg, &s->writer, err);
         if (rc != CXS_OK) {
             s->writer = NULL;
             pthread_mutex_unlock(&s->write_mu);

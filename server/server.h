@@ -19,7 +19,12 @@
  *    effect without re-indexing.
  *  - Writes: one writer, opened at the first write (so `cxsearch index`
  *    may run while nobody writes through the API), guarded by a mutex; a
- *    failed write closes it, which discards what was not committed.
+ *    failed write closes it, which discards what was not committed. Over
+ *    several shards (local or remote) it routes each post to its shard
+ *    (cxs_index_open_writers); a remote shard that failed is reconnected
+ *    with the writer at the next write.
+ *  - Remote shards (index.h): each reader has its own connections; a
+ *    shard down is retried at the reader's next check and by /health.
  *
  * Thread-safety: every function here may be called from any pool thread
  * unless it says otherwise.

@@ -47,9 +47,12 @@ struct cxs_index {
     cxs_stemmers *an;
     cxs_synonyms *syn;
     cxs_xdb *rd;
-    cxs_xwdb *wr;
+    cxs_xwdb *wr;  /* writer: its database, or the shard being written */
+    cxs_xwdb **wrs; /* writer over shards: one per shard (wr is one) */
+    unsigned char *dirty; /* ... changed since the last commit */
+    size_t nwrs;
     char *path;   /* writer: its database */
-    char **paths; /* reader: its shards */
+    char **paths; /* reader: its shards; writer over shards: their names */
     size_t npaths;
     size_t pending;            /* puts since the last commit */
     cxs_buf term;              /* scratch for prefix + term */
@@ -136,6 +139,8 @@ CXS_MUST_CHECK cxs_status cxs_shards_finish(cxs_shards *ss, const char *merged,
 void cxs_shards_abort(cxs_shards *ss); /* NULL allowed */
 /* "<target>.build-<pid>-<what>" (malloc'd; NULL on OOM). */
 char *cxs_shards_path(const char *target, const char *what);
+/* Removes a database folder and the files in it (flat, as glass keeps). */
+void cxs_shards_remove_db(const char *path);
 /* Puts the folder merged in place of target (whose writer is closed). */
 CXS_MUST_CHECK
 cxs_status cxs_shards_install(const char *target, const char *merged,

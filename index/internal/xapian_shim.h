@@ -5,7 +5,9 @@
  * cxs_status results. The implementation (xapian_shim.cc) is the only
  * C++ file of the index and catches every exception at the boundary:
  * Xapian::DatabaseModifiedError (reopen and retry once),
- * Xapian::DatabaseLockError (CXS_ERR_LOCKED), other Xapian::Error
+ * Xapian::NetworkError of a remote shard (reconnect and retry once, else
+ * CXS_ERR_UNAVAILABLE), Xapian::DatabaseLockError (CXS_ERR_LOCKED), other
+ * Xapian::Error
  * (CXS_ERR_INDEX with Xapian's message), std::bad_alloc (CXS_ERR_NOMEM)
  * and anything else (CXS_ERR_INTERNAL). No exception unwinds into C.
  *
@@ -35,8 +37,31 @@ typedef struct cxs_xdoc cxs_xdoc; /* a document being built */
 
 /* ---- reading ---- */
 
-/* Opens npaths databases as one (Xapian shards: local paths, or remote
- * stub files). */
+/* How remote shards are reached. A path is a local database (a folder,
+ * or a stub file), tcp://HOST:PORT (xapian-tcpsrv), ssh://HOST/PATH
+ * (xapian-progsrv run through ssh) or prog:PROGRAM ARGS (any program
+ * speaking Xapian's remote protocol on its stdin and stdout). */
+typedef struct cxs_xdb_opts {
+    unsigned connect_timeout_ms; /* connecting to a remote shard */
+    unsigned timeout_ms;         /* any one exchange with it */
+    unsigned retry_ms;           /* a shard down is tried again after this */
+    int partial; /* 1: answer from the shards that answer; 0: fail with
+                    CXS_ERR_UNAVAILABLE naming the shard down */
+} cxs_xdb_opts;
+
+/* Defaults: connect 2 s, exchange 10 s, retry 1 s, not partial. */
+void cxs_xdb_opts_init(cxs_xdb_opts *o);
+
+/* Opens npaths databases as one (Xapian shards). A local shard must open;
+ * a remote one that does not answer is marked down (it is tried again at
+ * cxs_xdb_reopen and by cxs_xdb_shard_probe). Reads made while a shard is
+ * down fail with CXS_ERR_UNAVAILABLE, unless opts->partial, which answers
+ * from the others. A read that meets a network error reconnects every
+ * remote shard and tries once more. opts NULL: defaults. */
+CXS_MUST_CHECK cxs_status cxs_xdb_open_opts(const char *const *paths,
+                                            size_t npaths,
+                                            const cxs_xdb_opts *opts,
+                                            cxs_xdb **out, cxs_err *err);
 CXS_MUST_CHECK
 cxs_status cxs_xdb_open(const char *const *paths, size_t npaths, cxs_xdb **out,
                         cxs_err *err);
@@ -54,6 +79,36 @@ typedef struct cxs_xdb_info {
 
 CXS_MUST_CHECK
 cxs_status cxs_xdb_info_get(cxs_xdb *db, cxs_xdb_info *info, cxs_err *err);
+
+/* Metadata key counting a database's commits (cxs_xwdb_commit): the
+ * revision of a remote shard, whose own Xapian does not give. */
+#define CXS_XMETA_COMMITS "cxs.commits"
+
+typedef struct cxs_xshard_status {
+    const char *spec; /* as opened; borrowed from the reader */
+    int up, remote;
+    unsigned long long doccount, revision;
+    double latency_ms; /* of the probe's round trip; 0 when down */
+    char error[256];   /* why it is down */
+} cxs_xshard_status;
+
+size_t cxs_xdb_nshards(const cxs_xdb *db);
+
+/* Reads user metadata of shard i alone (empty when unset, or when the
+ * shard is down: it is then reconnected or marked down, not an error). */
+CXS_MUST_CHECK cxs_status cxs_xdb_shard_metadata(cxs_xdb *db, size_t i,
+                                                 const char *key, cxs_buf *out,
+                                                 cxs_err *err);
+
+/* What is known of shard i, without asking it. */
+void cxs_xdb_shard_status(const cxs_xdb *db, size_t i, cxs_xshard_status *st);
+
+/* Asks shard i (one round trip when remote; a shard down is connected
+ * again when its retry time has come). A shard that does not answer is
+ * not an error: st->up says. */
+CXS_MUST_CHECK cxs_status cxs_xdb_shard_probe(cxs_xdb *db, size_t i,
+                                              cxs_xshard_status *st,
+                                              cxs_err *err);
 
 /* Finds the document indexed by a unique (boolean) term. */
 CXS_MUST_CHECK
@@ -189,7 +244,13 @@ cxs_status cxs_xdb_compact(const char *const *paths, size_t n, const char *dest,
 /* ---- writing ---- */
 
 /* Opens or creates the database at path for writing. A database held by
- * another writer gives CXS_ERR_LOCKED. */
+ * another writer gives CXS_ERR_LOCKED. path may be remote (tcp://, a
+ * xapian-tcpsrv --writable; ssh://, prog:) with opts' timeouts (NULL:
+ * defaults); a remote database that does not answer gives
+ * CXS_ERR_UNAVAILABLE. */
+CXS_MUST_CHECK cxs_status cxs_xwdb_open_opts(const char *path,
+                                             const cxs_xdb_opts *opts,
+                                             cxs_xwdb **out, cxs_err *err);
 CXS_MUST_CHECK
 cxs_status cxs_xwdb_open(const char *path, cxs_xwdb **out, cxs_err *err);
 
@@ -222,6 +283,11 @@ CXS_MUST_CHECK
 cxs_status cxs_xwdb_delete(cxs_xwdb *w, const char *idterm, size_t len,
                            int *existed, cxs_err *err);
 
+/* Sets *found to whether a document holds the term (one round trip when
+ * remote). */
+CXS_MUST_CHECK cxs_status cxs_xwdb_has(cxs_xwdb *w, const char *term,
+                                       size_t len, int *found, cxs_err *err);
+
 /* Appends the data of the document holding idterm to out; sets *found. */
 CXS_MUST_CHECK
 cxs_status cxs_xwdb_find_data(cxs_xwdb *w, const char *idterm, size_t len,
@@ -246,7 +312,8 @@ CXS_MUST_CHECK cxs_status cxs_xwdb_set_metadata(cxs_xwdb *w, const char *key,
  * correction lookup slower. */
 void cxs_xwdb_set_spelling_min(cxs_xwdb *w, unsigned min);
 
-/* Commits all changes since the last commit atomically. */
+/* Commits all changes since the last commit atomically, counting the
+ * commit in CXS_XMETA_COMMITS. */
 CXS_MUST_CHECK cxs_status cxs_xwdb_commit(cxs_xwdb *w, cxs_err *err);
 
 /* Documents in the database (committed and pending). */

@@ -182,9 +182,10 @@ def doc_path(post_id):
 
 def check_health_and_shape(api):
     r = api.get("/health")
-    t.check(r.status == 200 and r.body == {"status": "ok",
-                                           "documents": len(POSTS)},
-            "/health: %r" % (r.body,))
+    t.check(r.status == 200 and r.body["status"] == "ok" and
+            r.body["documents"] == len(POSTS) and
+            [(x["up"], x["documents"]) for x in r.body["shards"]] ==
+            [(True, len(POSTS))], "/health: %r" % (r.body,))
     r = api.search(q="клиентский опыт")
     t.check(r.status == 200, "search status %d" % r.status)
     for k in ("query", "total", "total_exact", "took_ms", "offset", "limit",
