@@ -84,11 +84,14 @@ static json_t *all_settings(const cxs_req *r) {
     json_object_set_new(o, "synonyms", synonyms(r));
     json_object_set_new(o, "distinctAttribute", json_null());
     json_object_set_new(o, "proximityPrecision", json_string("byWord"));
-    json_object_set_new(o, "typoTolerance",
-                        json_pack("{sbs{sisi}s[]s[]}", "enabled", 0,
-                                  "minWordSizeForTypos", "oneTypo", 5,
-                                  "twoTypos", 9, "disableOnWords",
-                                  "disableOnAttributes"));
+    /* What forgiving search does (docs/query-language.md), in
+     * Meilisearch's terms. */
+    json_object_set_new(
+        o, "typoTolerance",
+        json_pack("{sbs{sisi}s[]s[]}", "enabled", c->forgive && c->typos,
+                  "minWordSizeForTypos", "oneTypo", (int)c->typo_one_from,
+                  "twoTypos", (int)c->typo_two_from, "disableOnWords",
+                  "disableOnAttributes"));
     json_object_set_new(o, "faceting",
                         json_pack("{sis{ss}}", "maxValuesPerFacet", 100,
                                   "sortFacetValuesBy", "*", "count"));

@@ -229,6 +229,16 @@ def own_answers(h):
             % b)
 
 
+def typo_settings(h, enabled, one, two):
+    """typoTolerance says what forgiving search does (config [search])."""
+    s, b, _ = h.request("GET", "/indexes/posts/settings/typo-tolerance",
+                        headers={"Authorization": "Bearer " + MASTER})
+    want = {"enabled": enabled,
+            "minWordSizeForTypos": {"oneTypo": one, "twoTypos": two}}
+    t.check(s == 200 and all(b.get(k) == v for k, v in want.items()),
+            "typoTolerance follows the config %s: %d %s" % (want, s, b))
+
+
 def main():
     prepare()
     conf = "write_key = %s\nread_key = %s\n" % (MASTER, SEARCH)
@@ -236,7 +246,12 @@ def main():
         h.start_daemon(conf)
         run_client(h)
         own_answers(h)
+        typo_settings(h, True, 5, 9)
         h.stop_checked(t, "cxsearchd after the client")
+    with Harness() as h:
+        h.start_daemon(conf + "[search]\ntypos = off\ntypo_one_from = 6\n")
+        typo_settings(h, False, 6, 9)
+        h.stop_checked(t, "cxsearchd without typos")
     with Harness() as h:
         h.start_daemon(conf)
         bad_input(h)
