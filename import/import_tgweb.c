@@ -61,6 +61,9 @@ static long long parse_count(const char *s) {
         v *= 1e3;
     else if (*end == 'M' || *end == 'm')
         v *= 1e6;
+    /* strtod also reads "inf", "nan" and 1e999: no count of views. */
+    if (!(v >= 0 && v < 9e15))
+        return -1;
     return (long long)(v + 0.5);
 }
 
