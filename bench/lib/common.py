@@ -126,6 +126,40 @@ def percentile(sorted_vals, p):
     return sorted_vals[k]
 
 
+def read_query_rows(queries_tsv):
+    """(lang, kind, query) of each non-empty line of a queries TSV, in
+    file order: the order every system's one-at-a-time pass follows."""
+    rows = []
+    with open(queries_tsv, encoding="utf-8") as f:
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) >= 3 and parts[2].strip():
+                rows.append((parts[0], parts[1], parts[2].strip()))
+    return rows
+
+
+def by_kind(samples, extra=()):
+    """samples: (kind, ms, hits, {counter: 0/1}) per query asked once.
+    Returns {kind: {queries, with_hits, p50_ms, p99_ms, mean_ms, and the
+    counters named in extra}}, kinds sorted by name."""
+    kinds = {}
+    for kind, ms, hits, flags in samples:
+        k = kinds.setdefault(kind, dict({"lat": [], "with_hits": 0},
+                                        **{e: 0 for e in extra}))
+        k["lat"].append(ms)
+        k["with_hits"] += 1 if hits else 0
+        for e in extra:
+            k[e] += flags.get(e, 0)
+    out = {}
+    for kind, k in sorted(kinds.items()):
+        lat = sorted(k.pop("lat"))
+        k.update({"queries": len(lat), "p50_ms": percentile(lat, 50),
+                  "p99_ms": percentile(lat, 99),
+                  "mean_ms": sum(lat) / len(lat)})
+        out[kind] = k
+    return out
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
