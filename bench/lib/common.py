@@ -75,7 +75,8 @@ def timed(cmd, timeout, ok_codes=(0,), stdout=None, env=None):
     m = re.search(r"Percent of CPU this job got: (\d+)%", p.stderr)
     cpu = int(m.group(1)) if m else None  # 200 = both cores busy
     return {"wall_s": wall, "peak_rss_mb": rss, "cpu_percent": cpu,
-            "code": p.returncode, "stderr": p.stderr}
+            "code": p.returncode, "stderr": p.stderr,
+            "stdout": p.stdout if stdout is None else None}
 
 
 def du_bytes(path):

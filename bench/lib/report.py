@@ -39,7 +39,7 @@ def ratios(res):
     and size (compacted cxsearch index vs the peer's index)."""
     cx = res["systems"].get("cxsearch") or {}
     out = {}
-    for peer in ("postgresql", "sphinx"):
+    for peer in ("postgresql", "sphinx", "xapian_floor"):
         p = res["systems"].get(peer)
         if not p or p.get("skipped") or p.get("error"):
             continue
@@ -131,8 +131,8 @@ def _fx(v):
 def table(res):
     """The side-by-side Markdown table."""
     s = res["systems"]
-    names = [("cxsearch", "cxsearch"), ("postgresql", "PostgreSQL 15"),
-             ("sphinx", "Sphinx 2.2")]
+    names = [("cxsearch", "cxsearch"), ("xapian_floor", "Xapian floor"),
+             ("postgresql", "PostgreSQL 15"), ("sphinx", "Sphinx 2.2")]
     names = [(k, n) for k, n in names if k in s and not s[k].get("skipped")]
     rat = res.get("ratios", {})
     peers = [k for k, _ in names if k != "cxsearch"]
@@ -196,6 +196,22 @@ def table(res):
 
 
 KIND_ORDER = ("freq", "rare", "multi", "phrase", "typo", "layout")
+
+
+def floor_line(res):
+    """What the floor column is, and how much of it is Python's."""
+    f = _get(res, "systems", "xapian_floor")
+    if not f or not f.get("build"):
+        return ""
+    return ("Xapian floor: cxsearch's own documents (%.0f terms and %.0f "
+            "positions per post, values, stored posts, spelling) written by "
+            "bench/lib/xapian_floor.py on %s processes, compacted into one "
+            "database; its build time runs from the documents in hand to "
+            "the merged database (merge %.1f s), and %.1f s of it is the "
+            "Python program building documents without writing them." % (
+                f["terms_per_doc"], f["positions_per_doc"],
+                res["machine"]["cores"], f["build"]["merge_s"],
+                f["python_only_s"] or 0))
 
 
 def kinds_table(res):
@@ -280,7 +296,8 @@ def markdown(res, json_rel):
         "wrk %s." % (v.get("cxsearch_git"), v.get("xapian"),
                      v.get("postgresql"), v.get("sphinxsearch"),
                      v.get("wrk")),
-        "", table(res), "", kinds_table(res), "", targets_table(res)]
+        "", table(res), "", floor_line(res), "", kinds_table(res), "",
+        targets_table(res)]
     if res.get("notes"):
         parts += [""] + ["- " + n for n in res["notes"]]
     return "\n".join(parts)
