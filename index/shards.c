@@ -42,10 +42,11 @@
 
 /* Posts waiting for each shard. Posts go to shards by id and the reader
  * waits when a shard's queue is full, so a queue must outlast the other
- * shards' commits (seconds each): with 256, a shard committing stopped the
- * reader within milliseconds and left the other shards idle. 8192 parsed
- * posts are a few tens of megabytes. */
-#define QUEUE_CAP 8192
+ * shards' commits: with 256, a shard committing stopped the reader within
+ * milliseconds and left the other shards idle. Commits of 2000 posts
+ * (index.c) take a fraction of a second, well covered by 2048 parsed
+ * posts (about 5 MB), where 8192 were sized for 5000-post commits. */
+#define QUEUE_CAP 2048
 
 /* Posts a part database takes before its shard goes on in a new part.
  * Xapian's commits touch more B-tree blocks the bigger the database, so
