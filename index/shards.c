@@ -305,7 +305,7 @@ static void remove_stale(const char *target) {
         closedir(d);
 }
 
-static cxs_status open_shard(cxs_shards *ss, unsigned i, const cxs_index *ix,
+static cxs_status open_shard(cxs_shards *ss, unsigned i, cxs_index *ix,
                              cxs_err *err) {
     shard *s = &ss->v[i];
     s->owner = ss;
@@ -315,8 +315,11 @@ static cxs_status open_shard(cxs_shards *ss, unsigned i, const cxs_index *ix,
     cxs_status rc = add_part_path(s, err);
     cxs_index_config cfg = ix->cfg;
     cfg.workers = 0; /* the shard's thread analyzes its own posts */
+    /* The owner only queues posts while its shards write: the first shard
+     * analyzes with the owner's analyzer (one set of dictionaries fewer). */
     if (rc == CXS_OK)
-        rc = cxs_index_open_writer(s->paths[0], &cfg, &s->ix, err);
+        rc = cxs_index_open_writer_lent(s->paths[0], &cfg, i ? NULL : ix->an,
+                                        &s->ix, err);
     if (rc == CXS_OK && pthread_create(&s->thread, NULL, shard_main, s) != 0)
         rc = cxs_err_set(err, CXS_ERR_INTERNAL, "cannot start a shard thread");
     s->started = rc == CXS_OK;

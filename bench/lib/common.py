@@ -74,8 +74,13 @@ def timed(cmd, timeout, ok_codes=(0,), stdout=None, env=None):
     rss = int(m.group(1)) / 1024.0 if m else None
     m = re.search(r"Percent of CPU this job got: (\d+)%", p.stderr)
     cpu = int(m.group(1)) if m else None  # 200 = both cores busy
+    # CPU seconds (user + system) follow the work done, not what else runs
+    # on a shared machine, as wall time does.
+    u = re.search(r"User time \(seconds\): ([\d.]+)", p.stderr)
+    s = re.search(r"System time \(seconds\): ([\d.]+)", p.stderr)
+    cpu_s = float(u.group(1)) + float(s.group(1)) if u and s else None
     return {"wall_s": wall, "peak_rss_mb": rss, "cpu_percent": cpu,
-            "code": p.returncode, "stderr": p.stderr,
+            "cpu_s": cpu_s, "code": p.returncode, "stderr": p.stderr,
             "stdout": p.stdout if stdout is None else None}
 
 

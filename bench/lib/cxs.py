@@ -58,7 +58,8 @@ def index(cxsearch, db, corpus, timeout):
     r = timed([cxsearch, "index", "--db", db, "--quiet", corpus], timeout,
               ok_codes=(0, 3))
     out = {"wall_s": r["wall_s"], "peak_rss_mb": r["peak_rss_mb"],
-           "cpu_percent": r["cpu_percent"], "exit_code": r["code"]}
+           "cpu_percent": r["cpu_percent"], "cpu_s": r["cpu_s"],
+           "exit_code": r["code"]}
     if r["code"] == 3:
         out["note"] = "some records were skipped: " + r["stderr"][-500:]
     return out

@@ -160,6 +160,8 @@ def table(res):
                                                   "peak_rss_mb"), "%.0f"))
     row("indexer CPU use (200% = 2 cores)", lambda x: _f(_get(
         x, "build", "cpu_percent"), "%.0f%%"))
+    row("indexer CPU time (user + system), s", lambda x: _f(_get(
+        x, "build", "cpu_s"), "%.1f"))
     row("index size, MB", lambda x: _f(_get(x, "size", "bytes") / MB
                                        if _get(x, "size", "bytes") else None,
                                        "%.0f"))

@@ -77,6 +77,7 @@ class Sphinx:
         log("Sphinx: indexer --all")
         r = timed(["indexer", "--config", self.conf, "--all"], timeout)
         return {"wall_s": r["wall_s"], "peak_rss_mb": r["peak_rss_mb"],
+                "cpu_s": r["cpu_s"],
                 "cpu_percent": r["cpu_percent"]}
 
     def size_bytes(self):
