@@ -39,7 +39,7 @@ import time
 import xapian
 
 PART_POSTS = 50000  # index/shards.c
-BATCH = 5000        # index/index.c: cfg->batch_size
+BATCH = 2000        # index/index.c: cfg->batch_size
 
 
 def dump(index, outdir, shares):
