@@ -205,6 +205,30 @@ def floor_line(res):
     f = _get(res, "systems", "xapian_floor")
     if not f or not f.get("build"):
         return ""
+    b = f["build"]
+    return ("Xapian floor: cxsearch's own documents (%.0f terms per post; "
+            "%.0f positions per post over the first %s posts; values, "
+            "stored posts, spelling) copied from its index into a new one "
+            "by bench/lib/xapian_floor.py on %s processes, in parts "
+            "compacted into one database, as cxsearch's shards are; its "
+            "build time runs from the source opened to the merged database "
+            "(merge %.1f s; CPU %s s), includes reading the documents back, "
+            "and %.1f s of it is the program fetching documents without "
+            "writing them." % (
+                f["terms_per_doc"], f["positions_per_doc"],
+                f.get("positions_sample_docs") or "—",
+                res["machine"]["cores"], b["merge_s"],
+                _f(b.get("cpu_s")), f["python_only_s"] or 0))
+
+
+KIND_ORDER = ("freq", "rare", "multi", "phrase", "typo", "layout")
+
+
+def floor_line(res):
+    """What the floor column is, and how much of it is Python's."""
+    f = _get(res, "systems", "xapian_floor")
+    if not f or not f.get("build"):
+        return ""
     return ("Xapian floor: cxsearch's own documents (%.0f terms and %.0f "
             "positions per post, values, stored posts, spelling) written by "
             "bench/lib/xapian_floor.py on %s processes, compacted into one "

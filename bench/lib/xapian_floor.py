@@ -4,32 +4,36 @@ wdf, positions, values, stored data, spelling words) written into Xapian by a
 minimal program, so the report shows how close `cxsearch index` comes to what
 Xapian itself can do with what cxsearch asks it to store (issue 18).
 
-    xapian_floor.py dump INDEX DUMPDIR SHARDS
-        reads the index cxsearch built and writes DUMPDIR/share-<k>.marshal,
-        documents dealt to SHARDS shares round-robin, one marshal record per
-        document, and DUMPDIR/spelling.marshal
+    xapian_floor.py dump INDEX DUMPDIR SHARES
+        notes which index to copy and into how many shares (DUMPDIR/plan),
+        and counts terms and positions per document over the first SAMPLE
+        documents (reading every position from Python takes minutes)
     xapian_floor.py write DUMPDIR OUTDB [--dry]
-        one process per share, each writing its documents into part databases
-        of at most PART_POSTS documents with a commit every BATCH documents
-        (cxsearch's shard layout and batch size), then xapian-compact's
-        library call merges all parts into OUTDB. Prints one JSON line:
-        write_s (from every process having opened its share to the merged
-        database), merge_s, docs, terms, positions. --dry builds the same
-        Xapian documents and writes nothing: the share of the figure that is
-        this program's own (Python) overhead.
+        one process per share, each copying its documents (docids dealt
+        round-robin) from cxsearch's index into part databases of at most
+        PART_POSTS documents with a commit every BATCH documents (cxsearch's
+        shard layout and batch size), then the compactor merges all parts
+        into OUTDB, with the spelling table. Prints one JSON line: write_s
+        (from every process having opened its share to the merged
+        database), merge_s, docs, terms (all documents), positions (per
+        document over the sample, times docs). --dry fetches the same
+        documents (get_document, data, term count) and writes nothing: the
+        share of the figure that is this program's own.
 
 Facts that shaped it: no new C++ in the project (issue 18), so Python with
 Debian's python3-xapian (/usr/bin/python3; a pyenv interpreter does not see
-it). The dump is made before the clock starts and read as a stream, so the
-floor neither includes reading a dump into memory up front nor holds it.
+it). A document fetched from one database and added to another is copied
+by Xapian in C++ (terms, wdf, positions, values, data), so the program
+costs one Python call per document, not one per term; the copy includes
+reading the terms back from cxsearch's index, so the floor is, if
+anything, above what writing alone needs. A first version dumped every
+document's terms and positions from Python before the clock started: on
+the shared 2-core machine that took longer than the build it measured.
 Documents are added with add_document: the minimum Xapian needs; cxsearch
 replaces by id term (one posting-list lookup more per post) because an
-import may hold an id twice. Terms that carry positions are added with
-add_posting (wdf increment 0) and their wdf with add_term, which gives the
-same term list, wdf and positions as cxsearch's document.
+import may hold an id twice.
 """
 import json
-import marshal
 import multiprocessing
 import os
 import shutil
@@ -40,70 +44,45 @@ import xapian
 
 PART_POSTS = 50000  # index/shards.c
 BATCH = 2000        # index/index.c: cfg->batch_size
+SAMPLE = 2000       # documents whose terms and positions are counted
 
 
 def dump(index, outdir, shares):
     db = xapian.Database(index)
     os.makedirs(outdir, exist_ok=True)
-    files = [open(os.path.join(outdir, "share-%d.marshal" % k), "wb")
-             for k in range(shares)]
-    n = 0
+    nterms = npos = n = 0
     for post in db.postlist(""):
-        doc = db.get_document(post.docid)
-        terms = []
-        for t in doc.termlist():
-            pos = list(t.positer)
-            terms.append((t.term, t.wdf, pos))
-        values = [(v.num, v.value) for v in doc.values()]
-        marshal.dump((doc.get_data(), values, terms), files[n % shares])
+        if n == SAMPLE:
+            break
+        for t in db.termlist(post.docid):
+            nterms += 1
+            npos += len(list(t.positer))
         n += 1
-    for f in files:
-        f.close()
-    spell = [(s.term, s.termfreq) for s in db.spellings()]
-    with open(os.path.join(outdir, "spelling.marshal"), "wb") as f:
-        marshal.dump(spell, f)
-    return n
+    plan = {"index": os.path.abspath(index), "shares": shares,
+            "docs": db.get_doccount(), "sample_docs": n,
+            "sample_terms": nterms, "sample_positions": npos}
+    with open(os.path.join(outdir, "plan"), "w") as f:
+        json.dump(plan, f)
+    return plan["docs"]
 
 
-def records(path):
-    with open(path, "rb") as f:
-        while True:
-            try:
-                yield marshal.load(f)
-            except EOFError:
-                return
-
-
-def make_doc(rec):
-    data, values, terms = rec
-    doc = xapian.Document()
-    doc.set_data(data)
-    for slot, v in values:
-        doc.add_value(slot, v)
-    npos = 0
-    for term, wdf, pos in terms:
-        for p in pos:
-            doc.add_posting(term, p, 0)
-        npos += len(pos)
-        if wdf:
-            doc.add_term(term, wdf)
-        elif not pos:
-            doc.add_boolean_term(term)
-    return doc, len(terms), npos
-
-
-def write_share(k, dumpdir, outdb, spell, dry, ready, go, results):
-    """One share into parts <outdb>.part-<k>-<i>; returns the part paths
-    and counts through results."""
-    src = records(os.path.join(dumpdir, "share-%d.marshal" % k))
-    parts, db, docs, terms, npos = [], None, 0, 0, 0
+def write_share(k, plan, outdb, dry, ready, go, results):
+    """Share k (docids k+1, k+1+n, ...) into parts <outdb>.part-<k>-<i>;
+    returns the part paths and counts through results."""
+    src = xapian.Database(plan["index"])
+    n = plan["shares"]
+    last = src.get_lastdocid()
+    parts, db, docs, terms = [], None, 0, 0
     ready.wait()
     go.wait()
-    for rec in src:
-        doc, nt, np_ = make_doc(rec)
-        terms += nt
-        npos += np_
+    for docid in range(k + 1, last + 1, n):
+        try:
+            doc = src.get_document(docid)
+        except xapian.DocNotFoundError:
+            continue
+        terms += doc.termlist_count()
         if dry:
+            doc.get_data()
             docs += 1
             continue
         if db is None or docs % PART_POSTS == 0:
@@ -118,24 +97,23 @@ def write_share(k, dumpdir, outdb, spell, dry, ready, go, results):
         if docs % BATCH == 0:
             db.commit()
     if db is not None:
-        for word, freq in spell:
-            db.add_spelling(word, freq)
+        for i, s in enumerate(src.spellings()):
+            if i % n == k:
+                db.add_spelling(s.term, s.termfreq)
         db.commit()
         db.close()
-    results.put((parts, docs, terms, npos))
+    results.put((parts, docs, terms))
 
 
 def write(dumpdir, outdb, dry):
-    shares = sorted(f for f in os.listdir(dumpdir) if f.startswith("share-"))
-    with open(os.path.join(dumpdir, "spelling.marshal"), "rb") as f:
-        spell = marshal.load(f)
-    n = len(shares)
+    with open(os.path.join(dumpdir, "plan")) as f:
+        plan = json.load(f)
+    n = plan["shares"]
     ready = multiprocessing.Barrier(n + 1)
     go = multiprocessing.Barrier(n + 1)
     results = multiprocessing.Queue()
     procs = [multiprocessing.Process(
-        target=write_share, args=(k, dumpdir, outdb,
-                                  spell[k::n], dry, ready, go, results))
+        target=write_share, args=(k, plan, outdb, dry, ready, go, results))
         for k in range(n)]
     for p in procs:
         p.start()
@@ -155,9 +133,13 @@ def write(dumpdir, outdb, dry):
     t2 = time.monotonic()
     for path in parts:
         shutil.rmtree(path, ignore_errors=True)
+    docs = sum(r[1] for r in out)
+    per_doc = plan["sample_positions"] / max(1, plan["sample_docs"])
     return {"write_s": t2 - t0, "merge_s": t2 - t1, "shares": n,
-            "docs": sum(r[1] for r in out), "terms": sum(r[2] for r in out),
-            "positions": sum(r[3] for r in out), "dry": dry, "parts": parts}
+            "docs": docs, "terms": sum(r[2] for r in out),
+            "positions": round(per_doc * docs),
+            "positions_sample_docs": plan["sample_docs"], "dry": dry,
+            "parts": parts}
 
 
 def main(argv):
