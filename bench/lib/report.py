@@ -221,25 +221,6 @@ def floor_line(res):
                 _f(b.get("cpu_s")), f["python_only_s"] or 0))
 
 
-KIND_ORDER = ("freq", "rare", "multi", "phrase", "typo", "layout")
-
-
-def floor_line(res):
-    """What the floor column is, and how much of it is Python's."""
-    f = _get(res, "systems", "xapian_floor")
-    if not f or not f.get("build"):
-        return ""
-    return ("Xapian floor: cxsearch's own documents (%.0f terms and %.0f "
-            "positions per post, values, stored posts, spelling) written by "
-            "bench/lib/xapian_floor.py on %s processes, compacted into one "
-            "database; its build time runs from the documents in hand to "
-            "the merged database (merge %.1f s), and %.1f s of it is the "
-            "Python program building documents without writing them." % (
-                f["terms_per_doc"], f["positions_per_doc"],
-                res["machine"]["cores"], f["build"]["merge_s"],
-                f["python_only_s"] or 0))
-
-
 def kinds_table(res):
     """Each system's one-at-a-time pass over the query set, by query kind:
     where the time goes, and which kinds a system can answer at all."""
