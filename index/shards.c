@@ -42,10 +42,11 @@
 
 /* Posts waiting for each shard. Posts go to shards by id and the reader
  * waits when a shard's queue is full, so a queue must outlast the other
- * shards' commits (seconds each): with 256, a shard committing stopped the
- * reader within milliseconds and left the other shards idle. 8192 parsed
- * posts are a few tens of megabytes. */
-#define QUEUE_CAP 8192
+ * shards' commits: with 256, a shard committing stopped the reader within
+ * milliseconds and left the other shards idle. Commits of 2000 posts
+ * (index.c) take a fraction of a second, well covered by 2048 parsed
+ * posts (about 5 MB), where 8192 were sized for 5000-post commits. */
+#define QUEUE_CAP 2048
 
 /* Posts a part database takes before its shard goes on in a new part.
  * Xapian's commits touch more B-tree blocks the bigger the database, so
@@ -304,7 +305,7 @@ static void remove_stale(const char *target) {
         closedir(d);
 }
 
-static cxs_status open_shard(cxs_shards *ss, unsigned i, const cxs_index *ix,
+static cxs_status open_shard(cxs_shards *ss, unsigned i, cxs_index *ix,
                              cxs_err *err) {
     shard *s = &ss->v[i];
     s->owner = ss;
@@ -314,8 +315,11 @@ static cxs_status open_shard(cxs_shards *ss, unsigned i, const cxs_index *ix,
     cxs_status rc = add_part_path(s, err);
     cxs_index_config cfg = ix->cfg;
     cfg.workers = 0; /* the shard's thread analyzes its own posts */
+    /* The owner only queues posts while its shards write: the first shard
+     * analyzes with the owner's analyzer (one set of dictionaries fewer). */
     if (rc == CXS_OK)
-        rc = cxs_index_open_writer(s->paths[0], &cfg, &s->ix, err);
+        rc = cxs_index_open_writer_lent(s->paths[0], &cfg, i ? NULL : ix->an,
+                                        &s->ix, err);
     if (rc == CXS_OK && pthread_create(&s->thread, NULL, shard_main, s) != 0)
         rc = cxs_err_set(err, CXS_ERR_INTERNAL, "cannot start a shard thread");
     s->started = rc == CXS_OK;

@@ -11,6 +11,11 @@
  * query's lemmas stand in the post (cxs_highlight.by_index), a token
  * matches by position or by its dictionary-free forms; otherwise a
  * per-search cache remembers each word form's answer across the hits.
+ *
+ * When the index's positions are every match (by_forms clear, no
+ * wildcard prefixes), the passage cannot reach past the last of them by
+ * more than its own length, so tokenizing stops there: the tail of a
+ * long post is never scanned, and the snippet is the same.
  */
 #include "snippet.h"
 
@@ -87,6 +92,11 @@ typedef struct collect {
     int cur_match; /* set by term_cb for the token being expanded */
     int had_lemma; /* the token being expanded reported a lemma */
     int oom;
+    /* The early stop (top of the file): the last position the index gave,
+     * the passage length, and the span count at which to stop (0: not
+     * known yet). */
+    unsigned last_pos;
+    size_t window, stop_at;
 } collect;
 
 static int cmp_term(const void *key, const void *elem) {
@@ -179,7 +189,7 @@ static int token_cb(void *ud, const cxs_token *tok) {
         return 0;
     if (c->n && tok->start < c->v[c->n - 1].end)
         return 0;
-    if (c->n == MAX_TOKENS)
+    if (c->n == MAX_TOKENS || (c->stop_at && c->n >= c->stop_at))
         return 1;
     if (CXS_GROW(c->v, c->cap, c->n + 1) != CXS_OK) {
         c->oom = 1;
@@ -188,18 +198,33 @@ static int token_cb(void *ud, const cxs_token *tok) {
     int match =
         c->hl->by_index ? match_by_index(c, tok) : match_by_analysis(c, tok);
     c->v[c->n++] = (span){tok->start, tok->end, match};
+    /* One more span than a passage beyond the last match: the passage
+     * cannot end later, and the extra span says that text follows. */
+    if (c->last_pos && match && tok->pos + 1 == c->last_pos)
+        c->stop_at = c->n + c->window;
     return 0;
 }
 
+/* The last position of a match, when the index's positions are all the
+ * matches there are; 0 otherwise. */
+static unsigned every_match_at(const cxs_highlight *hl) {
+    if (!hl->by_index || hl->by_forms || hl->nprefixes || !hl->npos)
+        return 0;
+    return hl->pos[hl->npos - 1].pos;
+}
+
+/* window: the passage length in spans, to stop early (0: the whole text). */
 static cxs_status collect_spans(cxs_stemmers *a, const char *text, size_t len,
                                 size_t from, cxs_lang lang,
-                                const cxs_highlight *hl, collect *c,
-                                cxs_err *err) {
+                                const cxs_highlight *hl, size_t window,
+                                collect *c, cxs_err *err) {
     memset(c, 0, sizeof *c);
     c->a = a;
     c->from = from;
     c->lang = lang;
     c->hl = hl;
+    c->window = window;
+    c->last_pos = window ? every_match_at(hl) : 0;
     cxs_status rc = cxs_stemmers_tokenize(a, text, len, token_cb, c, err);
     if (rc == CXS_OK && c->oom)
         rc = cxs_err_set(err, CXS_ERR_NOMEM, "out of memory in snippet");
@@ -298,9 +323,9 @@ cxs_status cxs_snippet_make(cxs_stemmers *a, const char *text, size_t len,
                             size_t from, cxs_lang lang, const cxs_highlight *hl,
                             unsigned words, cxs_buf *out, cxs_err *err) {
     collect c;
-    cxs_status rc = collect_spans(a, text, len, from, lang, hl, &c, err);
+    size_t w = words ? words : 30;
+    cxs_status rc = collect_spans(a, text, len, from, lang, hl, w, &c, err);
     if (rc == CXS_OK && c.n) {
-        size_t w = words ? words : 30;
         size_t first = best_window(c.v, c.n, w);
         size_t last = first + w < c.n ? first + w - 1 : c.n - 1;
         if (first > 0)
@@ -319,7 +344,7 @@ cxs_status cxs_snippet_mark_all(cxs_stemmers *a, const char *text, size_t len,
                                 cxs_lang lang, const cxs_highlight *hl,
                                 cxs_buf *out, cxs_err *err) {
     collect c;
-    cxs_status rc = collect_spans(a, text, len, 0, lang, hl, &c, err);
+    cxs_status rc = collect_spans(a, text, len, 0, lang, hl, 0, &c, err);
     if (rc == CXS_OK && c.n) {
         rc = put_text(out, text, 0, c.v[0].start, hl->no_escape);
         if (rc == CXS_OK)

@@ -74,8 +74,14 @@ def timed(cmd, timeout, ok_codes=(0,), stdout=None, env=None):
     rss = int(m.group(1)) / 1024.0 if m else None
     m = re.search(r"Percent of CPU this job got: (\d+)%", p.stderr)
     cpu = int(m.group(1)) if m else None  # 200 = both cores busy
+    # CPU seconds (user + system) follow the work done, not what else runs
+    # on a shared machine, as wall time does.
+    u = re.search(r"User time \(seconds\): ([\d.]+)", p.stderr)
+    s = re.search(r"System time \(seconds\): ([\d.]+)", p.stderr)
+    cpu_s = float(u.group(1)) + float(s.group(1)) if u and s else None
     return {"wall_s": wall, "peak_rss_mb": rss, "cpu_percent": cpu,
-            "code": p.returncode, "stderr": p.stderr}
+            "cpu_s": cpu_s, "code": p.returncode, "stderr": p.stderr,
+            "stdout": p.stdout if stdout is None else None}
 
 
 def du_bytes(path):
@@ -124,6 +130,40 @@ def percentile(sorted_vals, p):
     k = max(0, min(len(sorted_vals) - 1,
                    math.ceil(p / 100.0 * len(sorted_vals)) - 1))
     return sorted_vals[k]
+
+
+def read_query_rows(queries_tsv):
+    """(lang, kind, query) of each non-empty line of a queries TSV, in
+    file order: the order every system's one-at-a-time pass follows."""
+    rows = []
+    with open(queries_tsv, encoding="utf-8") as f:
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) >= 3 and parts[2].strip():
+                rows.append((parts[0], parts[1], parts[2].strip()))
+    return rows
+
+
+def by_kind(samples, extra=()):
+    """samples: (kind, ms, hits, {counter: 0/1}) per query asked once.
+    Returns {kind: {queries, with_hits, p50_ms, p99_ms, mean_ms, and the
+    counters named in extra}}, kinds sorted by name."""
+    kinds = {}
+    for kind, ms, hits, flags in samples:
+        k = kinds.setdefault(kind, dict({"lat": [], "with_hits": 0},
+                                        **{e: 0 for e in extra}))
+        k["lat"].append(ms)
+        k["with_hits"] += 1 if hits else 0
+        for e in extra:
+            k[e] += flags.get(e, 0)
+    out = {}
+    for kind, k in sorted(kinds.items()):
+        lat = sorted(k.pop("lat"))
+        k.update({"queries": len(lat), "p50_ms": percentile(lat, 50),
+                  "p99_ms": percentile(lat, 99),
+                  "mean_ms": sum(lat) / len(lat)})
+        out[kind] = k
+    return out
 
 
 def free_port():

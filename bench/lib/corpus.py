@@ -67,21 +67,32 @@ def make_corpus(shared, work, posts, real, timeout):
     return out
 
 
-def make_queries(shared, work, nqueries, timeout):
+def make_queries(shared, work, nqueries, timeout, posts=None):
     """Writes work/queries.txt (one per line, for wrk) and queries.tsv
-    (lang, kind, query, for the peers). Returns (txt, tsv, count)."""
+    (lang, kind, query, for the peers). Returns (txt, tsv, count).
+    With posts (the real corpus), the queries are drawn from those posts
+    by make-queries-from-posts (kinds freq, rare, multi, phrase, typo,
+    layout); otherwise make-queries' synthetic set, kept as it was so
+    runs stay comparable with history."""
     txt = os.path.join(work, "queries.txt")
     tsv = os.path.join(work, "queries.tsv")
-    tool = os.path.join(shared, "bench", "make-queries")
+    if posts:
+        tool = [os.path.join(shared, "bench", "make-queries-from-posts"),
+                posts]
+        origin = "posts:%s:%d" % (posts, os.path.getsize(posts))
+    else:
+        tool = [os.path.join(shared, "bench", "make-queries")]
+        origin = "synthetic"
     for path, fmt in ((txt, "plain"), (tsv, "tsv")):
-        stamp = "%d:%s" % (nqueries, fmt)
+        stamp = "%d:%s:%s" % (nqueries, fmt, origin)
         if _stamp_ok(path, stamp):
             continue
-        p = subprocess.run([tool, str(nqueries), "--format=" + fmt],
+        p = subprocess.run(tool + [str(nqueries), "--format=" + fmt],
                            capture_output=True, timeout=timeout)
         if p.returncode != 0:
-            raise BenchError("make-queries failed: %s" %
-                             p.stderr.decode(errors="replace")[-500:])
+            raise BenchError("%s failed: %s" % (
+                os.path.basename(tool[0]),
+                p.stderr.decode(errors="replace")[-500:]))
         with open(path, "wb") as f:
             f.write(p.stdout)
         _write_stamp(path, stamp)

@@ -19,8 +19,9 @@ import subprocess
 import time
 import urllib.parse
 
-from common import (BenchError, du_bytes, evict_page_cache, http_get, log,
-                    percentile, proc_rss_anon_mb, proc_rss_mb, run, timed)
+from common import (BenchError, by_kind, du_bytes, evict_page_cache,
+                    http_get, log, proc_rss_anon_mb, proc_rss_mb,
+                    read_query_rows, run, timed)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -57,7 +58,8 @@ def index(cxsearch, db, corpus, timeout):
     r = timed([cxsearch, "index", "--db", db, "--quiet", corpus], timeout,
               ok_codes=(0, 3))
     out = {"wall_s": r["wall_s"], "peak_rss_mb": r["peak_rss_mb"],
-           "cpu_percent": r["cpu_percent"], "exit_code": r["code"]}
+           "cpu_percent": r["cpu_percent"], "cpu_s": r["cpu_s"],
+           "exit_code": r["code"]}
     if r["code"] == 3:
         out["note"] = "some records were skipped: " + r["stderr"][-500:]
     return out
@@ -147,49 +149,34 @@ class Daemon:
     def probe_all(self, queries_tsv, timeout_s=180):
         """Asks every query once, one at a time: the share with at least
         one hit (a sanity check that the systems answer the same
-        questions), and latency per query kind (freq, rare, multi, phrase)
-        with how many answers were relaxed to OR or carried a spelling
-        suggestion, which shows where the time goes. Bounded in time."""
-        rows = []
-        with open(queries_tsv, encoding="utf-8") as f:
-            for line in f:
-                parts = line.rstrip("\n").split("\t")
-                if len(parts) >= 3 and parts[2].strip():
-                    rows.append((parts[1], parts[2].strip()))
+        questions), and latency per query kind with how many answers were
+        relaxed to OR or carried a spelling suggestion, which shows where
+        the time goes. Bounded in time."""
         hits = asked = bad = 0
-        kinds = {}
+        samples = []
         deadline = time.monotonic() + timeout_s
-        for kind, q in rows:
+        for _lang, kind, q in read_query_rows(queries_tsv):
             if time.monotonic() > deadline:
                 break
             t0 = time.monotonic()
             status, body = http_get(self.search_url(q), timeout=30)
             ms = (time.monotonic() - t0) * 1000.0
             asked += 1
-            k = kinds.setdefault(kind, {"lat": [], "relaxed": 0,
-                                        "suggestion": 0, "with_hits": 0})
-            k["lat"].append(ms)
             try:
                 doc = json.loads(body) if status == 200 else None
             except ValueError:
                 doc = None
             if doc is None:
                 bad += 1
+                samples.append((kind, ms, False, {}))
                 continue
-            if doc.get("total", 0) > 0:
-                hits += 1
-                k["with_hits"] += 1
-            k["relaxed"] += 1 if doc.get("relaxed") else 0
-            k["suggestion"] += 1 if doc.get("suggestion") else 0
-        per_kind = {}
-        for kind, k in sorted(kinds.items()):
-            lat = sorted(k.pop("lat"))
-            k.update({"queries": len(lat), "p50_ms": percentile(lat, 50),
-                      "p99_ms": percentile(lat, 99),
-                      "mean_ms": sum(lat) / len(lat)})
-            per_kind[kind] = k
+            found = doc.get("total", 0) > 0
+            hits += 1 if found else 0
+            samples.append((kind, ms, found, {
+                "relaxed": 1 if doc.get("relaxed") else 0,
+                "suggestion": 1 if doc.get("suggestion") else 0}))
         return ({"asked": asked, "with_hits": hits, "errors": bad},
-                per_kind)
+                by_kind(samples, ("relaxed", "suggestion")))
 
 
 def wrk(port, queries_txt, connections, duration):

@@ -22,7 +22,7 @@ import subprocess
 import tempfile
 import time
 
-from common import BenchError, log, percentile, run, wait_port
+from common import BenchError, by_kind, log, percentile, run, wait_port
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PG_BIN = "/usr/lib/postgresql/15/bin"
@@ -195,6 +195,17 @@ class Cluster:
         total = int(self.scalar("SELECT pg_total_relation_size('posts')"))
         gin = int(self.scalar("SELECT pg_relation_size('posts_tsv_gin')"))
         return {"bytes": total, "gin_bytes": gin}
+
+    def probe_all(self, timeout=600):
+        """Every query once, one at a time, with snippets (pg_probe.sql):
+        hits and latency per query kind, timed inside the server."""
+        p = self.psql(["-f", os.path.join(HERE, "pg_probe.sql")],
+                      timeout=timeout)
+        samples = []
+        for line in p.stdout.splitlines():
+            kind, ms, n = line.split("\t")
+            samples.append((kind, float(ms), int(n) > 0, {}))
+        return by_kind(samples)
 
     # -- load -------------------------------------------------------------
     def bench(self, script, clients, duration, logdir):

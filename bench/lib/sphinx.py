@@ -14,8 +14,8 @@ import os
 import shutil
 import time
 
-from common import (BenchError, du_bytes, evict_page_cache, log, run,
-                    timed, wait_port)
+from common import (BenchError, by_kind, du_bytes, evict_page_cache, log,
+                    read_query_rows, run, timed, wait_port)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SPECIAL = set('()|-!@~&/^$=<\\')
@@ -77,6 +77,7 @@ class Sphinx:
         log("Sphinx: indexer --all")
         r = timed(["indexer", "--config", self.conf, "--all"], timeout)
         return {"wall_s": r["wall_s"], "peak_rss_mb": r["peak_rss_mb"],
+                "cpu_s": r["cpu_s"],
                 "cpu_percent": r["cpu_percent"]}
 
     def size_bytes(self):
@@ -116,14 +117,10 @@ class Sphinx:
 
     def write_statements(self, queries_tsv):
         path = os.path.join(self.work, "sphinx-queries.sql")
-        with open(queries_tsv, encoding="utf-8") as f, \
-                open(path, "w", encoding="utf-8") as out:
-            for line in f:
-                parts = line.rstrip("\n").split("\t")
-                if len(parts) < 3 or not parts[2].strip():
-                    continue
+        with open(path, "w", encoding="utf-8") as out:
+            for _lang, _kind, q in read_query_rows(queries_tsv):
                 out.write("SELECT id, WEIGHT() AS w FROM posts WHERE "
-                          "MATCH('%s') LIMIT 10\n" % match_literal(parts[2]))
+                          "MATCH('%s') LIMIT 10\n" % match_literal(q))
         self.statements = path
         return path
 
@@ -138,3 +135,19 @@ class Sphinx:
         r.update({"connections": connections, "duration_s": duration,
                   "client": "bench/lib/sphinxql_load.c (C, threads)"})
         return r
+
+    def probe_all(self, queries_tsv, timeout_s=300):
+        """Every query once, one at a time over one connection (the
+        statements file follows the TSV's order): hits and latency per
+        query kind, as cxsearch's pass measures them."""
+        p = run([self.client, "127.0.0.1", str(self.port), "1", "each",
+                 self.statements], timeout=timeout_s)
+        rows = read_query_rows(queries_tsv)
+        samples, errors, hits = [], 0, 0
+        for (_lang, kind, _q), line in zip(rows, p.stdout.splitlines()):
+            ms, nrows, rc = line.split()
+            errors += 1 if rc != "0" else 0
+            hits += 1 if int(nrows) > 0 else 0
+            samples.append((kind, float(ms), int(nrows) > 0, {}))
+        return ({"asked": len(samples), "with_hits": hits,
+                 "errors": errors}, by_kind(samples))

@@ -3,11 +3,16 @@
  * SphinxQL (the MySQL 4.1 wire protocol), the peer's counterpart of wrk.
  *
  *   sphinxql_load HOST PORT CONNECTIONS SECONDS STATEMENTS_FILE
+ *   sphinxql_load HOST PORT 1 each STATEMENTS_FILE
  *
  * Each of CONNECTIONS threads keeps one connection and sends the statements
  * of the file (one per line) in turn, starting at a different line, for
  * SECONDS (0: one statement each, to time a first answer); it then prints one JSON object: requests, errors, qps and the
- * latency percentiles p50/p95/p99 in milliseconds.
+ * latency percentiles p50/p95/p99 in milliseconds. With "each" instead of
+ * SECONDS, one connection sends every statement once, in file order, and
+ * prints one line per statement: milliseconds, rows returned, status
+ * (0 ok, 1 SQL error, -1 connection broken): latency and hits per query
+ * kind for the report.
  *
  * Facts that shaped it: the issue's Sphinx figures came from a C client, so
  * a Python client (slower than the server on 2 shared cores) would
@@ -133,8 +138,10 @@ fail:
 }
 
 /* Sends one statement and reads the whole answer; 0 ok, 1 SQL error,
- * -1 connection broken. */
-static int query(int fd, const char *sql, unsigned char **buf, size_t *cap) {
+ * -1 connection broken. *rows: the rows of the result set (the packets
+ * between the end of the column definitions and the final EOF). */
+static int query(int fd, const char *sql, unsigned char **buf, size_t *cap,
+                 long *rows) {
     size_t n = strlen(sql);
     unsigned char *p = malloc(n + 1);
     if (!p)
@@ -153,6 +160,7 @@ static int query(int fd, const char *sql, unsigned char **buf, size_t *cap) {
     if ((*buf)[0] == 0x00)
         return 0;
     int eofs = 0;
+    *rows = 0;
     while (eofs < 2) {
         len = read_packet(fd, buf, cap);
         if (len < 1)
@@ -161,6 +169,8 @@ static int query(int fd, const char *sql, unsigned char **buf, size_t *cap) {
             return 1;
         if ((*buf)[0] == 0xfe && len < 9)
             eofs++;
+        else if (eofs == 1)
+            (*rows)++;
     }
     return 0;
 }
@@ -189,7 +199,8 @@ static void *work(void *arg) {
     int once = g_end == 0; /* SECONDS 0: one statement per connection */
     while (fd >= 0 && (once ? once-- : now_s() < g_end)) {
         double t0 = now_s();
-        int rc = query(fd, g_stmts[i], &buf, &cap);
+        long rows;
+        int rc = query(fd, g_stmts[i], &buf, &cap, &rows);
         double ms = (now_s() - t0) * 1000.0;
         i = (i + 1) % g_nstmts;
         if (rc < 0) {
@@ -252,7 +263,38 @@ static int load_statements(const char *path) {
     return g_nstmts > 0 ? 0 : -1;
 }
 
+/* "each": every statement once, in order, over one connection. */
+static int run_each(void) {
+    unsigned char *buf = NULL;
+    size_t cap = 0;
+    int fd = connect_sphinx(&buf, &cap);
+    for (size_t i = 0; i < g_nstmts; i++) {
+        long rows = 0;
+        int rc = fd < 0 ? -1 : 0;
+        double t0 = now_s();
+        if (rc == 0)
+            rc = query(fd, g_stmts[i], &buf, &cap, &rows);
+        printf("%.3f %ld %d\n", (now_s() - t0) * 1000.0, rows, rc);
+        if (rc < 0) {
+            if (fd >= 0)
+                close(fd);
+            fd = connect_sphinx(&buf, &cap);
+        }
+    }
+    if (fd >= 0)
+        close(fd);
+    free(buf);
+    return 0;
+}
+
 int main(int argc, char **argv) {
+    if (argc == 6 && strcmp(argv[4], "each") == 0) {
+        g_host = argv[1];
+        g_port = atoi(argv[2]);
+        if (load_statements(argv[5]) != 0)
+            return 2;
+        return run_each();
+    }
     if (argc != 6) {
         fprintf(stderr, "usage: %s HOST PORT CONNECTIONS SECONDS FILE\n",
                 argv[0]);
