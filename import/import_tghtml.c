@@ -31,6 +31,7 @@
 #include <sys/stat.h>
 
 #include "import_internal.h"
+#include "live_internal.h"
 
 typedef struct html_state {
     cxs_import_ctx *cx;
@@ -57,25 +58,6 @@ typedef struct msg_parts {
 
 /* ------------------------------------------------------------ tree util */
 
-static bool has_class(xmlNode *n, const char *cls) {
-    if (!n || n->type != XML_ELEMENT_NODE)
-        return false;
-    xmlChar *c = xmlGetProp(n, (const xmlChar *)"class");
-    if (!c)
-        return false;
-    bool found = false;
-    size_t len = strlen(cls);
-    for (const char *p = (const char *)c; *p && !found;) {
-        while (*p == ' ' || *p == '\t')
-            p++;
-        size_t w = strcspn(p, " \t");
-        found = w == len && strncmp(p, cls, len) == 0;
-        p += w;
-    }
-    xmlFree(c);
-    return found;
-}
-
 static bool is_tag(xmlNode *n, const char *name) {
     return n && n->type == XML_ELEMENT_NODE &&
            strcmp((const char *)n->name, name) == 0;
@@ -86,7 +68,7 @@ static xmlNode *find_class(xmlNode *n, const char *cls) {
     for (xmlNode *c = n ? n->children : NULL; c; c = c->next) {
         if (c->type != XML_ELEMENT_NODE)
             continue;
-        if (has_class(c, cls))
+        if (cxs_html_has_class(c, cls))
             return c;
         xmlNode *d = find_class(c, cls);
         if (d)
@@ -109,7 +91,7 @@ static void node_text(xmlNode *n, cxs_buf *b, json_t *links,
                 cxs_buf_appendc(b, '\n');
                 continue;
             }
-            if (skip_cls && has_class(c, skip_cls))
+            if (skip_cls && cxs_html_has_class(c, skip_cls))
                 continue;
             size_t before = b->len;
             node_text(c, b, links, skip_cls);
@@ -176,11 +158,11 @@ static void parse_poll(xmlNode *poll, msg_parts *m) {
     json_t *opts = json_array();
     char *q = NULL, *kind = NULL, *total = NULL;
     for (xmlNode *c = poll->children; c; c = c->next) {
-        if (has_class(c, "question"))
+        if (cxs_html_has_class(c, "question"))
             free(q), q = trimmed_text(c, NULL);
-        else if (has_class(c, "total"))
+        else if (cxs_html_has_class(c, "total"))
             free(total), total = trimmed_text(c, NULL);
-        else if (has_class(c, "answer")) {
+        else if (cxs_html_has_class(c, "answer")) {
             char *t = trimmed_text(c, "details");
             xmlNode *v = find_class(c, "details");
             char *votes = v ? trimmed_text(v, NULL) : NULL;
@@ -192,7 +174,7 @@ static void parse_poll(xmlNode *poll, msg_parts *m) {
                                 (json_int_t)(votes ? atol(votes) : 0)));
             free(t);
             free(votes);
-        } else if (has_class(c, "details"))
+        } else if (cxs_html_has_class(c, "details"))
             free(kind), kind = trimmed_text(c, NULL);
     }
     if (q) {
@@ -229,7 +211,7 @@ static void parse_reactions(xmlNode *n, msg_parts *m) {
     if (!m->reactions)
         m->reactions = json_object();
     for (xmlNode *r = n->children; r; r = r->next) {
-        if (!has_class(r, "reaction"))
+        if (!cxs_html_has_class(r, "reaction"))
             continue;
         xmlNode *e = find_class(r, "emoji"), *cnt = find_class(r, "count");
         xmlNode *pics = find_class(r, "userpics");
@@ -239,7 +221,7 @@ static void parse_reactions(xmlNode *n, msg_parts *m) {
         if (!count && pics)
             for (xmlNode *u = pics->children; u; u = u->next)
                 v += u->type == XML_ELEMENT_NODE;
-        const char *key = has_class(r, "paid") ? "paid" : emoji ? emoji : "?";
+        const char *key = cxs_html_has_class(r, "paid") ? "paid" : emoji ? emoji : "?";
         json_int_t old = json_integer_value(json_object_get(m->reactions, key));
         json_object_set_new(m->reactions, key, json_integer(old + v));
         free(emoji);
@@ -261,28 +243,28 @@ static void parse_body(xmlNode *body, msg_parts *m, bool in_fwd) {
     for (xmlNode *c = body->children; c; c = c->next) {
         if (c->type != XML_ELEMENT_NODE)
             continue;
-        if (has_class(c, "forwarded") && has_class(c, "body")) {
+        if (cxs_html_has_class(c, "forwarded") && cxs_html_has_class(c, "body")) {
             m->forwarded = true;
             parse_body(c, m, true);
-        } else if (has_class(c, "from_name")) {
+        } else if (cxs_html_has_class(c, "from_name")) {
             if (in_fwd) {
                 parse_fwd_from(c, m);
             } else {
                 free(m->from);
                 m->from = trimmed_text(c, NULL);
             }
-        } else if (has_class(c, "date") && !in_fwd) {
+        } else if (cxs_html_has_class(c, "date") && !in_fwd) {
             parse_title_date(c, m->date, sizeof m->date);
-        } else if (has_class(c, "text")) {
+        } else if (cxs_html_has_class(c, "text")) {
             node_text(c, &m->text, m->links, NULL);
-        } else if (has_class(c, "signature")) {
+        } else if (cxs_html_has_class(c, "signature")) {
             free(m->signature);
             m->signature = trimmed_text(c, NULL);
-        } else if (has_class(c, "reply_to")) {
+        } else if (cxs_html_has_class(c, "reply_to")) {
             parse_reply(c, m);
-        } else if (has_class(c, "media_wrap")) {
+        } else if (cxs_html_has_class(c, "media_wrap")) {
             parse_media(c, m);
-        } else if (has_class(c, "reactions")) {
+        } else if (cxs_html_has_class(c, "reactions")) {
             parse_reactions(c, m);
         }
     }
@@ -423,7 +405,7 @@ static void parts_free(msg_parts *m) {
 }
 
 static cxs_status one_message(html_state *st, xmlNode *msg, cxs_err *err) {
-    if (has_class(msg, "service"))
+    if (cxs_html_has_class(msg, "service"))
         return CXS_OK; /* dates, pins, joins */
     xmlChar *idattr = xmlGetProp(msg, (const xmlChar *)"id");
     long id = 0;
@@ -436,7 +418,7 @@ static cxs_status one_message(html_state *st, xmlNode *msg, cxs_err *err) {
     cxs_buf_init(&m.text, 0); /* built whole, cut by cxs_import_emit */
     m.links = json_array();
     for (xmlNode *c = msg->children; c; c = c->next)
-        if (has_class(c, "body"))
+        if (cxs_html_has_class(c, "body"))
             parse_body(c, &m, false);
     carry(st, &m);
     cxs_status rc = emit_message(st, id, &m, err);
@@ -482,7 +464,7 @@ static cxs_status one_page(html_state *st, const char *path, cxs_err *err) {
     page_title(st, root);
     cxs_status rc = CXS_OK;
     for (xmlNode *c = hist->children; c && rc == CXS_OK; c = c->next)
-        if (has_class(c, "message"))
+        if (cxs_html_has_class(c, "message"))
             rc = one_message(st, c, err);
     xmlFreeDoc(doc);
     if (rc == CXS_OK)

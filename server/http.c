@@ -430,8 +430,7 @@ static bool check_key(cxs_req *r, cxs_auth auth) {
     return ok;
 }
 
-/* The media type of Content-Type, without parameters, case-folded. */
-static bool media_is(const char *ct, const char *want) {
+bool cxs_http_media_is(const char *ct, const char *want) {
     size_t n = strlen(want);
     while (ct && *ct == ' ')
         ct++;
@@ -444,12 +443,12 @@ static bool check_body(cxs_req *r) {
     if (!(r->method & CXS_M_WITH_BODY) || rt->body == CXS_BODY_NONE)
         return true;
     const char *ct = cxs_req_header(r, "Content-Type");
-    int ok = media_is(ct, "application/json") ||
+    int ok = cxs_http_media_is(ct, "application/json") ||
              (rt->body >= CXS_BODY_POSTS &&
-              (media_is(ct, "application/x-ndjson") ||
-               media_is(ct, "application/jsonl") ||
-               media_is(ct, "application/x-jsonlines"))) ||
-             (rt->body == CXS_BODY_DOCS && media_is(ct, "text/csv"));
+              (cxs_http_media_is(ct, "application/x-ndjson") ||
+               cxs_http_media_is(ct, "application/jsonl") ||
+               cxs_http_media_is(ct, "application/x-jsonlines"))) ||
+             (rt->body == CXS_BODY_DOCS && cxs_http_media_is(ct, "text/csv"));
     if (!ok) {
         cxs_req_error(r, 415, "unsupported_media_type",
                       "Content-Type must be application/json%s (got %s)",

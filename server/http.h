@@ -25,6 +25,7 @@
 #define CXS_SERVER_HTTP_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "cxs_buf.h"
@@ -133,5 +134,9 @@ CXS_MUST_CHECK cxs_status cxs_http_parse_query(const char *q, size_t n,
                                                size_t max, cxs_param **out,
                                                size_t *nout, cxs_err *err);
 void cxs_http_params_free(cxs_param *p, size_t n);
+
+/* Whether Content-Type ct (may be NULL) names the media type want,
+ * ignoring case, leading spaces and parameters ("; charset=utf-8"). */
+bool cxs_http_media_is(const char *ct, const char *want);
 
 #endif /* CXS_SERVER_HTTP_H */

@@ -18,15 +18,8 @@
 #include <strings.h>
 
 #include "cxs_buf.h"
+#include "http.h"
 #include "meili_docs.h"
-
-static bool media_is(const char *ct, const char *want) {
-    size_t n = strlen(want);
-    while (ct && *ct == ' ')
-        ct++;
-    return ct && strncasecmp(ct, want, n) == 0 &&
-           (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
-}
 
 static cxs_status from_json(const char *s, size_t n, json_t **out,
                             cxs_meili_error *e) {
@@ -272,9 +265,9 @@ cxs_status cxs_meili_body_docs(const char *ctype, const char *body, size_t n,
                                char delim, json_t **out, cxs_meili_error *e) {
     *out = NULL;
     body = body ? body : "";
-    if (media_is(ctype, "text/csv"))
+    if (cxs_http_media_is(ctype, "text/csv"))
         return from_csv(body, n, delim, out, e);
-    if (media_is(ctype, "application/json"))
+    if (cxs_http_media_is(ctype, "application/json"))
         return from_json(body, n, out, e);
     return from_ndjson(body, n, out, e);
 }
