@@ -13,7 +13,7 @@ import socket
 import subprocess
 import time
 
-from cxs_harness import free_port, skip
+from cxs_harness import free_port, skip, stop_process
 
 TOOLS = ("xapian-tcpsrv", "xapian-replicate-server", "xapian-replicate")
 
@@ -70,15 +70,8 @@ class Server:
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGCONT)
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if self.proc:
-            self.log.close()
+            os.killpg(self.proc.pid, signal.SIGCONT)  # a SIGSTOPped shard
+        stop_process(self.proc, self.log)
         self.proc = None
 
 

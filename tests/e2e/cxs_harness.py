@@ -35,6 +35,32 @@ def skip(msg):
     sys.exit(SKIP)
 
 
+def npm_ci(workdir):
+    """npm ci in workdir (its package-lock.json pins every package); a
+    failure ends the test with npm's output."""
+    p = subprocess.run(["npm", "ci", "--no-audit", "--no-fund",
+                        "--loglevel=error"], cwd=workdir, capture_output=True,
+                       text=True, timeout=600)
+    if p.returncode != 0:
+        print(p.stdout + p.stderr)
+        print("FAIL: npm ci in %s" % workdir)
+        sys.exit(1)
+
+
+def stop_process(proc, log, sig=signal.SIGTERM):
+    """Sends sig to proc if it still runs, waits 10 s (then kills it),
+    and closes its log. Both may be None."""
+    if proc and proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    if proc and log:
+        log.close()
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -140,15 +166,7 @@ class Harness:
             return f.read()
 
     def stop_daemon(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if self.proc:
-            self.log.close()
+        stop_process(self.proc, getattr(self, "log", None))
         self.proc = None
 
     def url(self, path, params=None):

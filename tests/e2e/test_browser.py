@@ -32,7 +32,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cxs_harness import BUILD_DIR, SOURCE_DIR, Harness, free_port, skip  # noqa
+from cxs_harness import BUILD_DIR, SOURCE_DIR, Harness, free_port, npm_ci, skip  # noqa
 
 BROWSER_SRC = os.path.join(SOURCE_DIR, "tests", "browser")
 WORK = os.path.join(BUILD_DIR, "browser")
@@ -116,13 +116,7 @@ def prepare():
             f.write(page)
     if up_to_date(os.path.join(BROWSER_SRC, "package-lock.json")):
         return
-    p = subprocess.run(["npm", "ci", "--no-audit", "--no-fund",
-                        "--loglevel=error"], cwd=WORK, capture_output=True,
-                       text=True, timeout=600)
-    if p.returncode != 0:
-        print(p.stdout + p.stderr)
-        print("FAIL: npm ci in %s" % WORK)
-        sys.exit(1)
+    npm_ci(WORK)
 
 
 def main():

@@ -30,7 +30,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cxs_harness import BUILD_DIR, SOURCE_DIR, Checks, Harness, skip  # noqa
+from cxs_harness import BUILD_DIR, SOURCE_DIR, Checks, Harness, npm_ci, skip  # noqa
 from test_api import raw_exchange, status_of  # noqa
 
 CLIENT_SRC = os.path.join(SOURCE_DIR, "tests", "meili-client")
@@ -52,13 +52,7 @@ def prepare():
     lock = os.path.join(CLIENT_SRC, "package-lock.json")
     if os.path.exists(stamp) and os.path.getmtime(stamp) >= os.path.getmtime(lock):
         return
-    p = subprocess.run(["npm", "ci", "--no-audit", "--no-fund",
-                        "--loglevel=error"], cwd=WORK, capture_output=True,
-                       text=True, timeout=600)
-    if p.returncode != 0:
-        print(p.stdout + p.stderr)
-        print("FAIL: npm ci in %s" % WORK)
-        sys.exit(1)
+    npm_ci(WORK)
 
 
 def run_client(h):
