@@ -188,37 +188,112 @@ static int form_term(const char *t) {
            t[0] == CXS_PFX_TAG[0];
 }
 
+static int is_lemma(const char *t) {
+    return t[0] == 'X' && t[1] == 'L';
+}
+
+/* What one post holds of the query's highlight terms (index_positions). */
+typedef struct held_terms {
+    size_t n;
+    unsigned char *present; /* CXS_XPRESENT, CXS_XUNPLACED */
+    unsigned *wdf;          /* occurrences */
+    unsigned *placed;       /* occurrences with a position */
+} held_terms;
+
+/* The query words whose own terms hl_terms[i] is (query.h), without the
+ * bit words past the 63rd share. */
+static unsigned long long words_of(const cxs_query *q, size_t i) {
+    return q->hl_words ? q->hl_words[i] & ~CXS_QWORD_MANY : 0;
+}
+
+/* Whether the occurrences of form term t (hl_terms[i]) that the index
+ * holds without a position stand where a lemma of the same query word
+ * does. The index drops a form's position when the form's lemmas carry it
+ * (document.c), and the query analyzes the same form into the same
+ * lemmas: when one of them is placed in the post, every such occurrence
+ * is at one of its positions, so positions alone find them. Accent-free
+ * forms do not qualify. */
+static int beside_lemma(const cxs_query *q, size_t i, const char *t,
+                        unsigned long long lemma_words) {
+    return !(t[0] >= 'A' && t[0] <= 'Z') && (words_of(q, i) & lemma_words);
+}
+
+/* Whether every occurrence of stem term hl_terms[i] is an occurrence of
+ * its own word's exact form, which has positions. The index keeps a stem
+ * only for tokens without a lemma, whose exact form keeps the position;
+ * for a query word without a lemma its own form's tokens are such tokens
+ * (same form, same analysis), so when the stem counts as many
+ * occurrences as that form has positions, no other token shares the stem
+ * here and positions find all its matches. A query word with a lemma has
+ * tokens without a stem: then the stem's occurrences are other words'. */
+static int stem_placed(const cxs_query *q, const held_terms *h, size_t i) {
+    unsigned long long w = words_of(q, i);
+    unsigned long long sum = 0;
+    for (size_t j = 0; w && j < h->n; j++) {
+        const char *t = q->hl_terms[j];
+        if (!(words_of(q, j) & w))
+            continue;
+        if (is_lemma(t))
+            return 0;
+        if (!(t[0] >= 'A' && t[0] <= 'Z'))
+            sum += h->placed[j];
+    }
+    return w && sum == h->wdf[i];
+}
+
+/* Decides the snippet path from what the post holds: -1 when only the
+ * analyzer can tell the matches (a lemma held without positions, as a
+ * stopword's; a stem other words share), else whether tokens must also
+ * be matched by their forms (cxs_highlight.by_forms). */
+static int forms_needed(const cxs_query *q, const held_terms *h) {
+    unsigned long long lemma_words = 0;
+    for (size_t i = 0; i < h->n; i++)
+        if (h->placed[i] && is_lemma(q->hl_terms[i]))
+            lemma_words |= words_of(q, i);
+    int by_forms = 0;
+    for (size_t i = 0; i < h->n; i++) {
+        const char *t = q->hl_terms[i];
+        if (!h->present[i])
+            continue;
+        if (!h->placed[i] && (is_lemma(t) || (t[0] == 'Z' &&
+                                              !stem_placed(q, h, i))))
+            return -1;
+        by_forms |= form_term(t) &&
+                    (t[0] == CXS_PFX_TAG[0] ||
+                     ((h->present[i] & CXS_XUNPLACED) &&
+                      !beside_lemma(q, i, t, lemma_words)));
+    }
+    return by_forms;
+}
+
 /* Sets up the snippet fast path (snippet.h) for one hit: asks the index
  * which query terms the post holds and where. It applies when every lemma
- * or stem term the post holds has positions in it (stems and stopwords
- * have none: their tokens need the analyzer). Tokens are also matched by
- * their forms only when some form term the post holds has occurrences
- * without a position: a stopword, a form whose lemma took the position
- * (lower-case "#cx" has a lemma, "CX" none), an accent-free form, a
- * hashtag. Returns the positions for hl (caller frees); any failure just
+ * or stem term the post holds has positions in it or is accounted for by
+ * positions (forms_needed). Tokens are also matched by their forms only
+ * when some form term the post holds has occurrences without a position
+ * that no placed lemma of its word accounts for (beside_lemma): a
+ * stopword, a form whose lemma took the position when the query word has
+ * no such lemma (lower-case "#cx" has a lemma, "CX" none), an accent-free
+ * form, a hashtag. Inflected forms and words the dictionary does not know
+ * are the common cases, and analyzing every token of a post for them cost
+ * the most. Returns the positions for hl (caller frees); any failure just
  * leaves the analyzer's path. */
 static cxs_snippet_pos *index_positions(cxs_index *ix, const cxs_query *q,
                                         unsigned docid, cxs_highlight *hl) {
-    size_t n = q ? q->nhl_terms : 0, nx = 0;
-    unsigned char *present = malloc(n ? n : 1), *has_pos = calloc(n ? n : 1, 1);
+    size_t n = q ? q->nhl_terms : 0, nx = 0, k = n ? n : 1;
+    held_terms h = {n, malloc(k), calloc(k, sizeof(unsigned)),
+                    calloc(k, sizeof(unsigned))};
     cxs_xpos *xp = NULL;
     cxs_snippet_pos *sp = NULL;
     cxs_err err = {0};
-    int ok = present && has_pos &&
+    int ok = h.present && h.wdf && h.placed &&
              cxs_xdb_doc_positions(ix->rd, docid, q ? q->hl_terms : NULL, n,
-                                   present, &xp, &nx, &err) == CXS_OK;
+                                   h.present, h.wdf, &xp, &nx,
+                                   &err) == CXS_OK;
     for (size_t i = 0; ok && i < nx; i++)
-        has_pos[xp[i].term] = 1;
-    int by_forms = 0;
-    for (size_t i = 0; ok && i < n; i++) {
-        const char *t = q->hl_terms[i];
-        if (!present[i])
-            continue;
-        if (!has_pos[i] && (t[0] == 'Z' || (t[0] == 'X' && t[1] == 'L')))
-            ok = 0;
-        by_forms |= form_term(t) &&
-                    ((present[i] & CXS_XUNPLACED) || t[0] == CXS_PFX_TAG[0]);
-    }
+        h.placed[xp[i].term]++;
+    int by_forms = ok ? forms_needed(q, &h) : -1;
+    ok = by_forms >= 0;
     if (ok && nx && !(sp = malloc(nx * sizeof *sp)))
         ok = 0;
     for (size_t i = 0; ok && i < nx; i++)
@@ -229,8 +304,9 @@ static cxs_snippet_pos *index_positions(cxs_index *ix, const cxs_query *q,
         hl->pos = sp;
         hl->npos = nx;
     }
-    free(present);
-    free(has_pos);
+    free(h.present);
+    free(h.wdf);
+    free(h.placed);
     free(xp);
     if (!ok) {
         free(sp);

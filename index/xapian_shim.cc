@@ -894,11 +894,13 @@ static cxs_status sorted_positions(std::vector<cxs_xpos> &v, cxs_xpos **pos,
 
 cxs_status cxs_xdb_doc_positions(cxs_xdb *db, unsigned docid,
                                  char *const *terms, size_t n,
-                                 unsigned char *present, cxs_xpos **pos,
-                                 size_t *npos, cxs_err *err) {
+                                 unsigned char *present, unsigned *wdf,
+                                 cxs_xpos **pos, size_t *npos, cxs_err *err) {
     *pos = nullptr;
     *npos = 0;
     std::memset(present, 0, n);
+    if (wdf)
+        std::memset(wdf, 0, n * sizeof *wdf);
     return guard_read(db, err, [&]() -> cxs_status {
         std::vector<cxs_xpos> v;
         Xapian::TermIterator t = db->db.termlist_begin(docid);
@@ -911,8 +913,10 @@ cxs_status cxs_xdb_doc_positions(cxs_xdb *db, unsigned docid,
             for (Xapian::PositionIterator p = t.positionlist_begin();
                  p != t.positionlist_end(); ++p, ++placed)
                 v.push_back(cxs_xpos{*p, (unsigned)i});
-            present[i] =
-                CXS_XPRESENT | (t.get_wdf() > placed ? CXS_XUNPLACED : 0u);
+            Xapian::termcount count = t.get_wdf();
+            present[i] = CXS_XPRESENT | (count > placed ? CXS_XUNPLACED : 0u);
+            if (wdf)
+                wdf[i] = (unsigned)count;
         }
         return sorted_positions(v, pos, npos);
     });

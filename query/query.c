@@ -67,6 +67,9 @@ typedef struct builder {
     const cxs_synonyms *syn;
     const cxs_phrases *phrases;
     strvec hl, prefixes, words;
+    unsigned long long *hlw; /* the word bits of hl.v[i] */
+    size_t hlw_cap;
+    unsigned nword; /* words collected so far */
     strvec fvals[NFV];      /* filter values as typed */
     cxs_qnode *fterms[NFV]; /* OR of the filter terms of each field */
     char lo[15], hi[15];    /* date bounds, "" when open */
@@ -183,14 +186,49 @@ static int class_of(cxs_term_kind k) {
     return -1;
 }
 
+/* A highlight term; words: its bits in cxs_query.hl_words. */
+static void hl_push(builder *b, const char *p, size_t n,
+                    unsigned long long words) {
+    size_t had = b->hl.n;
+    sv_push(b, &b->hl, p, n);
+    if (b->hl.n == had)
+        return;
+    if (CXS_GROW(b->hlw, b->hlw_cap, b->hl.n) != CXS_OK) {
+        b->st = CXS_ERR_NOMEM;
+        return;
+    }
+    b->hlw[b->hl.n - 1] = words;
+}
+
+static int has_prefix(const cxs_qterm *x, const char *pfx) {
+    size_t pl = strlen(pfx);
+    return x->len > pl && memcmp(x->s, pfx, pl) == 0;
+}
+
+/* The word's own exact form, or one of its lemma or stem terms: the terms
+ * whose word cxs_query.hl_words names. Its other unprefixed terms (a
+ * lemma looked up as an exact form) are forms of other words too. */
+static int word_term(const cxs_qtok *t, const cxs_qterm *x) {
+    if (x->kind == CXS_TERM_LEMMA)
+        return has_prefix(x, CXS_PFX_LEMMA);
+    if (x->kind == CXS_TERM_STEM)
+        return has_prefix(x, CXS_PFX_STEM);
+    return x->kind == CXS_TERM_EXACT && x->len == t->form_len &&
+           memcmp(x->s, t->form, x->len) == 0;
+}
+
 /* Stopwords kept inside phrases are not highlighted on their own: every
  * "и" of a post would light up. */
 static void collect_terms(builder *b, const cxs_qtok *t) {
     if ((t->flags & CXS_TOKF_STOPWORD) && !b->keep_stop)
         return;
-    for (size_t i = 0; b->collect && i < t->nterms; i++)
-        if (t->terms[i].kind != CXS_TERM_TAG)
-            sv_push(b, &b->hl, t->terms[i].s, t->terms[i].len);
+    unsigned long long word = CXS_QWORD_BIT(b->nword);
+    b->nword++;
+    for (size_t i = 0; b->collect && i < t->nterms; i++) {
+        const cxs_qterm *x = &t->terms[i];
+        if (x->kind != CXS_TERM_TAG)
+            hl_push(b, x->s, x->len, word_term(t, x) ? word : 0);
+    }
 }
 
 /* A word: (OR exact (SCALE w accent-free) (SCALE w lemmas) (SCALE w
@@ -336,8 +374,8 @@ static cxs_qnode *exact_syn(builder *b, const cxs_qalt *alt) {
     for (size_t i = 0; syn && i < alt->nexact; i++) {
         nadd(b, syn,
              nterm(b, CXS_Q_TERM, alt->exact[i], strlen(alt->exact[i])));
-        if (b->collect)
-            sv_push(b, &b->hl, alt->exact[i], strlen(alt->exact[i]));
+        if (b->collect) /* a completion: its lemmas are not asked */
+            hl_push(b, alt->exact[i], strlen(alt->exact[i]), 0);
     }
     return collapse(syn);
 }
@@ -818,10 +856,45 @@ static void move_vec(strvec *s, char ***v, size_t *n) {
     memset(s, 0, sizeof *s);
 }
 
+typedef struct hl_pair {
+    char *term;
+    unsigned long long words;
+} hl_pair;
+
+static int cmp_hl_pair(const void *a, const void *b) {
+    return strcmp(((const hl_pair *)a)->term, ((const hl_pair *)b)->term);
+}
+
+/* Sorts the highlight terms, merging equal ones and their word bits. */
+static void hl_sort_unique(builder *b) {
+    size_t n = b->hl.n, k = 0;
+    hl_pair *v = malloc((n ? n : 1) * sizeof *v);
+    if (!v) {
+        b->st = CXS_ERR_NOMEM;
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        v[i] = (hl_pair){b->hl.v[i], b->hlw[i]};
+    qsort(v, n, sizeof *v, cmp_hl_pair);
+    for (size_t i = 0; i < n; i++) {
+        if (k && strcmp(v[i].term, b->hl.v[k - 1]) == 0) {
+            b->hlw[k - 1] |= v[i].words;
+            free(v[i].term);
+            continue;
+        }
+        b->hl.v[k] = v[i].term;
+        b->hlw[k++] = v[i].words;
+    }
+    b->hl.n = k;
+    free(v);
+}
+
 static void hand_over(builder *b, cxs_query *out) {
-    sv_sort_unique(&b->hl);
     sv_sort_unique(&b->prefixes);
     move_vec(&b->hl, &out->hl_terms, &out->nhl_terms);
+    out->hl_words = b->hlw;
+    b->hlw = NULL;
+    b->hlw_cap = 0;
     move_vec(&b->prefixes, &out->hl_prefixes, &out->nhl_prefixes);
     move_vec(&b->words, &out->words, &out->nwords);
     cxs_query_filters *f = &out->filters;
@@ -850,6 +923,7 @@ static void builder_init(builder *b, const cxs_query_opts *o) {
 
 static void builder_release(builder *b) {
     sv_free(&b->hl);
+    free(b->hlw);
     sv_free(&b->prefixes);
     sv_free(&b->words);
     for (int f = 0; f < NFV; f++) {
@@ -880,6 +954,8 @@ static void build(builder *b, cxs_qlexer *L, cxs_query *out) {
     finish(b, &p->stack[0], out);
     group_free(&p->stack[0]);
     free(p);
+    if (b->st == CXS_OK)
+        hl_sort_unique(b);
 }
 
 cxs_status cxs_query_parse(cxs_stemmers *a, const char *q, size_t len,
@@ -936,6 +1012,7 @@ void cxs_query_release(cxs_query *q) {
     cxs_qnode_free(q->strict);
     cxs_qnode_free(q->relaxed);
     free_vec(q->hl_terms, q->nhl_terms);
+    free(q->hl_words);
     free_vec(q->hl_prefixes, q->nhl_prefixes);
     free_vec(q->words, q->nwords);
     for (size_t i = 0; i < q->nprox; i++)

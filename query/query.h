@@ -102,6 +102,11 @@ typedef struct cxs_rewrite {
     size_t start, len; /* the typed bytes in the query string */
 } cxs_rewrite;
 
+/* The bit of query word w in cxs_query.hl_words; words past the 63rd
+ * share the top bit, which therefore never means one word. */
+#define CXS_QWORD_MANY (1ULL << 63)
+#define CXS_QWORD_BIT(w) ((w) < 63 ? 1ULL << (w) : CXS_QWORD_MANY)
+
 typedef struct cxs_query {
     /* The query with all words required, filters applied. Never NULL after
      * a successful parse (CXS_Q_ALL for an empty query). */
@@ -115,6 +120,13 @@ typedef struct cxs_query {
      * terms are in this set. Sorted, unique, owned. */
     char **hl_terms;
     size_t nhl_terms;
+    /* For each hl_terms[i], the query words whose own exact form, lemma
+     * or stem it is: a bit per word (CXS_QWORD_BIT), in the order the
+     * builder met them; 0 for other terms (a lemma looked up as an exact
+     * form, a completion). The snippet maker uses them to tell whether
+     * the index's positions already show every occurrence of a word
+     * (search.c). */
+    unsigned long long *hl_words;
     /* Prefix (wildcard) words, folded and without '*': tokens starting with
      * one of them are highlighted too. */
     char **hl_prefixes;

@@ -211,13 +211,14 @@ typedef struct cxs_xpos {
  * and where: present[i] gets CXS_XPRESENT when it holds terms[i], plus
  * CXS_XUNPLACED when the term's count in the document exceeds its
  * positions, else 0; the positions of every present term go to *pos,
- * sorted by position (malloc'd, caller frees; NULL when none). One read
- * of the document's term list plus one of each present term's positions:
- * far cheaper than analyzing the post's text again. */
+ * sorted by position (malloc'd, caller frees; NULL when none); wdf[i]
+ * (when wdf is not NULL) gets the term's count in the document, 0 when
+ * absent. One read of the document's term list plus one of each present
+ * term's positions: far cheaper than analyzing the post's text again. */
 CXS_MUST_CHECK cxs_status cxs_xdb_doc_positions(cxs_xdb *db, unsigned docid,
                                  char *const *terms, size_t n,
-                                 unsigned char *present, cxs_xpos **pos,
-                                 size_t *npos, cxs_err *err);
+                                 unsigned char *present, unsigned *wdf,
+                                 cxs_xpos **pos, size_t *npos, cxs_err *err);
 
 /* The positions of terms[0..n) in document docid, each looked up in the
  * position table directly (no term list read): cheaper than

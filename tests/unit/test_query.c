@@ -794,6 +794,34 @@ static void test_proximity_words(void) {
     cxs_query_release(&r);
 }
 
+static unsigned long long words_of(const cxs_query *r, const char *t) {
+    for (size_t i = 0; i < r->nhl_terms; i++)
+        if (strcmp(r->hl_terms[i], t) == 0)
+            return r->hl_words ? r->hl_words[i] : ~0ULL;
+    return ~0ULL;
+}
+
+/* Each word's own form and lemma terms name the word; the lemma looked up
+ * as an exact form names none: the snippet maker trusts a placed lemma
+ * for its own word's forms only (index/search.c). */
+static void test_highlight_words(void) {
+    cxs_query r;
+    CHECK(parse_opts("опыта клиентов", NULL, &r) == CXS_OK);
+    CHECK(r.hl_words != NULL);
+    CHECK(words_of(&r, "опыта") == CXS_QWORD_BIT(0));
+    CHECK(words_of(&r, "XLопыт") == CXS_QWORD_BIT(0));
+    CHECK(words_of(&r, "опыт") == 0); /* the lemma as an exact form */
+    CHECK(words_of(&r, "Zопыт") == CXS_QWORD_BIT(0));
+    CHECK(words_of(&r, "клиентов") == CXS_QWORD_BIT(1));
+    CHECK(words_of(&r, "XLклиент") == CXS_QWORD_BIT(1));
+    cxs_query_release(&r);
+    /* A word typed twice is one term naming both. */
+    CHECK(parse_opts("опыта \"опыта\"", NULL, &r) == CXS_OK);
+    CHECK(words_of(&r, "опыта") == (CXS_QWORD_BIT(0) | CXS_QWORD_BIT(1)));
+    cxs_query_release(&r);
+    CHECK(CXS_QWORD_BIT(70) == CXS_QWORD_MANY);
+}
+
 int main(void) {
     cxs_err err = {0};
     if (cxs_stemmers_new(NULL, &A, &err) != CXS_OK) {
@@ -801,6 +829,7 @@ int main(void) {
         return 1;
     }
     RUN(test_word_variants);
+    RUN(test_highlight_words);
     RUN(test_proximity_words);
     RUN(test_all_words_required);
     RUN(test_stopwords);

@@ -34,9 +34,26 @@ static const char *const extra_posts[] = {
     "{\"id\":\"t/4\",\"lang\":\"en\",\"text\":\"Customer journeys and the "
     "customer journey map: journeys mapped, touchpoints counted, "
     "customer experience measured.\"}",
+    /* Forms in capitals and words that share a stem with a query word:
+     * whether positions alone show every match (search.c) is decided by
+     * counts, which these posts make uneven. */
+    "{\"id\":\"t/5\",\"lang\":\"ru\",\"title\":\"ЭЛЕГИЯ НА СМЕРТЬ "
+    "АННЫ\",\"text\":\"ЭЛЕГИЯ НА СМЕРТЬ АННЫ. Ох, Анна! ВМЕСТО ПРОДОЛЖЕНИЯ: "
+    "мы вместе. Ретеншна НЕТ, РЕТЕНШНА ЕСТЬ, ретеншн растёт. Сопоставление "
+    "ТОВАР-ПРОДУКТ: товаров много, товару место.\"}",
+    "{\"id\":\"t/6\",\"lang\":\"it\",\"text\":\"Non dev'essere così: "
+    "essi dicono che esser chiari conta. Essi sono clienti, e potere è "
+    "poter scegliere.\"}",
 };
 
 static const char *const queries[] = {
+    "анна",
+    "вместе твоя",
+    "вместе",
+    "ретеншна",
+    "товара",
+    "essi poter",
+    "quand'essi",
     "клиентский опыт",
     "опыт",
     "опрос",
