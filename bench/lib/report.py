@@ -101,13 +101,18 @@ def targets(res):
     for x in t:
         x["applies"] = applies
         x["issue"] = 7
-    worst = [k["p99_ms"] for k in (cx.get("by_kind") or {}).values()
+    def worst(key):
+        v = [k["p99_ms"] for k in (cx.get(key) or {}).values()
              if k.get("p99_ms") is not None]
+        return max(v) if v else None
     t18 = [
         _target("qps at 8 connections with snippets > Sphinx without",
                 q8, sp8, lambda v, l: v > l, "q/s"),
-        _target("p99 one at a time <= 10 ms for every query kind (worst)",
-                max(worst) if worst else None, 10.0, le, "ms"),
+        _target("p99 one at a time <= 10 ms for every query kind (worst; "
+                "warm, after the load runs)",
+                worst("by_kind_warm"), 10.0, le, "ms"),
+        _target("(info) the same, first pass after a cold start",
+                worst("by_kind"), 10.0, le, "ms"),
         _target("100k synthetic posts indexed in <= 60 s",
                 _get(cx, "build", "wall_s"), 60.0, le, "s"),
         _target("indexer peak RSS <= 400 MB",
@@ -115,7 +120,7 @@ def targets(res):
     ]
     for i, x in enumerate(t18):
         x["issue"] = 18
-        x["applies"] = applies or (i < 2 and
+        x["applies"] = applies or (i < 3 and
                                    res["config"]["corpus"] == "real")
     return t + t18
 
@@ -221,10 +226,13 @@ def floor_line(res):
                 _f(b.get("cpu_s")), f["python_only_s"] or 0))
 
 
-def kinds_table(res):
+def kinds_table(res, key="by_kind"):
     """Each system's one-at-a-time pass over the query set, by query kind:
-    where the time goes, and which kinds a system can answer at all."""
-    s = res["systems"]
+    where the time goes, and which kinds a system can answer at all.
+    key: "by_kind" (the first pass, after a cold start) or "by_kind_warm"
+    (the same pass after the load runs)."""
+    s = {k: {"by_kind": v[key]} for k, v in res["systems"].items()
+         if isinstance(v, dict) and v.get(key)}
     names = [(k, n) for k, n in (("cxsearch", "cxsearch"),
                                  ("postgresql", "PostgreSQL"),
                                  ("sphinx", "Sphinx"))
@@ -243,10 +251,13 @@ def kinds_table(res):
         if k == "cxsearch":
             head += " cxsearch: relaxed to OR / suggestion |"
     cols = 2 + sum(3 if k == "cxsearch" else 2 for k, _ in names)
-    lines = ["Every query once, one at a time, by query kind (PostgreSQL "
-             "timed inside the server, with ts_headline; Sphinx and "
-             "PostgreSQL answer strict AND, without typo or layout "
-             "correction):", "", head, "|---" * cols + "|"]
+    when = ("right after the cold start, before the load runs"
+            if key == "by_kind" else
+            "again after the load runs, caches warm")
+    lines = ["Every query once, one at a time, by query kind, %s "
+             "(PostgreSQL timed inside the server, with ts_headline; "
+             "Sphinx and PostgreSQL answer strict AND, without typo or "
+             "layout correction):" % when, "", head, "|---" * cols + "|"]
     for kind in kinds:
         nq = max((_get(s, k, "by_kind", kind, "queries") or 0)
                  for k, _ in names)
@@ -304,7 +315,7 @@ def markdown(res, json_rel):
                      v.get("postgresql"), v.get("sphinxsearch"),
                      v.get("wrk")),
         "", table(res), "", floor_line(res), "", kinds_table(res), "",
-        targets_table(res)]
+        kinds_table(res, "by_kind_warm"), "", targets_table(res)]
     if res.get("notes"):
         parts += [""] + ["- " + n for n in res["notes"]]
     return "\n".join(parts)
