@@ -315,13 +315,24 @@ void cxs_req_fail(cxs_req *r, cxs_status st, const char *msg) {
         cxs_req_error(r, status, cxs_status_name(st), "%s", msg);
 }
 
+/* Static files may change under a running daemon (a new page after an
+ * upgrade): browsers revalidate them instead of keeping a stale copy. */
+static struct MHD_Response *revalidated(struct MHD_Response *resp) {
+    if (resp)
+        MHD_add_response_header(resp, "Cache-Control", "no-cache");
+    return resp;
+}
+
 void cxs_req_file(cxs_req *r, int fd, size_t size, const char *ctype) {
     struct MHD_Response *resp = MHD_create_response_from_fd(size, fd);
     if (!resp)
         close(fd);
-    else
-        MHD_add_response_header(resp, "Cache-Control", "no-cache");
-    queue(r, MHD_HTTP_OK, resp, ctype);
+    queue(r, MHD_HTTP_OK, revalidated(resp), ctype);
+}
+
+void cxs_req_file_bytes(cxs_req *r, const char *ctype, char *data,
+                        size_t len) {
+    queue(r, MHD_HTTP_OK, revalidated(from_malloc(data, len)), ctype);
 }
 
 static void methods_text(unsigned mask, char *buf, size_t n) {

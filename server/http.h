@@ -111,8 +111,12 @@ void cxs_req_fail(cxs_req *r, cxs_status st, const char *msg);
 /* Takes over data (malloc'ed). */
 void cxs_req_bytes(cxs_req *r, unsigned status, const char *ctype, char *data,
                    size_t len);
-/* Takes over fd. */
+/* Takes over fd. Static files go out with Cache-Control: no-cache. */
 void cxs_req_file(cxs_req *r, int fd, size_t size, const char *ctype);
+/* A static file assembled in memory, as cxs_req_file sends one; takes
+ * over data (malloc'ed). */
+void cxs_req_file_bytes(cxs_req *r, const char *ctype, char *data,
+                        size_t len);
 /* 405 with an Allow header listing the methods in mask. */
 void cxs_req_not_allowed(cxs_req *r, unsigned mask);
 

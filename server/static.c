@@ -148,7 +148,7 @@ static void serve_widget(cxs_req *r, const char *web, int fd, size_t size) {
     if (!w) {
         why = "web_dir/" WIDGET " is too large or unreadable";
     } else if (!find_mark(w, wn, &from, &to)) {
-        cxs_req_bytes(r, 200, mime_of(WIDGET), w, wn);
+        cxs_req_file_bytes(r, mime_of(WIDGET), w, wn);
         return;
     } else {
         char root[PATH_MAX];
@@ -171,7 +171,7 @@ static void serve_widget(cxs_req *r, const char *web, int fd, size_t size) {
         memcpy(out, w, from);
         memcpy(out + from, part, pn);
         memcpy(out + from + pn, w + to, wn - to);
-        cxs_req_bytes(r, 200, mime_of(WIDGET), out, wn - (to - from) + pn);
+        cxs_req_file_bytes(r, mime_of(WIDGET), out, wn - (to - from) + pn);
     }
     free(w);
     free(part);

@@ -523,6 +523,12 @@ def check_static(api):
         r = api.get("/widget.js")
         t.check(r.status == 200 and "javascript" in r.header("content-type"),
                 "GET /widget.js")
+        # Assembled per request, yet revalidated like every static file.
+        t.check(r.header("cache-control") == "no-cache",
+                "GET /widget.js: Cache-Control %s" % r.header("cache-control"))
+    if os.path.exists(os.path.join(web, "index.html")):
+        t.check(api.get("/").header("cache-control") == "no-cache",
+                "GET /: Cache-Control no-cache")
     for bad in ("/../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd",
                 "/..%2f..%2fetc%2fpasswd", "/%2E%2E/cxsearch.conf",
                 "/web/../../etc/passwd", "/.git/config", "/%2e/index.html",
