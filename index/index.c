@@ -167,6 +167,8 @@ cxs_status cxs_index_open_reader(const char *const *paths, size_t npaths,
         rc = cxs_xdb_open_opts(paths, npaths, &o, &ix->rd, err);
     if (rc == CXS_OK)
         rc = reader_phrases(ix, err);
+    if (rc == CXS_OK && !ix->cfg.forgive.off && !ix->cfg.forgive.no_translit)
+        cxs_stemmers_translit_prepare(ix->an); /* not on a query's time */
     if (rc == CXS_ERR_NOT_FOUND && npaths == 1)
         cxs_err_set(err, rc,
                     "no index at %s (build one with: cxsearch index --db %s "
