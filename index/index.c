@@ -148,6 +148,14 @@ int cxs_index_path_is_remote(const char *path) {
            strncmp(path, "prog:", 5) == 0;
 }
 
+cxs_status cxs_index_open_db(const cxs_index *ix, cxs_xdb **out,
+                             cxs_err *err) {
+    cxs_xdb_opts o;
+    shard_opts(&ix->cfg, &o);
+    return cxs_xdb_open_opts((const char *const *)ix->paths, ix->npaths, &o,
+                             out, err);
+}
+
 cxs_status cxs_index_open_reader(const char *const *paths, size_t npaths,
                                  const cxs_index_config *cfg, cxs_index **out,
                                  cxs_err *err) {
