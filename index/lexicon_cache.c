@@ -39,6 +39,7 @@ typedef struct lexshare {
     size_t refs;
     /* Built by a thread of its own (start_build), until collected: */
     int async;
+    int joining; /* a caller joins th with the lock released */
     pthread_t th;
     cxs_xdb *db;        /* the thread's connection */
     cxs_lexicon *made;  /* what it built (NULL: it failed) */
@@ -110,14 +111,29 @@ static void *build_thread(void *arg) {
     return NULL;
 }
 
-/* Takes in what s's thread built: when it is done, or always with wait.
+/* Takes in what s's thread built: when it is done, or always with wait
+ * (WAIT_HERE: joining with the lock held, for sweep, whose walk of the
+ * list must not see it change; WAIT: with the lock released meanwhile,
+ * by a caller holding s, while other callers wait for the broadcast).
  * Returns whether s is built (lx set, or failed). */
+enum { NO_WAIT, WAIT, WAIT_HERE };
 static int collect_locked(lexshare *s, int wait) {
     if (!s->async)
         return s->lx || s->failed;
-    if (!wait && !atomic_load(&s->ready))
+    if (s->joining) { /* another caller joins it (it holds s) */
+        while (wait && s->async)
+            pthread_cond_wait(&built, &mu);
+        return !s->async;
+    }
+    if (wait == NO_WAIT && !atomic_load(&s->ready))
         return 0;
+    s->joining = 1;
+    if (wait == WAIT)
+        pthread_mutex_unlock(&mu);
     pthread_join(s->th, NULL);
+    if (wait == WAIT)
+        pthread_mutex_lock(&mu);
+    s->joining = 0;
     cxs_xdb_close(s->db);
     s->db = NULL;
     s->async = 0;
@@ -134,7 +150,7 @@ static void sweep_locked(void) {
     for (lexshare **p = &all; *p;) {
         lexshare *s = *p;
         if (s->refs == 0 && s->async)
-            (void)collect_locked(s, 1);
+            (void)collect_locked(s, WAIT_HERE);
         if (s->refs == 0 && (s->lx || s->failed)) {
             *p = s->next;
             cxs_lexicon_free(s->lx);
@@ -199,6 +215,7 @@ static lexshare *acquire_locked(cxs_index *ix, const char *key,
         fill(ix, s);
     } else {
         s->refs++;
+        (void)collect_locked(s, WAIT); /* built by a thread of ours */
         while (!s->lx && !s->failed)
             pthread_cond_wait(&built, &mu);
     }
@@ -234,7 +251,7 @@ static int start_build(cxs_index *ix, lexshare *s) {
 /* ix's newer lexicon, once its thread is done, becomes ix's own. */
 static void take_next_locked(cxs_index *ix) {
     lexshare *n = ix->lex_next;
-    if (!n || !collect_locked(n, 0))
+    if (!n || !collect_locked(n, NO_WAIT))
         return;
     ix->lex_next = NULL;
     if (n->lx) {
@@ -311,13 +328,13 @@ void cxs_index_warm(cxs_index *ix) {
         return;
     pthread_mutex_lock(&mu);
     if (ix->lex_next) { /* an older one under way: take it, then rev's */
-        (void)collect_locked(ix->lex_next, 1);
+        (void)collect_locked(ix->lex_next, WAIT);
         take_next_locked(ix);
     }
     lexshare *s = find(key, rev);
     if (s && s->async) {
         s->refs++;
-        (void)collect_locked(s, 1);
+        (void)collect_locked(s, WAIT);
         s->refs--;
     }
     lexshare *old = ix->lex;

@@ -319,8 +319,9 @@ static int commit_post(cxs_index *w, const char *id, const char *text) {
 /* The vocabulary of a revision a reader moved to (lexicon_cache.c): built
  * on a thread of its own while the reader answers (a word just written
  * becomes a typo candidate once it is ready), at once with
- * cxs_index_warm, and a reader closed while it is being built leaves
- * nothing behind (ASan, valgrind). */
+ * cxs_index_warm, a new reader meeting that build waits for it, and a
+ * reader closed while it is being built leaves nothing behind (ASan,
+ * valgrind). */
 static void test_lexicon_after_commit(const char *src) {
     char db[] = "/tmp/cxs-test-lexrev-XXXXXX";
     if (!mkdtemp(db)) {
@@ -354,6 +355,13 @@ static void test_lexicon_after_commit(const char *src) {
     if (r && commit_post(w, "l/4", "электрокардиография сердца")) {
         CHECK(cxs_index_reopen(r, NULL, &err) == CXS_OK);
         (void)page_id(r, "электрокардиографя", 0); /* starts the build */
+        /* A reader with no vocabulary yet waits for that build (it hung
+         * waiting for a broadcast nobody made). */
+        cxs_index *r2 = open_reader(db, src);
+        CHECK(r2 != NULL);
+        if (r2)
+            CHECK_STR(page_id(r2, "электрокардиографя", 0), "l/4");
+        cxs_index_close(r2);
     }
     cxs_index_close(r); /* waits for that build */
     cxs_index_close(w);
