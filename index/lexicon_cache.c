@@ -215,9 +215,11 @@ static lexshare *acquire_locked(cxs_index *ix, const char *key,
         fill(ix, s);
     } else {
         s->refs++;
-        (void)collect_locked(s, WAIT); /* built by a thread of ours */
         while (!s->lx && !s->failed)
-            pthread_cond_wait(&built, &mu);
+            if (s->async) /* built by a thread of ours */
+                (void)collect_locked(s, WAIT);
+            else
+                pthread_cond_wait(&built, &mu);
     }
     if (s->lx)
         return s;
@@ -234,10 +236,18 @@ static lexshare *acquire_locked(cxs_index *ix, const char *key,
 }
 
 /* Starts building s (held by the caller) on a thread of its own, with
- * its own connection. Returns 0 when it cannot. */
+ * its own connection, opened with the lock released (a remote shard may
+ * take its connect timeout to answer); meanwhile s looks like a build on
+ * a query's time, which others wait for or leave alone. Returns 0 when
+ * it cannot. */
 static int start_build(cxs_index *ix, lexshare *s) {
-    if (cxs_index_open_db(ix, &s->db, NULL) != CXS_OK)
+    cxs_xdb *db = NULL;
+    pthread_mutex_unlock(&mu);
+    cxs_status rc = cxs_index_open_db(ix, &db, NULL);
+    pthread_mutex_lock(&mu);
+    if (rc != CXS_OK)
         return 0;
+    s->db = db;
     atomic_init(&s->ready, 0);
     if (pthread_create(&s->th, NULL, build_thread, s) != 0) {
         cxs_xdb_close(s->db);
@@ -245,6 +255,7 @@ static int start_build(cxs_index *ix, lexshare *s) {
         return 0;
     }
     s->async = 1;
+    pthread_cond_broadcast(&built); /* waiters now join it */
     return 1;
 }
 
