@@ -148,6 +148,14 @@ int cxs_index_path_is_remote(const char *path) {
            strncmp(path, "prog:", 5) == 0;
 }
 
+cxs_status cxs_index_open_db(const cxs_index *ix, cxs_xdb **out,
+                             cxs_err *err) {
+    cxs_xdb_opts o;
+    shard_opts(&ix->cfg, &o);
+    return cxs_xdb_open_opts((const char *const *)ix->paths, ix->npaths, &o,
+                             out, err);
+}
+
 cxs_status cxs_index_open_reader(const char *const *paths, size_t npaths,
                                  const cxs_index_config *cfg, cxs_index **out,
                                  cxs_err *err) {
@@ -167,6 +175,8 @@ cxs_status cxs_index_open_reader(const char *const *paths, size_t npaths,
         rc = cxs_xdb_open_opts(paths, npaths, &o, &ix->rd, err);
     if (rc == CXS_OK)
         rc = reader_phrases(ix, err);
+    if (rc == CXS_OK && !ix->cfg.forgive.off && !ix->cfg.forgive.no_translit)
+        cxs_stemmers_translit_prepare(ix->an); /* not on a query's time */
     if (rc == CXS_ERR_NOT_FOUND && npaths == 1)
         cxs_err_set(err, rc,
                     "no index at %s (build one with: cxsearch index --db %s "

@@ -7,8 +7,18 @@
  * of Damerau-Levenshtein rows, one per character of the current word's
  * prefix, reuses the rows of the prefix it shares with the previous word,
  * and when a row has no cell within the distance, no word of that prefix
- * can be, so the whole run is skipped with a binary search. Work is
- * bounded by the rows computed (CXS_LEX_MAX_ROWS), not by the vocabulary.
+ * can be, so the whole run is skipped. Work is bounded by the rows
+ * computed (CXS_LEX_MAX_ROWS), not by the vocabulary.
+ *
+ * Skipping was most of a walk's time while it searched for the run's end
+ * by comparing words (a cache miss and a memcmp a step). Seal now stores
+ * each word's common prefix with the next one (lcp, a byte a word): a run
+ * ends where that falls below the run's prefix, and the next word's
+ * common prefix with the word before, which the walk needs, is read
+ * instead of compared. To find that end without reading every lcp of a
+ * long run, each word also points to the next one with a smaller lcp
+ * (nsv, the "next smaller value"): the skip follows those pointers, a
+ * few per run, since each step lowers the lcp.
  */
 #include "lexicon.h"
 
@@ -24,6 +34,11 @@ struct cxs_lexicon {
     uint32_t *off; /* start of word i; off[n] = blen once sealed */
     uint32_t *freq;
     size_t n, cap;
+    /* From seal: lcp[i], bytes word i shares with word i + 1 (0 for the
+     * last; words are at most 4 * MAXC < 255 bytes); nsv[i], the first
+     * j > i with lcp[j] < lcp[i] (n - 1 when there is none). */
+    unsigned char *lcp;
+    uint32_t *nsv;
 };
 
 #define MAXC CXS_LEX_MAX_CHARS
@@ -41,6 +56,8 @@ void cxs_lexicon_free(cxs_lexicon *lx) {
     free(lx->blob);
     free(lx->off);
     free(lx->freq);
+    free(lx->lcp);
+    free(lx->nsv);
     free(lx);
 }
 
@@ -127,17 +144,62 @@ cxs_status cxs_lexicon_add(cxs_lexicon *lx, const char *w, size_t len,
     return CXS_OK;
 }
 
+static size_t common(const char *a, size_t na, const char *b, size_t nb) {
+    size_t i = 0, n = na < nb ? na : nb;
+    while (i < n && a[i] == b[i])
+        i++;
+    return i;
+}
+
+/* nsv from lcp in one pass, with a stack of the words still waiting for
+ * a smaller value (their lcp never falls from the bottom up). */
+static int seal_nsv(cxs_lexicon *lx) {
+    size_t n = lx->n, top = 0;
+    uint32_t *stack = malloc((n ? n : 1) * sizeof *stack);
+    if (!stack)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        while (top > 0 && lx->lcp[stack[top - 1]] > lx->lcp[i])
+            lx->nsv[stack[--top]] = (uint32_t)i;
+        stack[top++] = (uint32_t)i;
+    }
+    while (top > 0)
+        lx->nsv[stack[--top]] = (uint32_t)(n - 1);
+    free(stack);
+    return 0;
+}
+
+static int seal_lcp(cxs_lexicon *lx) {
+    size_t n = lx->n;
+    lx->lcp = malloc(n ? n : 1);
+    lx->nsv = malloc((n ? n : 1) * sizeof *lx->nsv);
+    if (!lx->lcp || !lx->nsv)
+        return -1;
+    for (size_t i = 0; i + 1 < n; i++) {
+        const char *a = lx->blob + lx->off[i], *b = lx->blob + lx->off[i + 1];
+        size_t c = common(a, lx->off[i + 1] - lx->off[i] - 1, b,
+                          lx->off[i + 2] - lx->off[i + 1] - 1);
+        lx->lcp[i] = (unsigned char)(c < 255 ? c : 255);
+    }
+    if (n)
+        lx->lcp[n - 1] = 0;
+    return seal_nsv(lx);
+}
+
 void cxs_lexicon_seal(cxs_lexicon *lx) {
-    if (grow(lx, 0) == 0)
+    int ok = grow(lx, 0) == 0;
+    if (ok)
         lx->off[lx->n] = (uint32_t)lx->blen;
-    else
+    if (!ok || seal_lcp(lx) != 0)
         lx->n = 0; /* out of memory: an empty lexicon forgives nothing */
 }
 
 size_t cxs_lexicon_size(const cxs_lexicon *lx) { return lx ? lx->n : 0; }
 
 size_t cxs_lexicon_bytes(const cxs_lexicon *lx) {
-    return lx ? sizeof *lx + lx->bcap + lx->cap * 2 * sizeof(uint32_t) : 0;
+    return lx ? sizeof *lx + lx->bcap + lx->cap * 2 * sizeof(uint32_t) +
+                    lx->n * (1 + sizeof(uint32_t))
+              : 0;
 }
 
 /* Byte order of w[0..wl) against p[0..pl) on their first pl bytes: <0,
@@ -147,35 +209,13 @@ static int cmp_prefix(const char *w, size_t wl, const char *p, size_t pl) {
     return c ? c : (wl < pl ? -1 : 0);
 }
 
-/* Whether word i is below p in prefix order (or, with past, also when
- * it starts with p). */
-static int below(const cxs_lexicon *lx, size_t i, const char *p, size_t pl,
-                 int past) {
-    size_t wl;
-    const char *w = word_at(lx, i, &wl);
-    int c = cmp_prefix(w, wl, p, pl);
-    return c < 0 || (past && c == 0);
-}
-
-/* The first word at or after lo that is not below p (prefix order). The
- * walk skips runs that are mostly short and start at lo, so the bound is
- * first looked for at lo + 1, 2, 4, ... (galloping): a binary search over
- * the whole array cost a cache miss per step, and most of the walk's
- * time. */
-static size_t lower_bound(const cxs_lexicon *lx, size_t lo, const char *p,
-                          size_t pl, int past) {
-    size_t hi = lx->n, step = 1;
-    while (lo + step < hi && below(lx, lo + step, p, pl, past)) {
-        lo += step;
-        step *= 2;
-    }
-    if (lo + step < hi)
-        hi = lo + step + 1;
+/* The first word not below p[0..pl) in prefix order (binary search). */
+static size_t lower_bound(const cxs_lexicon *lx, const char *p, size_t pl) {
+    size_t lo = 0, hi = lx->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2, wl;
         const char *w = word_at(lx, mid, &wl);
-        int c = cmp_prefix(w, wl, p, pl);
-        if (c < 0 || (past && c == 0))
+        if (cmp_prefix(w, wl, p, pl) < 0)
             lo = mid + 1;
         else
             hi = mid;
@@ -186,7 +226,7 @@ static size_t lower_bound(const cxs_lexicon *lx, size_t lo, const char *p,
 unsigned cxs_lexicon_freq(const cxs_lexicon *lx, const char *w, size_t len) {
     if (!lx || !lx->n)
         return 0;
-    size_t i = lower_bound(lx, 0, w, len, 0), wl;
+    size_t i = lower_bound(lx, w, len), wl;
     if (i == lx->n)
         return 0;
     const char *x = word_at(lx, i, &wl);
@@ -237,11 +277,22 @@ static unsigned min3(unsigned a, unsigned b, unsigned c) {
     return m < c ? m : c;
 }
 
-/* Row k from rows k-1 and k-2; returns its smallest cell. */
+/* Row k from rows k-1 and k-2; returns its smallest cell. Only the band
+ * of cells within maxd of the diagonal can be within maxd (Ukkonen), so
+ * only those are computed; the cells just outside it, which the next
+ * rows read, hold maxd + 1 (what lies farther is never read). Every cell
+ * within maxd is exact; the others are only known to exceed maxd. */
 static unsigned next_row(walk *w, size_t k) {
     unsigned *r = w->row[k], *p = w->row[k - 1], c = w->cp[k];
-    unsigned lo = r[0] = (unsigned)k;
-    for (size_t j = 1; j <= w->m; j++) {
+    unsigned lo = r[0] = (unsigned)k, far = w->maxd + 1;
+    size_t from = k > w->maxd ? k - w->maxd : 1, to = k + w->maxd;
+    if (to >= w->m)
+        to = w->m;
+    else
+        r[to + 1] = far;
+    if (from > 1)
+        r[from - 1] = far;
+    for (size_t j = from; j <= to; j++) {
         r[j] = min3(p[j] + 1, r[j - 1] + 1, p[j - 1] + (c != w->q[j - 1]));
         if (k > 1 && j > 1 && c == w->q[j - 2] && w->cp[k - 1] == w->q[j - 1] &&
             w->row[k - 2][j - 2] + 1 < r[j])
@@ -262,6 +313,12 @@ static void take_run(walk *w, size_t i, size_t end, unsigned dist) {
     }
 }
 
+/* The distance of the prefix of depth k to the whole query, or more
+ * than maxd when the band of row k does not reach the query's end. */
+static unsigned last_cell(const walk *w, size_t k) {
+    return k + w->maxd >= w->m ? w->row[k][w->m] : w->maxd + 1;
+}
+
 /* Extends the rows along word i from depth *k. Returns 1 when word i
  * ended within the walk (its distance is row[*k][m]), 0 when the prefix of
  * depth *k rules out its run. */
@@ -279,51 +336,39 @@ static int extend(walk *w, size_t i, size_t *k) {
         w->rows++;
         if ((*k <= w->fixed && c != w->q[*k - 1]) || next_row(w, *k) > w->maxd)
             return 0;
-        if (w->prefix && w->row[*k][w->m] <= w->maxd)
+        if (w->prefix && last_cell(w, *k) <= w->maxd)
             return 0; /* every word of this run completes the prefix */
     }
     return 1;
 }
 
-static size_t common(const char *a, size_t na, const char *b, size_t nb) {
-    size_t i = 0, n = na < nb ? na : nb;
-    while (i < n && a[i] == b[i])
-        i++;
-    return i;
-}
-
-/* The end of the run of words starting with p[0..pl), word i among
- * them. Most runs the walk leaves are a few words long: they are stepped
- * over in order (the next words sit in the same cache lines) before the
- * galloping search takes over for the long ones. */
-static size_t run_end(const cxs_lexicon *lx, size_t i, const char *p,
-                      size_t pl) {
-    for (size_t k = 0; k < 8 && ++i < lx->n; k++) {
-        size_t wl;
-        const char *s = word_at(lx, i, &wl);
-        if (wl < pl || common(s, pl, p, pl) < pl)
-            return i;
-    }
-    return i < lx->n ? lower_bound(lx, i, p, pl, 1) : lx->n;
+/* The end of the run of words sharing word i's first pl bytes (pl >= 1):
+ * the first word after i whose common prefix with the one before it is
+ * shorter. Every word nsv jumps over has an lcp at least the one it
+ * jumps from, so none ends the run; the last word's lcp is 0, so the
+ * jumps stop before n. */
+static size_t run_end(const cxs_lexicon *lx, size_t i, size_t pl) {
+    while (lx->lcp[i] >= pl)
+        i = lx->nsv[i];
+    return i + 1;
 }
 
 static void run_walk(walk *w) {
     const cxs_lexicon *lx = w->lx;
-    const char *prev = "";
-    size_t prevl = 0, k = 0;
+    size_t k = 0;
     for (unsigned j = 0; j <= w->m; j++)
         w->row[0][j] = j;
     w->boff[0] = 0;
     for (size_t i = 0; i < lx->n && w->rows < CXS_LEX_MAX_ROWS;) {
         size_t wl;
         const char *s = word_at(lx, i, &wl);
-        size_t lcp = common(prev, prevl, s, wl);
+        /* The word before i in the walk is i - 1, or one of a run that
+         * ended at i - 1: what it shares with i is lcp[i - 1] (run_end). */
+        size_t lcp = i ? lx->lcp[i - 1] : 0;
         while (k > 0 && w->boff[k] > lcp)
             k--;
-        prev = s;
-        prevl = wl;
         if (extend(w, i, &k)) {
-            unsigned d = w->row[k][w->m];
+            unsigned d = last_cell(w, k);
             cxs_lexcand c = {s, wl, d, lx->freq[i]};
             if (d <= w->maxd && (d > 0 || w->prefix) &&
                 c.freq >= w->min_freq)
@@ -331,9 +376,9 @@ static void run_walk(walk *w) {
             i++;
             continue;
         }
-        size_t end = run_end(lx, i, s, w->boff[k]);
-        if (w->prefix && w->row[k][w->m] <= w->maxd)
-            take_run(w, i, end, w->row[k][w->m]);
+        size_t end = run_end(lx, i, w->boff[k]);
+        if (w->prefix && last_cell(w, k) <= w->maxd)
+            take_run(w, i, end, last_cell(w, k));
         i = end;
     }
 }
@@ -415,6 +460,7 @@ unsigned cxs_lexicon_distance(const char *a, size_t na, const char *b,
     w->m = to_cps(a, na, w->q, MAXC);
     size_t m2 = to_cps(b, nb, cb, MAXC);
     unsigned d = MAXC + 1;
+    w->maxd = MAXC; /* the band is every cell */
     if (w->m <= MAXC && m2 <= MAXC) {
         for (unsigned j = 0; j <= w->m; j++)
             w->row[0][j] = j;

@@ -363,6 +363,23 @@ cxs_status cxs_server_writer_begin(cxs_server *s, cxs_snapshot *snap,
     return CXS_OK;
 }
 
+/* After a commit of ours: this thread's reader moves to it and its
+ * vocabulary is built now, on the writing request's time, so that the
+ * searches after it neither wait for it nor miss the words just written
+ * (cxs_index_warm). Only a thread that reads too (an HTTP worker) does
+ * it: a reader opened just for this would cost more than it saves. */
+static void warm_after_commit(cxs_server *s) {
+    if (!tl_slot || tl_owner != s || !tl_slot->ix)
+        return;
+    cxs_snapshot *snap = cxs_server_snapshot_acquire(s);
+    cxs_index *ix = NULL;
+    cxs_err err = {0};
+    if (snap && cxs_server_reader(s, snap, &ix, &err) == CXS_OK)
+        cxs_index_warm(ix);
+    if (snap)
+        cxs_server_snapshot_release(s, snap);
+}
+
 void cxs_server_writer_done(cxs_server *s, int committed, int failed) {
     if (failed) {
         cxs_index_close(s->writer);
@@ -373,4 +390,6 @@ void cxs_server_writer_done(cxs_server *s, int committed, int failed) {
         cxs_metrics_add(s->metrics, CXS_M_COMMITS, 1);
     }
     pthread_mutex_unlock(&s->write_mu);
+    if (committed)
+        warm_after_commit(s);
 }

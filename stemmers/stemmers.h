@@ -158,6 +158,13 @@ const char *cxs_lang_code(cxs_lang lang);
  * anything else gives CXS_LANG_UNKNOWN. NULL allowed. */
 cxs_lang cxs_lang_from_code(const char *code);
 
+/* Opens the transliterator of cxs_stemmers_translit_ru now: the first
+ * open in a process sets up ICU's transliterator registry (about 10 ms),
+ * which a reader would otherwise pay on its first Latin query. A failure
+ * is remembered as on first use (nothing is transliterated). Not
+ * thread-safe, like the rest of the analyzer. */
+void cxs_stemmers_translit_prepare(cxs_stemmers *a);
+
 /* Russian written in Latin letters ("klientskiy opyt") read back into
  * Cyrillic through ICU's Latin-Russian/BGN transliterator ("клиенцкий
  * опыт": the spelling is a guess, which forgiving search then matches

@@ -59,6 +59,10 @@ static int open_translit(cxs_stemmers *a) {
     return a->translit != NULL;
 }
 
+void cxs_stemmers_translit_prepare(cxs_stemmers *a) {
+    (void)open_translit(a);
+}
+
 cxs_status cxs_stemmers_translit_ru(cxs_stemmers *a, const char *text,
                                     size_t len, cxs_buf *out, cxs_err *err) {
     if (!latin_word(text, len) || len >= TR_MAX / 2 || !open_translit(a))

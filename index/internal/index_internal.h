@@ -64,16 +64,27 @@ struct cxs_index {
     cxs_phrases *phrases;      /* glossary phrases the index recognizes */
     cxs_buf phrases_src;       /* the metadata they were compiled from */
     struct lexshare *lex;      /* reader: its vocabulary (lexicon_cache.c) */
+    struct lexshare *lex_next; /* ... of a newer revision, being built */
 };
 
-/* The vocabulary of a reader's databases at the revision it reads
- * (lexicon_cache.c): shared by all readers of the same databases in the
- * process, built from the term list by the first that asks. Borrowed:
- * valid until the next call for ix or cxs_index_close. NULL when it
- * cannot be built (then nothing is forgiven). */
+/* The vocabulary of a reader's databases (lexicon_cache.c): shared by
+ * all readers of the same databases in the process. The first call for a
+ * reader builds it from the term list (or waits for another reader
+ * building it); when the reader has moved to a newer revision, a thread
+ * of the cache builds that one on its own connection while the reader
+ * keeps answering with the vocabulary it had, so no query waits for a
+ * rebuild. Borrowed: valid until the next call for ix or
+ * cxs_index_close. NULL when it cannot be built (then nothing is
+ * forgiven). Safe to call from several threads, each with its own ix. */
 const cxs_lexicon *cxs_index_lexicon(cxs_index *ix);
 
-/* Lets go of ix's lexicon (cxs_index_close). */
+/* Another connection to ix's databases with ix's options, for a thread
+ * of its own (lexicon_cache.c). */
+CXS_MUST_CHECK cxs_status cxs_index_open_db(const cxs_index *ix,
+                                            cxs_xdb **out, cxs_err *err);
+
+/* Lets go of ix's lexicons (cxs_index_close); waits for a build no
+ * reader wants any more to end. */
 void cxs_index_lexicon_drop(cxs_index *ix);
 
 /* cxs_index_open_writer with the analyzer of another index, which must

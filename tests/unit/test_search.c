@@ -321,6 +321,70 @@ static void test_proximity_rescoring(const char *src) {
     remove_db(db);
 }
 
+/* Writes one post with id and text through w and commits. */
+static int commit_post(cxs_index *w, const char *id, const char *text) {
+    char line[512];
+    cxs_err err = {0};
+    snprintf(line, sizeof line, "{\"id\":\"%s\",\"lang\":\"ru\",\"text\":\"%s\"}",
+             id, text);
+    int ok = put_json(w, line, &err) == CXS_OK &&
+             cxs_index_commit(w, &err) == CXS_OK;
+    CHECK_MSG(ok, "%s", err.msg);
+    return ok;
+}
+
+/* The vocabulary of a revision a reader moved to (lexicon_cache.c): built
+ * on a thread of its own while the reader answers (a word just written
+ * becomes a typo candidate once it is ready), at once with
+ * cxs_index_warm, a new reader meeting that build waits for it, and a
+ * reader closed while it is being built leaves nothing behind (ASan,
+ * valgrind). */
+static void test_lexicon_after_commit(const char *src) {
+    char db[] = "/tmp/cxs-test-lexrev-XXXXXX";
+    if (!mkdtemp(db)) {
+        CHECK(!"mkdtemp");
+        return;
+    }
+    cxs_index_config cfg;
+    cxs_index_config_init(&cfg);
+    cxs_index *w = NULL;
+    cxs_err err = {0};
+    int ok = cxs_index_open_writer(db, &cfg, &w, &err) == CXS_OK &&
+             commit_post(w, "l/1", "калейдоскопический узор");
+    cxs_index *r = ok ? open_reader(db, src) : NULL;
+    if (r && commit_post(w, "l/2", "гиперсегментированность аудитории")) {
+        CHECK_STR(page_id(r, "калейдоскопичесский", 0), "l/1");
+        CHECK(cxs_index_reopen(r, NULL, &err) == CXS_OK);
+        /* Asked again until the new vocabulary is in (bounded). */
+        int found = 0;
+        for (int i = 0; i < 4000 && !found; i++) {
+            found = strcmp(page_id(r, "гиперсегментированость", 0), "l/2") == 0;
+            if (!found)
+                usleep(5000);
+        }
+        CHECK_MSG(found, "a word written is a typo candidate after a reopen");
+    }
+    if (r && commit_post(w, "l/3", "сверхпроводимость металлов")) {
+        CHECK(cxs_index_reopen(r, NULL, &err) == CXS_OK);
+        cxs_index_warm(r);
+        CHECK_STR(page_id(r, "сверхпроводимось", 0), "l/3");
+    }
+    if (r && commit_post(w, "l/4", "электрокардиография сердца")) {
+        CHECK(cxs_index_reopen(r, NULL, &err) == CXS_OK);
+        (void)page_id(r, "электрокардиографя", 0); /* starts the build */
+        /* A reader with no vocabulary yet waits for that build (it hung
+         * waiting for a broadcast nobody made). */
+        cxs_index *r2 = open_reader(db, src);
+        CHECK(r2 != NULL);
+        if (r2)
+            CHECK_STR(page_id(r2, "электрокардиографя", 0), "l/4");
+        cxs_index_close(r2);
+    }
+    cxs_index_close(r); /* waits for that build */
+    cxs_index_close(w);
+    remove_db(db);
+}
+
 int main(void) {
     const char *src = getenv("CXS_SOURCE_DIR");
     if (!src)
@@ -328,5 +392,6 @@ int main(void) {
     test_fast_equals_analyzer(src);
     test_phrases_as_terms(src);
     test_proximity_rescoring(src);
+    test_lexicon_after_commit(src);
     return cxs_test_done();
 }
