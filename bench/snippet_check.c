@@ -2,7 +2,7 @@
  * snippet_check.c - snippets from the index's resume points against the
  * full scan, over a real index and a query set, and the CPU each takes.
  *
- *   snippet_check DB QUERIES [--limit N] [--words N]
+ *   snippet_check DB QUERIES [--limit N] [--words N] [--pass marks|scan]
  *   ../shared/bench/make-queries-from-posts posts.jsonl > q.txt
  *   snippet_check /tmp/real.db q.txt
  *
@@ -12,7 +12,9 @@
  * title compared byte for byte. Prints the queries, hits and differences
  * (the first few in full), and the CPU seconds of each pass, searches
  * included (each query is searched once before, uncounted, so that both
- * find the caches warm). Unit tests prove the same on written posts
+ * find the caches warm). --pass runs one way only, each query once, for
+ * a profiler (valgrind --tool=callgrind counts the instructions of a
+ * fixed pass, whatever else the machine runs). Unit tests prove the same on written posts
  * (tests/unit/test_checkpoints.c); this is the check on a real corpus.
  */
 #include <stdio.h>
@@ -71,13 +73,21 @@ static void compare(const cxs_search_res *a, const cxs_search_res *b,
 }
 
 static int run(cxs_index *ix, FILE *f, unsigned limit, unsigned words,
-               tally *t) {
+               int only, tally *t) {
     char line[4096];
     while (fgets(line, sizeof line, f)) {
         line[strcspn(line, "\r\n")] = '\0';
         if (!line[0])
             continue;
         cxs_search_res a, b;
+        if (only >= 0) {
+            if (!search(ix, line, only, limit, words, &a, t))
+                return 0;
+            t->queries++;
+            t->hits += a.nhits;
+            cxs_search_res_release(&a);
+            continue;
+        }
         /* A first search warms the caches (pages, lemmas) for both. */
         if (!search(ix, line, 1, limit, words, &a, NULL))
             return 0;
@@ -98,9 +108,10 @@ static int run(cxs_index *ix, FILE *f, unsigned limit, unsigned words,
 
 int main(int argc, char **argv) {
     unsigned limit = 10, words = 0;
+    int only = -1; /* both ways, compared */
     if (argc < 3) {
         fprintf(stderr, "usage: snippet_check DB QUERIES [--limit N] "
-                        "[--words N]\n");
+                        "[--words N] [--pass marks|scan]\n");
         return 2;
     }
     for (int i = 3; i + 1 < argc; i += 2) {
@@ -108,6 +119,8 @@ int main(int argc, char **argv) {
             limit = (unsigned)atoi(argv[i + 1]);
         else if (strcmp(argv[i], "--words") == 0)
             words = (unsigned)atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--pass") == 0)
+            only = strcmp(argv[i + 1], "scan") == 0;
     }
     FILE *f = fopen(argv[2], "r");
     if (!f)
@@ -123,7 +136,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     tally t = {0};
-    int ok = run(ix, f, limit, words, &t);
+    int ok = run(ix, f, limit, words, only, &t);
     printf("queries %zu, hits %zu, differing %zu; CPU s: with resume points "
            "%.3f, full scan %.3f\n",
            t.queries, t.hits, t.differ, t.cpu[0], t.cpu[1]);
