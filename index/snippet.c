@@ -394,7 +394,7 @@ static size_t best_window_at(const pmatch *m, size_t k, size_t n, size_t w) {
     return best + w > n ? n - w : best;
 }
 
-/* Tokens of the window: positions [at, at + want) collected into c->v. */
+/* Tokens of the window: positions [at, at + want) collected into v. */
 typedef struct window_scan {
     const cxs_highlight *hl;
     size_t from; /* the body's first byte */
