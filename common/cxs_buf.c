@@ -130,3 +130,30 @@ char *cxs_strndup(const char *s, size_t n) {
     p[n] = '\0';
     return p;
 }
+
+cxs_status cxs_buf_append_varint(cxs_buf *b, unsigned long long v) {
+    char d[10];
+    size_t n = 0;
+    do {
+        d[n++] = (char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+        v >>= 7;
+    } while (v);
+    return cxs_buf_append(b, d, n);
+}
+
+int cxs_varint_get(const unsigned char **p, const unsigned char *end,
+                   unsigned long long *v) {
+    unsigned long long x = 0;
+    const unsigned char *q = *p;
+    *v = 0;
+    for (unsigned shift = 0; shift < 64 && q < end; shift += 7) {
+        unsigned char c = *q++;
+        x |= (unsigned long long)(c & 0x7f) << shift;
+        if (!(c & 0x80)) {
+            *p = q;
+            *v = x;
+            return 1;
+        }
+    }
+    return 0;
+}

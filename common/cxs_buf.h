@@ -66,6 +66,16 @@ cxs_status cxs_buf_appendc(cxs_buf *b, char c);
 cxs_status cxs_buf_appendf(cxs_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Appends v as a LEB128 varint (7 bits a byte, low first; as in Xapian's
+ * own encodings): the one varint of stored data. */
+CXS_MUST_CHECK cxs_status cxs_buf_append_varint(cxs_buf *b,
+                                              unsigned long long v);
+
+/* Reads a varint (as above) at *p, not past end, and moves *p after it.
+ * Returns 0, leaving *v 0, when it runs past end or exceeds 64 bits. */
+int cxs_varint_get(const unsigned char **p, const unsigned char *end,
+                   unsigned long long *v);
+
 /* Appends s with &, <, >, " and ' replaced by HTML entities. */
 cxs_status cxs_buf_append_html(cxs_buf *b, const char *s, size_t n);
 

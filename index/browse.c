@@ -17,7 +17,8 @@
 
 cxs_status cxs_index_decode_post(const char *data, size_t len, cxs_post *p,
                                  cxs_err *err) {
-    return cxs_stored_decode(data, len, p, err);
+    return cxs_stored_decode(data, cxs_checkpoints_split(data, len, NULL, NULL),
+                             p, err);
 }
 
 cxs_status cxs_index_get_docid(cxs_index *ix, const char *id, unsigned *docid,

@@ -15,7 +15,8 @@
  * Boolean terms for id, channel, author, language,
  * year, tags and text hash; values for sorting and facets; the post itself
  * as document data (stored.h), so a hit is returned without a second
- * lookup.
+ * lookup, followed by the text's resume points for snippets
+ * (checkpoints.h), gathered from the tokens the text analysis sees anyway.
  *
  * Preparing needs no database, only an analyzer, so it runs on any thread
  * (pipeline.c); the writer then applies prepared documents in order.
@@ -126,6 +127,9 @@ static int doc_term_cb(void *ud, cxs_term_kind kind, const char *term,
                        size_t len, const cxs_token *tok) {
     doc_build *b = ud;
     cxs_buf *t = &b->m->term;
+    if (b->pos_base == 0 &&
+        (b->rc = cxs_checkpoints_token(&b->m->marks, tok)) != CXS_OK)
+        return 1;
     if (stem_not_needed(b, kind, tok))
         return 0;
     int is_form = len == tok->form_len && memcmp(term, tok->form, len) == 0;
@@ -254,9 +258,13 @@ static cxs_status add_text(cxs_doc_maker *m, cxs_xdoc *doc, const cxs_post *p,
     b.m = m;
     b.doc = doc;
     b.rc = CXS_OK;
-    cxs_status rc = cxs_stemmers_terms(m->an, p->text, strlen(p->text), lang,
-                                       doc_term_cb, &b, err);
+    size_t len = strlen(p->text);
+    cxs_checkpoints_begin(&m->marks, p->text, len);
+    cxs_status rc = cxs_stemmers_terms(m->an, p->text, len, lang, doc_term_cb,
+                                       &b, err);
     flush_exact(&b);
+    if (rc == CXS_OK && b.rc == CXS_OK)
+        b.rc = cxs_checkpoints_append(&m->marks, &m->data);
     if (rc == CXS_OK && b.rc == CXS_OK && !title_in_text(p)) {
         b.pos_base = b.max_pos + TITLE_POS_GAP;
         rc = cxs_stemmers_terms(m->an, p->title, strlen(p->title), lang,
@@ -318,6 +326,7 @@ void cxs_doc_maker_release(cxs_doc_maker *m) {
     cxs_buf_release(&m->term);
     cxs_buf_release(&m->data);
     cxs_buf_release(&m->spell);
+    cxs_checkpoints_release(&m->marks);
     cxs_phrase_doc_release(&m->pdoc);
 }
 

@@ -375,7 +375,9 @@ cxs_stemmers *cxs_index_analyzer(cxs_index *ix) {
 cxs_put_result cxs_index_compare(const cxs_prepared *p, const cxs_buf *old) {
     if (!old)
         return CXS_PUT_ADDED;
-    return old->len == p->data_len && memcmp(old->data, p->data, old->len) == 0
+    size_t n = cxs_checkpoints_split(old->data, old->len, NULL, NULL);
+    return n == cxs_checkpoints_split(p->data, p->data_len, NULL, NULL) &&
+                   memcmp(old->data, p->data, n) == 0
                ? CXS_PUT_UNCHANGED
                : CXS_PUT_UPDATED;
 }

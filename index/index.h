@@ -200,6 +200,9 @@ typedef struct cxs_search_req {
     int snippet_analyze; /* 1: match every word of a hit through the
                             analyzer, never through the index's positions
                             (same snippets, slower; tests compare both) */
+    int snippet_scan; /* 1: tokenize each hit's text from its start, never
+                         from the index's resume points (same snippets,
+                         slower; tests compare both) */
     int exact;  /* 1: nothing forgiven (no typos, layouts, transliteration,
                    prefixes), whatever the configuration says */
     int typing; /* 1: the query is typed so far: its last word is also a

@@ -338,6 +338,8 @@ static cxs_status make_hit(cxs_index *ix, const cxs_search_req *req,
     const char *body = body_after_title(&hit->post);
     cxs_snippet_pos *pos =
         req->snippet_analyze ? NULL : index_positions(ix, q, m->docid, &hl);
+    if (!req->snippet_scan)
+        cxs_checkpoints_split(m->data, m->data_len, &hl.marks, &hl.nmarks);
     rc = req->snippet_full ? cxs_snippet_mark_all(ix->an, text, strlen(text),
                                                   lang, &hl, &b, err)
                            : cxs_snippet_make(ix->an, text, strlen(text),

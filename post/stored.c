@@ -20,13 +20,7 @@
 /* ------------------------------------------------------------ encoding */
 
 static cxs_status put_varint(cxs_buf *out, unsigned long long v) {
-    char b[10];
-    size_t n = 0;
-    do {
-        b[n++] = (char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
-        v >>= 7;
-    } while (v);
-    return cxs_buf_append(out, b, n);
+    return cxs_buf_append_varint(out, v);
 }
 
 static cxs_status put_bytes(cxs_buf *out, const char *s, size_t n) {
@@ -81,17 +75,10 @@ typedef struct reader {
 } reader;
 
 static unsigned long long get_varint(reader *r) {
-    unsigned long long v = 0;
-    for (unsigned shift = 0; shift < 64; shift += 7) {
-        if (r->p >= r->end)
-            break;
-        unsigned char b = *r->p++;
-        v |= (unsigned long long)(b & 0x7f) << shift;
-        if (!(b & 0x80))
-            return v;
-    }
-    r->bad = 1;
-    return 0;
+    unsigned long long v;
+    if (!cxs_varint_get(&r->p, r->end, &v))
+        r->bad = 1;
+    return v;
 }
 
 /* n bytes as a new NUL-terminated string into *field. */

@@ -98,6 +98,16 @@ cxs_status cxs_stemmers_tokenize(cxs_stemmers *a, const char *text, size_t len,
     return cxs_stemmers_scan(a, text, len, CXS_LANG_UNKNOWN, fn, ud, err);
 }
 
+cxs_status cxs_stemmers_tokenize_from(cxs_stemmers *a, const char *text,
+                                      size_t len, size_t from, unsigned pos,
+                                      cxs_token_fn fn, void *ud,
+                                      cxs_err *err) {
+    if (!a)
+        return cxs_err_set(err, CXS_ERR_INVALID, "analyzer is NULL");
+    return cxs_stemmers_scan_from(a, text, len, from, pos, CXS_LANG_UNKNOWN,
+                                  fn, ud, err);
+}
+
 typedef struct terms_ctx {
     cxs_stemmers *a;
     cxs_lang lang;

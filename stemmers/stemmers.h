@@ -124,6 +124,26 @@ CXS_MUST_CHECK
 cxs_status cxs_stemmers_tokenize(cxs_stemmers *a, const char *text, size_t len,
                                  cxs_token_fn fn, void *ud, cxs_err *err);
 
+/* Reports the tokens of text[from..len) as if the scan had begun at 0 and
+ * reached a token starting at byte `from` with position pos: positions
+ * count on from pos, spans are bytes of the whole text. The tokens are
+ * exactly those of cxs_stemmers_tokenize from that token on when that
+ * token was a resume point (cxs_stemmers_can_resume) of this text; from
+ * anywhere else they may differ. from > len is an error. */
+CXS_MUST_CHECK
+cxs_status cxs_stemmers_tokenize_from(cxs_stemmers *a, const char *text,
+                                      size_t len, size_t from, unsigned pos,
+                                      cxs_token_fn fn, void *ud, cxs_err *err);
+
+/* Whether a scan may resume at tok, a token reported for text[0..len)
+ * (by cxs_stemmers_tokenize or cxs_stemmers_terms): it starts the text or
+ * follows ASCII white space, is not a part of a compound (the whole form
+ * comes first, with the group's start), and the text is scanned in one
+ * piece (long texts are cut into chunks where a resumed scan would cut
+ * elsewhere). */
+int cxs_stemmers_can_resume(const char *text, size_t len,
+                            const cxs_token *tok);
+
 /* Reports every index term of text[0..len): for each token its terms for
  * language lang (words in Cyrillic are always stemmed as Russian; Latin
  * words as Italian in an Italian post, else English). With

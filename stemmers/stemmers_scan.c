@@ -20,6 +20,13 @@
  *   number touching an emoji is a count, not a term, and is dropped.
  * - Long input is scanned in chunks cut at white space, so the UTF-16
  *   buffers stay bounded; positions run on across chunks.
+ * - A scan can resume mid-text (cxs_stemmers_tokenize_from) at a token
+ *   that starts a step right after ASCII white space: no step reaches
+ *   across such a space (URLs, mentions, hashtags, compounds and elisions
+ *   stop at it), ICU always breaks after it, and the look-behinds
+ *   (cp_before) see a space either way, so the tokens from there on are
+ *   the same as a scan from the start gives, as long as the whole text is
+ *   one chunk.
  */
 #include <string.h>
 
@@ -475,12 +482,19 @@ static size_t chunk_cut(const char *t, size_t max) {
 
 cxs_status cxs_stemmers_scan(cxs_stemmers *a, const char *text, size_t len,
                        cxs_lang lang, cxs_token_fn fn, void *ud, cxs_err *err) {
-    if ((!text && len) || !fn)
+    return cxs_stemmers_scan_from(a, text, len, 0, 0, lang, fn, ud, err);
+}
+
+cxs_status cxs_stemmers_scan_from(cxs_stemmers *a, const char *text,
+                                  size_t len, size_t from, unsigned pos,
+                                  cxs_lang lang, cxs_token_fn fn, void *ud,
+                                  cxs_err *err) {
+    if ((!text && len) || !fn || from > len)
         return cxs_err_set(err, CXS_ERR_INVALID,
                            "analyzer: no text or "
                            "callback");
-    scan s = {a, NULL, NULL, 0, 0, lang, 0, fn, ud, 0};
-    size_t at = 0;
+    scan s = {a, NULL, NULL, 0, 0, lang, pos, fn, ud, 0};
+    size_t at = from;
     while (at < len && !s.stop) {
         size_t n = len - at;
         if (n > CXS_STEMMERS_CHUNK)
@@ -501,4 +515,16 @@ cxs_status cxs_stemmers_scan(cxs_stemmers *a, const char *text, size_t len,
         at += n;
     }
     return CXS_OK;
+}
+
+int cxs_stemmers_can_resume(const char *text, size_t len,
+                            const cxs_token *tok) {
+    if (len > CXS_STEMMERS_CHUNK || tok->start >= len ||
+        (tok->flags & CXS_TOKF_PART))
+        return 0;
+    if (tok->start == 0)
+        return 1;
+    char c = text[tok->start - 1];
+    return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' ||
+           c == '\v';
 }

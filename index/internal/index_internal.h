@@ -6,6 +6,7 @@
 #ifndef CXS_INDEX_INTERNAL_H
 #define CXS_INDEX_INTERNAL_H
 
+#include "checkpoints.h"
 #include "cxs_buf.h"
 #include "index.h"
 #include "phrases.h"
@@ -20,6 +21,7 @@ typedef struct cxs_doc_maker {
     cxs_buf term;               /* prefix + term */
     cxs_buf data;               /* the stored post (stored.h) */
     cxs_buf spell;              /* spelling words, NUL-separated */
+    cxs_checkpoints marks;      /* the text's resume points */
 } cxs_doc_maker;
 
 /* A post made ready for the writer: owns everything it points to. */
@@ -104,8 +106,10 @@ cxs_status cxs_index_apply(cxs_index *ix, cxs_prepared *p, cxs_put_result *res,
                            cxs_err *err);
 
 /* What writing p over a stored copy of its id counts as: CXS_PUT_ADDED
- * when there is none (old NULL), CXS_PUT_UNCHANGED when the copy's data
- * is p's stored data byte for byte, else CXS_PUT_UPDATED. The one rule
+ * when there is none (old NULL), CXS_PUT_UNCHANGED when the copy's stored
+ * post is p's byte for byte (the resume points after it, checkpoints.h,
+ * follow from the text, and a copy from before them is not rewritten just
+ * to add them), else CXS_PUT_UPDATED. The one rule
  * for the writer and for the earlier parts of a shard (shards.c). */
 cxs_put_result cxs_index_compare(const cxs_prepared *p, const cxs_buf *old);
 
@@ -127,7 +131,8 @@ cxs_status cxs_pipeline_submit(cxs_pipeline *pl, cxs_post *post, cxs_err *err);
 CXS_MUST_CHECK cxs_status cxs_pipeline_drain(cxs_pipeline *pl, cxs_err *err);
 void cxs_pipeline_stop(cxs_pipeline *pl);
 
-/* Parses a stored post (document data) into *p (cxs_stored_decode). */
+/* Parses a stored post (document data) into *p (cxs_stored_decode),
+ * leaving out the resume points after it (checkpoints.h). */
 CXS_MUST_CHECK
 cxs_status cxs_index_decode_post(const char *data, size_t len, cxs_post *p,
                                  cxs_err *err);

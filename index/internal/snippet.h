@@ -58,6 +58,12 @@ typedef struct cxs_highlight {
      * dictionary-free forms. When clear, the positions are every match
      * (the index placed every occurrence of the forms the post holds). */
     int by_forms;
+    /* The text's resume points (checkpoints.h), or NULL. With them, when
+     * the index's positions are every match (by_index, !by_forms, no
+     * prefixes), the passage is chosen from the positions alone and only
+     * it is tokenized. */
+    const unsigned char *marks;
+    size_t nmarks;
 } cxs_highlight;
 
 /* Appends the best passage of about `words` words of text[from..len) to

@@ -216,6 +216,14 @@ CXS_MUST_CHECK
 cxs_status cxs_stemmers_scan(cxs_stemmers *a, const char *text, size_t len,
                        cxs_lang lang, cxs_token_fn fn, void *ud, cxs_err *err);
 
+/* The same from byte `from` of text, positions counting from pos, token
+ * spans still in bytes of the whole text (cxs_stemmers_tokenize_from). */
+CXS_MUST_CHECK
+cxs_status cxs_stemmers_scan_from(cxs_stemmers *a, const char *text,
+                                  size_t len, size_t from, unsigned pos,
+                                  cxs_lang lang, cxs_token_fn fn, void *ud,
+                                  cxs_err *err);
+
 /* Is the folded token a stopword for lang (see cxs_stemmers_scan)? */
 int cxs_stemmers_is_stopword(const cxs_stemmers *a, const char *form, size_t n,
                        unsigned flags, cxs_lang lang);
