@@ -134,6 +134,7 @@ int main(int argc, char **argv) {
     cxs_log_msg("info", "listening on %s (port %u), %u threads, %zu index%s",
                 srv.snap->cfg->listen, port, srv.snap->cfg->threads,
                 srv.snap->cfg->ndbs, srv.snap->cfg->ndbs > 1 ? "es" : "");
+    cxs_server_preopen_start(&srv);
     if (cxs_sources_start(&srv, &srv.sources, &err) != CXS_OK)
         cxs_log_msg("error", "live sources not followed: %s", err.msg);
     else if (srv.snap->cfg->nsources)

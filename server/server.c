@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cxs_grow.h"
 #include "meili_tasks.h"
@@ -166,16 +167,26 @@ cxs_status cxs_server_init(cxs_server *s, const cxs_server_args *args,
     return rc;
 }
 
+static void slots_free(cxs_reader_slot **slots, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        cxs_index_close(slots[i]->ix);
+        free(slots[i]);
+    }
+    free(slots);
+}
+
+static void preopen_join(cxs_server *s);
+
 void cxs_server_release(cxs_server *s) {
+    preopen_join(s);
     cxs_meili_tasks_free(s->tasks); /* applies what is queued first */
     s->tasks = NULL;
-    for (size_t i = 0; i < s->nslots; i++) {
-        cxs_index_close(s->slots[i]->ix);
-        free(s->slots[i]);
-    }
-    free(s->slots);
+    slots_free(s->slots, s->nslots);
     s->slots = NULL;
     s->nslots = 0;
+    slots_free(s->stash, s->nstash);
+    s->stash = NULL;
+    s->nstash = 0;
     cxs_index_close(s->writer);
     s->writer = NULL;
     if (s->snap)
@@ -271,28 +282,35 @@ cxs_status cxs_server_reload(cxs_server *s, cxs_err *err) {
     return CXS_OK;
 }
 
+/* A thread's first call takes a reader opened ahead by the pre-open
+ * thread when one is waiting, else a new empty slot (opened by the
+ * caller). A taken reader may be stale (an older snapshot, generation or
+ * revision): cxs_server_reader rebuilds or reopens it like any slot. */
 static cxs_reader_slot *thread_slot(cxs_server *s) {
     if (tl_slot && tl_owner == s)
         return tl_slot;
-    cxs_reader_slot *slot = calloc(1, sizeof *slot);
-    if (!slot)
+    cxs_reader_slot *fresh = calloc(1, sizeof *fresh);
+    if (!fresh)
         return NULL;
     pthread_mutex_lock(&s->slots_mu);
     if (CXS_GROW(s->slots, s->capslots, s->nslots + 1) != CXS_OK) {
         pthread_mutex_unlock(&s->slots_mu);
-        free(slot);
+        free(fresh);
         return NULL;
     }
+    cxs_reader_slot *slot = s->nstash ? s->stash[--s->nstash] : fresh;
     s->slots[s->nslots++] = slot;
     pthread_mutex_unlock(&s->slots_mu);
+    if (slot != fresh)
+        free(fresh);
     tl_slot = slot;
     tl_owner = s;
     return slot;
 }
 
-static cxs_status slot_open(cxs_server *s, cxs_reader_slot *slot,
-                            cxs_snapshot *snap, unsigned long long gen,
-                            cxs_err *err) {
+/* Opens slot's reader without counting it (the caller does). */
+static cxs_status slot_fill(cxs_reader_slot *slot, cxs_snapshot *snap,
+                            unsigned long long gen, cxs_err *err) {
     cxs_index_close(slot->ix);
     slot->ix = NULL;
     cxs_status rc = open_reader(snap, &slot->ix, err);
@@ -301,8 +319,118 @@ static cxs_status slot_open(cxs_server *s, cxs_reader_slot *slot,
     slot->gen = gen;
     slot->cfg_gen = snap->gen;
     slot->checked = cxs_server_now();
-    cxs_metrics_add(s->metrics, CXS_M_READER_OPENS, 1);
     return CXS_OK;
+}
+
+static cxs_status slot_open(cxs_server *s, cxs_reader_slot *slot,
+                            cxs_snapshot *snap, unsigned long long gen,
+                            cxs_err *err) {
+    cxs_status rc = slot_fill(slot, snap, gen, err);
+    if (rc == CXS_OK)
+        cxs_metrics_add(s->metrics, CXS_M_READER_OPENS, 1);
+    return rc;
+}
+
+/* Readers the pool may still need: one per thread, less the threads that
+ * have a slot and the readers waiting. Caller holds slots_mu. */
+static bool preopen_wanted_locked(const cxs_server *s) {
+    return !atomic_load(&s->stopping) &&
+           s->nslots + s->nstash < s->preopen_target;
+}
+
+/* Stashes slot if it is still wanted (a thread may have opened its own
+ * meanwhile); false when it is not, and the caller frees it. Counted only
+ * once waiting, so a client that saw the count also finds the reader. */
+static bool preopen_put(cxs_server *s, cxs_reader_slot *slot) {
+    bool kept = false;
+    pthread_mutex_lock(&s->slots_mu);
+    if (preopen_wanted_locked(s)) { /* so nstash < preopen_target */
+        s->stash[s->nstash++] = slot;
+        kept = true;
+    }
+    pthread_mutex_unlock(&s->slots_mu);
+    cxs_metrics_add(s->metrics, CXS_M_READER_OPENS, 1);
+    return kept;
+}
+
+static bool preopen_wanted(cxs_server *s) {
+    pthread_mutex_lock(&s->slots_mu);
+    bool want = preopen_wanted_locked(s);
+    pthread_mutex_unlock(&s->slots_mu);
+    return want;
+}
+
+/* One reader opened ahead, from the current snapshot; *kept counts the
+ * ones stashed. */
+static cxs_status preopen_one(cxs_server *s, size_t *kept, cxs_err *err) {
+    cxs_reader_slot *slot = calloc(1, sizeof *slot);
+    if (!slot)
+        return cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
+    unsigned long long gen = atomic_load(&s->generation);
+    cxs_snapshot *snap = cxs_server_snapshot_acquire(s);
+    cxs_status rc = slot_fill(slot, snap, gen, err);
+    cxs_server_snapshot_release(s, snap);
+    if (rc == CXS_OK) /* what note_revision would set, so not reopened */
+        slot->rev = cxs_index_revision(slot->ix);
+    if (rc == CXS_OK && preopen_put(s, slot)) {
+        (*kept)++;
+        return CXS_OK;
+    }
+    cxs_index_close(slot->ix);
+    free(slot);
+    return rc;
+}
+
+/* The pre-open thread: niced, so that on a busy machine the readers the
+ * first requests open for themselves come first (cold start is measured
+ * to the first answer); nice() changes only the calling thread on Linux.
+ * A failure is said and ends it: threads then open their own readers.
+ * What it did is said too (the e2e test waits for that line). */
+static void *preopen_main(void *arg) {
+    cxs_server *s = arg;
+    errno = 0;
+    if (nice(10) == -1 && errno != 0)
+        cxs_log_msg("info", "pre-open thread keeps its priority");
+    size_t kept = 0;
+    while (preopen_wanted(s)) {
+        cxs_err err = {0};
+        if (preopen_one(s, &kept, &err) != CXS_OK) {
+            cxs_log_msg("warning", "readers not opened ahead: %s", err.msg);
+            break;
+        }
+    }
+    if (kept)
+        cxs_log_msg("info", "%zu index reader%s opened ahead for the pool",
+                    kept, kept > 1 ? "s" : "");
+    return NULL;
+}
+
+void cxs_server_preopen_start(cxs_server *s) {
+    cxs_snapshot *snap = cxs_server_snapshot_acquire(s);
+    unsigned n = snap->cfg->threads;
+    cxs_server_snapshot_release(s, snap);
+    cxs_reader_slot **stash = calloc(n, sizeof *stash);
+    if (!stash) {
+        cxs_log_msg("warning", "readers not opened ahead: out of memory");
+        return;
+    }
+    pthread_mutex_lock(&s->slots_mu); /* pool threads already look */
+    s->stash = stash;
+    s->preopen_target = n;
+    pthread_mutex_unlock(&s->slots_mu);
+    int e = pthread_create(&s->preopen_th, NULL, preopen_main, s);
+    s->preopen_started = e == 0;
+    if (e != 0)
+        cxs_log_msg("warning", "readers not opened ahead: %s", strerror(e));
+}
+
+/* Stops the pre-open thread after the reader it is opening, if any. */
+static void preopen_join(cxs_server *s) {
+    if (!s->preopen_started)
+        return;
+    atomic_store(&s->stopping, 1);
+    pthread_join(s->preopen_th, NULL);
+    s->preopen_started = false;
 }
 
 /* Readers are per thread and reopen on their own schedule, so without care

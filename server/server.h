@@ -9,6 +9,16 @@
  *    thread keeps its own reader in a slot created at its first request;
  *    slots are registered here so shutdown can close them after the
  *    threads have stopped.
+ *  - So that the first request on each thread does not pay that open
+ *    (some 150 ms, long after the daemon said it was listening), one
+ *    thread started once the daemon listens opens readers ahead from the
+ *    current snapshot, until every pool thread has a slot or a reader
+ *    waits for it, and leaves them in a stash (guarded by slots_mu). A
+ *    thread's first call takes one when one waits, else opens its own as
+ *    before; a stashed reader of an older snapshot, generation or
+ *    revision is rebuilt or reopened like any stale slot. Any thread
+ *    calling cxs_server_reader may take one (the Meilisearch task
+ *    worker too), so this is a best effort, never a requirement.
  *  - A reader moves to the newest revision (cxs_index_reopen) when the
  *    shared generation changed (a commit through the API, or SIGHUP), and
  *    otherwise at most every reopen_interval_ms, which is how commits made
@@ -65,8 +75,13 @@ typedef struct cxs_server {
     atomic_ullong newest_rev; /* newest index revision any reader saw */
 
     pthread_mutex_t slots_mu;
-    cxs_reader_slot **slots;
+    cxs_reader_slot **slots; /* every thread's; guarded by slots_mu */
     size_t nslots, capslots;
+    cxs_reader_slot **stash; /* opened ahead, no thread's yet; slots_mu */
+    size_t nstash;           /* < preopen_target, the stash's room */
+    unsigned preopen_target; /* threads, once started; slots_mu */
+    pthread_t preopen_th;
+    bool preopen_started; /* main thread only */
 
     pthread_mutex_t write_mu;
     cxs_index *writer; /* guarded by write_mu */
@@ -86,8 +101,16 @@ CXS_MUST_CHECK
 cxs_status cxs_server_init(cxs_server *s, const cxs_server_args *args,
                            cxs_server_config *cfg, cxs_err *err);
 
-/* Closes readers, the writer and the log. Call after the HTTP daemon has
- * stopped (no pool thread may run). Main thread only. */
+/* Starts the thread that opens the pool's readers ahead (see above),
+ * once the daemon listens. Never fails: a thread that cannot be started
+ * or a reader that cannot be opened is logged, and each pool thread then
+ * opens its own. Main thread only, at most once. */
+void cxs_server_preopen_start(cxs_server *s);
+
+/* Stops and joins the pre-open thread (after the reader it is opening),
+ * then closes readers, stashed or not, the writer and the log. Call after
+ * the HTTP daemon has stopped (no pool thread may run). Main thread
+ * only. */
 void cxs_server_release(cxs_server *s);
 
 /* SIGHUP: rebuilds the configuration from the same file and flags, swaps

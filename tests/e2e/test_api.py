@@ -12,14 +12,15 @@ static files and path traversal, 404/405/413/415, CORS, keys (401/403,
 read key, no write key), writes visible after commit (POST single, array,
 JSON Lines, duplicates, PUT, DELETE, all-or-nothing batches), the
 bad-input table of issue 8, SIGHUP reload of keys, commits by another
-process picked up, the JSON access log without keys, and a graceful
-SIGTERM.
+process picked up, the JSON access log without keys, a graceful SIGTERM,
+and the pool's readers opened ahead (counted by /metrics).
 """
 import collections
 import fcntl
 import http.client
 import json
 import os
+import re
 import signal
 import socket
 import sys
@@ -958,6 +959,54 @@ def check_limits(h):
     h.stop_checked(t, "limits daemon")
 
 
+def reader_opens(api):
+    text = api.get("/metrics").body
+    for line in (text if isinstance(text, str) else "").splitlines():
+        if line.startswith("cxsearch_reader_opens_total "):
+            return int(line.split()[1])
+    return -1
+
+
+def check_preopened_readers(h):
+    """The readers of the pool are opened ahead, in the background, once
+    the daemon listens, until every pool thread has one or finds one
+    waiting: the daemon says so in its log (waited for, with no request
+    made meanwhile), and requests on new connections, so on other threads
+    too, then take a waiting reader and open none (/metrics counts opens).
+    """
+    nthreads = 3
+    h.start_daemon(config_body="[server]\nthreads = %d\n[files]\n"
+                   "access_log = off\n" % nthreads,
+                   env={"CXSEARCH_WRITE_KEY": ""})
+    said = re.compile(r"\d+ index readers? opened ahead")
+    deadline = time.time() + 180  # generous: sanitizers, a busy machine
+    while not said.search(h.daemon_log()) and time.time() < deadline:
+        time.sleep(0.2)
+    t.check(said.search(h.daemon_log()), "daemon log says readers were "
+            "opened ahead: %s" % h.daemon_log()[-500:])
+    api = Api(h.port)
+    opens = reader_opens(api)
+    t.check(opens >= nthreads, "a reader per thread: %d opens" % opens)
+    start = threading.Barrier(2)
+    statuses = []
+
+    def search(q):
+        start.wait()
+        statuses.append(api.search(q=q).status)
+
+    workers = [threading.Thread(target=search, args=(q,))
+               for q in ("nps", "клиентский опыт")]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    t.check(statuses == [200, 200], "searches: %s" % statuses)
+    after = reader_opens(api)
+    t.check(after == opens, "concurrent searches open no reader "
+            "(%d, then %d)" % (opens, after))
+    h.stop_checked(t, "pre-open daemon")
+
+
 def check_seeds(h):
     """The seed posts of ../shared (real CX writing, split into posts by
     the importer): each post is found by a word only it contains,
@@ -1046,6 +1095,7 @@ def main():
         h.index(FIXTURE)
         check_shards(h)
         check_limits(h)
+        check_preopened_readers(h)
         check_seeds(h)
     t.done()
 
