@@ -574,6 +574,7 @@ static bool check_rate(cxs_req *r) {
 /* The checks that need only the headers; true when the request goes on
  * (false: an error answer is queued already). */
 static bool begin(cxs_req *r, const char *method) {
+    r->begun = 1;
     r->method_name = method;
     r->method = method_of(method);
     return check_rate(r) && route_request(r) && parse_params(r) &&
@@ -657,8 +658,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
         return MHD_NO;
     if (!r->started) {
         r->started = 1;
-        if (begin(r, method) && !(r->method & CXS_M_WITH_BODY &&
-                                  r->route->body != CXS_BODY_NONE))
+        /* libmicrohttpd closes the connection after a response queued
+         * before it has read the whole request, which is where this first
+         * call stands: a request without a body is answered on the next
+         * call, so the connection stays open for the client's next request
+         * (keep-alive: a new connection per search cost clients a TCP
+         * handshake and the server an accept and a close). One with a body
+         * is checked now, so that a refused upload is not read. */
+        if (!(method_of(method) & CXS_M_WITH_BODY))
+            return MHD_YES;
+        if (begin(r, method) && r->route->body == CXS_BODY_NONE)
+            dispatch(r);
+        return r->fatal ? MHD_NO : MHD_YES;
+    }
+    if (!r->begun) {
+        if (begin(r, method))
             dispatch(r);
         return r->fatal ? MHD_NO : MHD_YES;
     }

@@ -77,6 +77,7 @@ typedef struct cxs_req {
     cxs_buf body;
     int body_too_large;
     int started, responded;
+    int begun; /* checked and routed (begin) */
     int fatal; /* no response could be queued: close the connection */
     unsigned status;
     long hits; /* -1: not a search */

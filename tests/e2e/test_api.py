@@ -775,6 +775,41 @@ def check_concurrency(api):
         th.join()
     t.check(errors == [], "160 concurrent keep-alive searches: %r" %
             errors[:5])
+    check_keep_alive(api)
+
+
+def check_keep_alive(api):
+    """Requests without a body, one after another on one socket, each
+    answered on it: http.client would quietly reconnect, so the socket is
+    read by hand."""
+    paths = [target("/search", {"q": "nps"}), "/health",
+             target("/search", {"q": "клиентский опыт", "limit": "1"}),
+             "/no-such-route", target("/suggest", {"q": "опы"})]
+    answered = []
+    with socket.create_connection(("127.0.0.1", api.port), timeout=30) as so:
+        f = so.makefile("rb")
+        for p in paths:
+            try:
+                so.sendall(("GET %s HTTP/1.1\r\nHost: x\r\n\r\n" %
+                            p).encode())
+                status = f.readline()
+            except OSError:
+                status = b""
+            if not status:
+                break  # the server closed the connection
+            head = {}
+            for line in iter(f.readline, b"\r\n"):
+                if not line:
+                    break
+                k, _, v = line.decode("latin-1").partition(":")
+                head[k.strip().lower()] = v.strip()
+            f.read(int(head.get("content-length", "0")))
+            answered.append((status.split(b" ")[1:2],
+                             head.get("connection", "")))
+    t.check(len(answered) == len(paths) and
+            all(c.lower() != "close" for _, c in answered),
+            "keep-alive: %d requests on one connection: %r" %
+            (len(paths), answered))
 
 
 def check_access_log(path):
