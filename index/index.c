@@ -389,7 +389,11 @@ cxs_status cxs_index_apply(cxs_index *ix, cxs_prepared *p, cxs_put_result *res,
                            cxs_err *err) {
     cxs_put_result r = CXS_PUT_ADDED;
     cxs_status rc = compare_stored(ix, p, &r, err);
-    if (rc == CXS_OK && r != CXS_PUT_UNCHANGED)
+    /* compare_stored has just looked the id up: a new one is added
+     * without replace_document's second lookup. */
+    if (rc == CXS_OK && r == CXS_PUT_ADDED)
+        rc = cxs_xwdb_add(ix->wr, p->doc, err);
+    else if (rc == CXS_OK && r == CXS_PUT_UPDATED)
         rc =
             cxs_xwdb_replace(ix->wr, p->idterm, strlen(p->idterm), p->doc, err);
     if (rc == CXS_OK)

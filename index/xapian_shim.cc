@@ -1029,6 +1029,14 @@ cxs_status cxs_xwdb_replace(cxs_xwdb *w, const char *idterm, size_t len,
     });
 }
 
+cxs_status cxs_xwdb_add(cxs_xwdb *w, cxs_xdoc *d, cxs_err *err) {
+    return guard(err, [&]() -> cxs_status {
+        begin(w);
+        w->db.add_document(d->doc);
+        return CXS_OK;
+    });
+}
+
 cxs_status cxs_xwdb_delete(cxs_xwdb *w, const char *idterm, size_t len,
                            int *existed, cxs_err *err) {
     return guard(err, [&]() -> cxs_status {

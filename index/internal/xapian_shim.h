@@ -271,6 +271,11 @@ CXS_MUST_CHECK
 cxs_status cxs_xwdb_replace(cxs_xwdb *w, const char *idterm, size_t len,
                             cxs_xdoc *d, cxs_err *err);
 
+/* Adds d as a new document: for a caller that knows no document holds its
+ * id term (replace would look the term up once more). */
+CXS_MUST_CHECK
+cxs_status cxs_xwdb_add(cxs_xwdb *w, cxs_xdoc *d, cxs_err *err);
+
 /* Deletes the document holding idterm; *existed (may be NULL) says
  * whether there was one. */
 CXS_MUST_CHECK
