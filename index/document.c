@@ -13,7 +13,7 @@
  * the query side also looks such variants up as exact terms, so the exact
  * term stands for them. Stems are kept only for words without a lemma.
  * Boolean terms for id, channel, author, language,
- * year, tags and text hash; values for sorting and facets; the post itself
+ * tags and text hash; values for sorting and facets; the post itself
  * as document data (stored.h), so a hit is returned without a second
  * lookup.
  *
@@ -168,14 +168,11 @@ static cxs_status add_dates(cxs_xdoc *doc, const char *date) {
     cxs_status rc = cxs_xdoc_value(doc, CXS_SLOT_DATE, compact, 14);
     if (rc == CXS_OK)
         rc = cxs_xdoc_value(doc, CXS_SLOT_YEAR, year, 4);
+    /* No year term: year filters are ranges on CXS_SLOT_DATE, and the
+     * year facet reads CXS_SLOT_YEAR; a term nobody queried cost a
+     * posting and a term-list entry per post. */
     if (rc == CXS_OK)
         rc = cxs_xdoc_value_number(doc, CXS_SLOT_TIME, (double)t);
-    if (rc == CXS_OK) {
-        char term[8];
-        memcpy(term, CXS_PFX_YEAR, 2);
-        memcpy(term + 2, year, 5);
-        rc = cxs_xdoc_term(doc, term, 6, 0);
-    }
     return rc;
 }
 

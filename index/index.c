@@ -8,7 +8,7 @@
  * accent-free form equal to the word's exact form is not stored at all:
  * the query side also looks such variants up as exact terms, so the exact
  * term stands for them. Together this halves the postings. Boolean terms
- * for id, channel, author, language, year, tags and text hash, values for
+ * for id, channel, author, language, tags and text hash, values for
  * sorting and facets, and the post's JSON as document data, so a hit is
  * returned without a second lookup.
  *
