@@ -8,8 +8,8 @@
  *    writer also follows for a new post (index.h), so a split index can
  *    take writes through a daemon at once. Posts are analyzed again on
  *    the way (the same analysis as indexing them anew): simpler than
- *    copying Xapian documents, and it leaves each shard its own spelling
- *    table and glossary.
+ *    copying Xapian documents, and it leaves each shard its own
+ *    glossary.
  *  - A backup is cxs_index_backup: Xapian's compactor reading one
  *    revision of the live index (index.h).
  */

@@ -13,7 +13,7 @@
  * the query side also looks such variants up as exact terms, so the exact
  * term stands for them. Stems are kept only for words without a lemma.
  * Boolean terms for id, channel, author, language,
- * year, tags and text hash; values for sorting and facets; the post itself
+ * tags and text hash; values for sorting and facets; the post itself
  * as document data (stored.h), so a hit is returned without a second
  * lookup, followed by the text's resume points for snippets
  * (checkpoints.h), gathered from the tokens the text analysis sees anyway.
@@ -31,12 +31,6 @@
 #include "terms.h"
 
 #define TITLE_POS_GAP 100 /* title terms sit after the text's positions */
-
-/* Remembers a word for the spelling table; the writer adds it. */
-static cxs_status add_spelling(cxs_doc_maker *m, const char *w, size_t len) {
-    cxs_status rc = cxs_buf_append(&m->spell, w, len);
-    return rc == CXS_OK ? cxs_buf_appendc(&m->spell, '\0') : rc;
-}
 
 typedef struct doc_build {
     cxs_doc_maker *m;
@@ -107,17 +101,6 @@ static int stem_not_needed(doc_build *b, cxs_term_kind kind,
            b->lemma_start == tok->start && b->lemma_pos == tok->pos;
 }
 
-/* A word worth a spelling entry: a plain word of 3+ letters, no digits. */
-static int spelling_worthy(const cxs_token *tok) {
-    if (tok->kind != CXS_TOK_WORD || (tok->flags & CXS_TOKF_STOPWORD) ||
-        (tok->flags & CXS_TOKF_COMPOUND) || tok->form_len < 3)
-        return 0;
-    for (size_t i = 0; i < tok->form_len; i++)
-        if ((tok->form[i] >= '0' && tok->form[i] <= '9') || tok->form[i] == '-')
-            return 0;
-    return 1;
-}
-
 static int held(const doc_build *b, const cxs_token *tok) {
     return b->pend_len && b->pend_tok_start == tok->start &&
            b->pend_tok_pos == tok->pos;
@@ -160,9 +143,6 @@ static int doc_term_cb(void *ud, cxs_term_kind kind, const char *term,
         b->rc = positioned(b, t->data, t->len, pos);
     if (b->rc == CXS_OK && kind == CXS_TERM_LEMMA && held(b, tok))
         b->pend_lemma_other = 1;
-    if (b->rc == CXS_OK && kind == CXS_TERM_EXACT && is_form &&
-        spelling_worthy(tok) && b->pos_base == 0)
-        b->rc = add_spelling(b->m, term, len);
     return b->rc != CXS_OK;
 }
 
@@ -192,14 +172,11 @@ static cxs_status add_dates(cxs_xdoc *doc, const char *date) {
     cxs_status rc = cxs_xdoc_value(doc, CXS_SLOT_DATE, compact, 14);
     if (rc == CXS_OK)
         rc = cxs_xdoc_value(doc, CXS_SLOT_YEAR, year, 4);
+    /* No year term: year filters are ranges on CXS_SLOT_DATE, and the
+     * year facet reads CXS_SLOT_YEAR; a term nobody queried cost a
+     * posting and a term-list entry per post. */
     if (rc == CXS_OK)
         rc = cxs_xdoc_value_number(doc, CXS_SLOT_TIME, (double)t);
-    if (rc == CXS_OK) {
-        char term[8];
-        memcpy(term, CXS_PFX_YEAR, 2);
-        memcpy(term + 2, year, 5);
-        rc = cxs_xdoc_term(doc, term, 6, 0);
-    }
     return rc;
 }
 
@@ -325,7 +302,6 @@ static cxs_status build_doc(cxs_doc_maker *m, const cxs_post *p, cxs_xdoc *doc,
 void cxs_doc_maker_release(cxs_doc_maker *m) {
     cxs_buf_release(&m->term);
     cxs_buf_release(&m->data);
-    cxs_buf_release(&m->spell);
     cxs_checkpoints_release(&m->marks);
     cxs_phrase_doc_release(&m->pdoc);
 }
@@ -333,7 +309,6 @@ void cxs_doc_maker_release(cxs_doc_maker *m) {
 void cxs_prepared_release(cxs_prepared *p) {
     free(p->idterm);
     free(p->data);
-    free(p->spell);
     cxs_xdoc_free(p->doc);
     memset(p, 0, sizeof *p);
 }
@@ -347,7 +322,6 @@ static cxs_status prepare(cxs_doc_maker *m, cxs_post *post, cxs_prepared *out,
         return cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
     memcpy(out->idterm, CXS_PFX_ID, 1);
     memcpy(out->idterm + 1, post->id, idlen + 1);
-    cxs_buf_reset(&m->spell);
     cxs_status rc = detect_lang(m, post);
     if (rc == CXS_OK)
         rc = serialize(m, post, err);
@@ -359,11 +333,8 @@ static cxs_status prepare(cxs_doc_maker *m, cxs_post *post, cxs_prepared *out,
         return rc;
     out->data_len = m->data.len;
     out->data = cxs_buf_detach(&m->data);
-    out->spell_len = m->spell.len;
-    out->spell = cxs_buf_detach(&m->spell);
-    return out->data && out->spell
-               ? CXS_OK
-               : cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
+    return out->data ? CXS_OK
+                     : cxs_err_set(err, CXS_ERR_NOMEM, "out of memory");
 }
 
 cxs_status cxs_doc_prepare(cxs_doc_maker *m, cxs_post *post, cxs_prepared *out,

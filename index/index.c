@@ -8,7 +8,7 @@
  * accent-free form equal to the word's exact form is not stored at all:
  * the query side also looks such variants up as exact terms, so the exact
  * term stands for them. Together this halves the postings. Boolean terms
- * for id, channel, author, language, year, tags and text hash, values for
+ * for id, channel, author, language, tags and text hash, values for
  * sorting and facets, and the post's JSON as document data, so a hit is
  * returned without a second lookup.
  *
@@ -397,30 +397,17 @@ static cxs_status compare_stored(cxs_index *ix, const cxs_prepared *p,
 
 static cxs_status commit_now(cxs_index *ix, cxs_err *err);
 
-/* Commits of at least this many posts add only repeated spelling words. */
-#define SPELLING_BATCH 100
-
-/* Adds the prepared document's spelling words (NUL-separated). */
-static cxs_status add_spellings(cxs_index *ix, const cxs_prepared *p,
-                                cxs_err *err) {
-    cxs_status rc = CXS_OK;
-    for (size_t at = 0; at < p->spell_len && rc == CXS_OK;) {
-        size_t n = strlen(p->spell + at);
-        rc = cxs_xwdb_add_spelling(ix->wr, p->spell + at, n, err);
-        at += n + 1;
-    }
-    return rc;
-}
-
 cxs_status cxs_index_apply(cxs_index *ix, cxs_prepared *p, cxs_put_result *res,
                            cxs_err *err) {
     cxs_put_result r = CXS_PUT_ADDED;
     cxs_status rc = compare_stored(ix, p, &r, err);
-    if (rc == CXS_OK && r != CXS_PUT_UNCHANGED)
+    /* compare_stored has just looked the id up: a new one is added
+     * without replace_document's second lookup. */
+    if (rc == CXS_OK && r == CXS_PUT_ADDED)
+        rc = cxs_xwdb_add(ix->wr, p->doc, err);
+    else if (rc == CXS_OK && r == CXS_PUT_UPDATED)
         rc =
             cxs_xwdb_replace(ix->wr, p->idterm, strlen(p->idterm), p->doc, err);
-    if (rc == CXS_OK && r != CXS_PUT_UNCHANGED)
-        rc = add_spellings(ix, p, err);
     if (rc == CXS_OK)
         ix->counts[r]++;
     if (rc == CXS_OK && r != CXS_PUT_UNCHANGED &&
@@ -618,16 +605,12 @@ cxs_status cxs_index_meta_set(cxs_index *ix, const char *key, const char *value,
 }
 
 /* Commits one database, saying when it changed last. */
-static cxs_status commit_one(cxs_index *ix, cxs_xwdb *w, int changed,
-                             cxs_err *err) {
+static cxs_status commit_one(cxs_xwdb *w, int changed, cxs_err *err) {
     char now[21];
     cxs_date_format_utc(time(NULL), now);
     cxs_status rc = CXS_OK;
     if (changed)
         rc = cxs_xwdb_set_metadata(w, "cxs.last_update", now, err);
-    /* A batch of many posts (an import) keeps only repeated words for
-     * spelling; a few posts (the API) keep every word. */
-    cxs_xwdb_set_spelling_min(w, ix->pending >= SPELLING_BATCH ? 2 : 1);
     return rc == CXS_OK ? cxs_xwdb_commit(w, err) : rc;
 }
 
@@ -636,9 +619,9 @@ static cxs_status commit_one(cxs_index *ix, cxs_xwdb *w, int changed,
 static cxs_status commit_now(cxs_index *ix, cxs_err *err) {
     cxs_status rc = CXS_OK;
     if (ix->nwrs < 2)
-        rc = commit_one(ix, ix->wr, ix->pending != 0, err);
+        rc = commit_one(ix->wr, ix->pending != 0, err);
     for (size_t i = 0; ix->nwrs >= 2 && i < ix->nwrs && rc == CXS_OK; i++)
-        if (ix->dirty[i] && (rc = commit_one(ix, ix->wrs[i], 1, err)) == CXS_OK)
+        if (ix->dirty[i] && (rc = commit_one(ix->wrs[i], 1, err)) == CXS_OK)
             ix->dirty[i] = 0;
     if (rc == CXS_OK)
         ix->pending = 0;

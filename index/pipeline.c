@@ -146,6 +146,8 @@ static cxs_status start_workers(cxs_pipeline *pl, cxs_err *err) {
             cxs_stemmers_new(&pl->ix->cfg.analyzer, &pl->ans[i], err);
         if (rc != CXS_OK)
             return rc;
+        /* The workers read the same words: one lemma cache for all. */
+        cxs_stemmers_share_cache(pl->ans[i], pl->ix->an);
         pl->makers[i].an = pl->ans[i];
         pl->makers[i].phrases = pl->ix->phrases;
     }

@@ -320,6 +320,9 @@ static cxs_status open_shard(cxs_shards *ss, unsigned i, cxs_index *ix,
     if (rc == CXS_OK)
         rc = cxs_index_open_writer_lent(s->paths[0], &cfg, i ? NULL : ix->an,
                                         &s->ix, err);
+    /* The shards read the same vocabulary: one lemma cache for all. */
+    if (rc == CXS_OK && i)
+        cxs_stemmers_share_cache(s->ix->an, ix->an);
     if (rc == CXS_OK && pthread_create(&s->thread, NULL, shard_main, s) != 0)
         rc = cxs_err_set(err, CXS_ERR_INTERNAL, "cannot start a shard thread");
     s->started = rc == CXS_OK;

@@ -13,7 +13,7 @@
  * database (the others keep their place, so document ids stay the same),
  * and after a network error every remote shard is connected afresh. The
  * remote protocol gives no revisions (a commit count in metadata stands
- * in), no spelling table, and runs no class of ours (built-in match spies
+ * in), and runs no class of ours (built-in match spies
  * only; no recency posting source).
  */
 #include "xapian_shim.h"
@@ -32,7 +32,6 @@
 #include <memory>
 #include <new>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 /* One shard of a reader: a local folder or stub file, or a database served
@@ -57,22 +56,11 @@ struct cxs_xdb {
     Xapian::Database db; /* all shards, searched as one */
     std::vector<cxs_xshard> shards;
     cxs_xdb_opts opts;
-    /* Spelling corrections already looked up: Xapian's lookup reads the
-     * word lists of every fragment of the word, tens of milliseconds for
-     * a long word in a large table, while users and search-as-you-type
-     * boxes send the same words again. Emptied on a new revision. */
-    std::unordered_map<std::string, std::string> spell_cache;
 };
-
-namespace {
-const size_t SPELL_CACHE_MAX = 4096;
-}
 
 struct cxs_xwdb {
     Xapian::WritableDatabase db;
     bool in_txn = false;
-    std::unordered_map<std::string, unsigned> spelling; /* pending counts */
-    unsigned spelling_min = 1; /* occurrences in a commit to be added */
 };
 
 struct cxs_xdoc {
@@ -436,79 +424,6 @@ unsigned long long read_rev(const Xapian::Database &d) {
                          10);
 }
 
-/* Optimal string alignment distance of a and b (an adjacent swap counts
- * one), or max + 1 when over max. */
-unsigned edit_distance(const std::u32string &a, const std::u32string &b,
-                       unsigned max) {
-    size_t n = a.size(), m = b.size();
-    if ((n > m ? n - m : m - n) > max)
-        return max + 1;
-    std::vector<unsigned> prev2(m + 1), prev(m + 1), cur(m + 1);
-    for (size_t j = 0; j <= m; j++)
-        prev[j] = (unsigned)j;
-    for (size_t i = 1; i <= n; i++) {
-        cur[0] = (unsigned)i;
-        unsigned row_min = cur[0];
-        for (size_t j = 1; j <= m; j++) {
-            unsigned cost = a[i - 1] != b[j - 1];
-            cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost});
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
-                cur[j] = std::min(cur[j], prev2[j - 2] + 1);
-            row_min = std::min(row_min, cur[j]);
-        }
-        if (row_min > max)
-            return max + 1;
-        prev2.swap(prev);
-        prev.swap(cur);
-    }
-    return prev[m];
-}
-
-std::u32string code_points(const std::string &s) {
-    std::u32string out;
-    for (Xapian::Utf8Iterator it(s); it != Xapian::Utf8Iterator(); ++it)
-        out.push_back(*it);
-    return out;
-}
-
-/* Terms over every shard holding at most this many spelling candidates
- * are read for one correction. */
-const size_t VOCAB_SCAN_MAX = 50000;
-
-/* "Did you mean" where the spelling table cannot be read (Xapian 1.4's
- * remote protocol does not serve it): the closest word of the index's
- * own unprefixed (exact) terms sharing the word's first two letters,
- * within 1 edit (2 for words of 5 letters or more), the one in most
- * posts on a tie. One request per shard; the caller caches. A typo in
- * the first two letters finds nothing, unlike Xapian's table. */
-std::string vocabulary_spelling(const Xapian::Database &db,
-                                const std::string &word) {
-    std::u32string w = code_points(word);
-    if (w.size() < 3)
-        return std::string();
-    unsigned max = w.size() >= 5 ? 2 : 1, best_d = max + 1;
-    Xapian::doccount best_f = 0;
-    std::string best, prefix;
-    Xapian::Utf8Iterator it(word);
-    Xapian::Unicode::append_utf8(prefix, *it);
-    Xapian::Unicode::append_utf8(prefix, *++it);
-    size_t seen = 0;
-    for (Xapian::TermIterator t = db.allterms_begin(prefix);
-         t != db.allterms_end(prefix) && seen < VOCAB_SCAN_MAX; ++t, ++seen) {
-        std::string term = *t;
-        if (term == word)
-            return std::string(); /* known: not misspelled */
-        unsigned d = edit_distance(w, code_points(term), max);
-        Xapian::doccount f = t.get_termfreq();
-        if (d < best_d || (d == best_d && d <= max && f > best_f)) {
-            best_d = d;
-            best_f = f;
-            best = term;
-        }
-    }
-    return best_d <= max ? best : std::string();
-}
-
 /* (Re)opens one shard; throws when it cannot. */
 void connect_shard(const cxs_xdb *db, cxs_xshard &s) {
     s.id = s.remote ? std::pair<dev_t, ino_t>{0, 0} : folder_id(s.spec);
@@ -688,8 +603,6 @@ cxs_status cxs_xdb_reopen(cxs_xdb *db, int *changed, cxs_err *err) {
             c = reopen_shard(db, s, now, &rebuilt) || c;
         if (rebuilt)
             combine(db);
-        if (c)
-            db->spell_cache.clear();
         if (changed)
             *changed = c;
         return CXS_OK;
@@ -830,24 +743,6 @@ void cxs_xresult_release(cxs_xresult *res) {
     }
     std::free(res->facets);
     std::memset(res, 0, sizeof *res);
-}
-
-cxs_status cxs_xdb_spelling(cxs_xdb *db, const char *word, size_t len,
-                            cxs_buf *out, cxs_err *err) {
-    return guard_read(db, err, [&]() -> cxs_status {
-        std::string w(word, len);
-        auto hit = db->spell_cache.find(w);
-        if (hit == db->spell_cache.end()) {
-            if (db->spell_cache.size() >= SPELL_CACHE_MAX)
-                db->spell_cache.clear();
-            hit = db->spell_cache
-                      .emplace(w, any_remote(db)
-                                      ? vocabulary_spelling(db->db, w)
-                                      : db->db.get_spelling_suggestion(w))
-                      .first;
-        }
-        return cxs_buf_append(out, hit->second.data(), hit->second.size());
-    });
 }
 
 cxs_status cxs_xdb_terms(cxs_xdb *db, const char *prefix, size_t len,
@@ -1138,6 +1033,14 @@ cxs_status cxs_xwdb_replace(cxs_xwdb *w, const char *idterm, size_t len,
     });
 }
 
+cxs_status cxs_xwdb_add(cxs_xwdb *w, cxs_xdoc *d, cxs_err *err) {
+    return guard(err, [&]() -> cxs_status {
+        begin(w);
+        w->db.add_document(d->doc);
+        return CXS_OK;
+    });
+}
+
 cxs_status cxs_xwdb_delete(cxs_xwdb *w, const char *idterm, size_t len,
                            int *existed, cxs_err *err) {
     return guard(err, [&]() -> cxs_status {
@@ -1174,14 +1077,6 @@ cxs_status cxs_xwdb_find_data(cxs_xwdb *w, const char *idterm, size_t len,
     });
 }
 
-cxs_status cxs_xwdb_add_spelling(cxs_xwdb *w, const char *word, size_t len,
-                                 cxs_err *err) {
-    return guard(err, [&]() -> cxs_status {
-        w->spelling[std::string(word, len)]++;
-        return CXS_OK;
-    });
-}
-
 cxs_status cxs_xdb_compact(const char *const *paths, size_t n, const char *dest,
                            cxs_err *err) {
     return guard(err, [&]() -> cxs_status {
@@ -1210,21 +1105,8 @@ cxs_status cxs_xwdb_set_metadata(cxs_xwdb *w, const char *key,
     });
 }
 
-void cxs_xwdb_set_spelling_min(cxs_xwdb *w, unsigned min) {
-    w->spelling_min = min ? min : 1;
-}
-
 cxs_status cxs_xwdb_commit(cxs_xwdb *w, cxs_err *err) {
     return guard(err, [&]() -> cxs_status {
-        /* Spelling counts are batched: one table update per word per
-         * commit instead of one per occurrence. */
-        if (!w->spelling.empty()) {
-            begin(w);
-            for (const auto &kv : w->spelling)
-                if (kv.second >= w->spelling_min)
-                    w->db.add_spelling(kv.first, kv.second);
-            w->spelling.clear();
-        }
         if (w->in_txn) {
             /* Readers of a remote shard cannot read its revision: they
              * read this count instead (read_rev). */

@@ -5,7 +5,7 @@
  *
  * Facts that shaped it:
  * - A query word that the index does not hold may be a typo of one it
- *   does. Xapian's spelling table (index/xapian_shim.cc) answered that in
+ *   does. Xapian's spelling table (no longer written) answered that in
  *   20-100 ms per word; a walk of the sorted vocabulary as an implicit trie,
  *   carrying one row of the Damerau-Levenshtein table per character and
  *   leaving a branch as soon as its row is over the distance allowed,

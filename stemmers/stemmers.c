@@ -57,7 +57,11 @@ cxs_status cxs_stemmers_new(const cxs_stemmers_config *cfg, cxs_stemmers **out,
     if (!a)
         return cxs_err_set(err, CXS_ERR_NOMEM, "analyzer: out of memory");
     a->use_lemmas = cfg ? cfg->use_lemmas : 1;
-    cxs_stemmers_cache_init(&a->cache, cfg ? cfg->lemma_cache_entries : 0);
+    a->cache = cxs_stemmers_cache_new(cfg ? cfg->lemma_cache_entries : 0);
+    if (!a->cache) {
+        free(a);
+        return cxs_err_set(err, CXS_ERR_NOMEM, "analyzer: out of memory");
+    }
     const char *hdir = cfg && cfg->hunspell_dir && *cfg->hunspell_dir
                            ? cfg->hunspell_dir
                            : "/usr/share/hunspell";

@@ -16,7 +16,9 @@
  *
  * Thread-safety: a cxs_stemmers is NOT thread-safe (it owns an ICU break
  * iterator, Snowball stemmers, Hunspell handles and a lemma cache). Create
- * one per thread. Creating analyzers concurrently is safe.
+ * one per thread. Creating analyzers concurrently is safe. Analyzers of
+ * different threads may share their lemma cache (cxs_stemmers_share_cache),
+ * which locks itself.
  *
  * Errors: functions returning cxs_status fill the cxs_err (see cxs_err.h).
  * Bad UTF-8 and NUL bytes are not errors: they become U+FFFD and are not
@@ -118,6 +120,15 @@ cxs_status cxs_stemmers_new(const cxs_stemmers_config *cfg, cxs_stemmers **out,
 
 /* Frees an analyzer; NULL is allowed. */
 void cxs_stemmers_free(cxs_stemmers *a);
+
+/* Makes a use with's lemma/stem cache from now on, its own dropped and
+ * its size added to the shared one: analyzers of one import's threads,
+ * which see the same words, then ask Hunspell once per word, not once per
+ * thread, in the memory their caches took apart. Both must come from the
+ * same configuration (the cache holds its answers). Call it before a is
+ * in use on another thread; with may be in use. The cache lives until
+ * the last analyzer sharing it is freed. */
+void cxs_stemmers_share_cache(cxs_stemmers *a, cxs_stemmers *with);
 
 /* Reports every token of text[0..len) in order. */
 CXS_MUST_CHECK

@@ -21,7 +21,6 @@
 #define CXS_PFX_CHANNEL "XC"/* channel, folded (boolean) */
 #define CXS_PFX_AUTHOR "XP" /* author, folded (boolean) */
 #define CXS_PFX_LANG "XG"   /* language code (boolean) */
-#define CXS_PFX_YEAR "XY"   /* year of date (boolean) */
 #define CXS_PFX_HASH "XH"   /* normalized-text hash, for duplicates */
 #define CXS_PFX_PHRASE "XS" /* a glossary phrase found in the post (phrases.h) */
 

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """xapian_floor.py - a floor for cxsearch's build: the same documents (terms,
-wdf, positions, values, stored data, spelling words) written into Xapian by a
+wdf, positions, values, stored data) written into Xapian by a
 minimal program, so the report shows how close `cxsearch index` comes to what
 Xapian itself can do with what cxsearch asks it to store (issue 18).
 
@@ -13,7 +13,7 @@ Xapian itself can do with what cxsearch asks it to store (issue 18).
         round-robin) from cxsearch's index into part databases of at most
         PART_POSTS documents with a commit every BATCH documents (cxsearch's
         shard layout and batch size), then the compactor merges all parts
-        into OUTDB, with the spelling table. Prints one JSON line: write_s
+        into OUTDB. Prints one JSON line: write_s
         (from every process having opened its share to the merged
         database), merge_s, docs, terms (all documents), positions (per
         document over the sample, times docs). --dry fetches the same
@@ -97,9 +97,6 @@ def write_share(k, plan, outdb, dry, ready, go, results):
         if docs % BATCH == 0:
             db.commit()
     if db is not None:
-        for i, s in enumerate(src.spellings()):
-            if i % n == k:
-                db.add_spelling(s.term, s.termfreq)
         db.commit()
         db.close()
     results.put((parts, docs, terms))

@@ -20,7 +20,6 @@ typedef struct cxs_doc_maker {
     cxs_phrase_doc pdoc;        /* positioned terms of the post */
     cxs_buf term;               /* prefix + term */
     cxs_buf data;               /* the stored post (stored.h) */
-    cxs_buf spell;              /* spelling words, NUL-separated */
     cxs_checkpoints marks;      /* the text's resume points */
 } cxs_doc_maker;
 
@@ -29,8 +28,6 @@ typedef struct cxs_prepared {
     char *idterm; /* "Q" + id */
     char *data;   /* the stored post (stored.h) */
     size_t data_len;
-    char *spell; /* spelling words, NUL-separated */
-    size_t spell_len;
     cxs_xdoc *doc;
 } cxs_prepared;
 

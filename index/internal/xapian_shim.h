@@ -178,12 +178,6 @@ CXS_MUST_CHECK cxs_status cxs_xdb_search(cxs_xdb *db, const cxs_qnode *q,
                           cxs_err *err);
 void cxs_xresult_release(cxs_xresult *res);
 
-/* Best spelling correction of word from the spelling table (words added
- * with cxs_xwdb_add_spelling); out is left empty when there is none. */
-CXS_MUST_CHECK
-cxs_status cxs_xdb_spelling(cxs_xdb *db, const char *word, size_t len,
-                            cxs_buf *out, cxs_err *err);
-
 /* Calls fn for every term starting with prefix, in term order, with its
  * document frequency; fn returns nonzero to stop. */
 typedef int (*cxs_xterm_fn)(void *ud, const char *term, size_t len,
@@ -236,8 +230,8 @@ cxs_status cxs_xdb_expand(cxs_xdb *db, unsigned docid, size_t nterms,
                           cxs_xterm_fn fn, void *ud, cxs_err *err);
 
 /* Merges the databases paths[0..n) into a new database at dest (Xapian's
- * compactor: documents renumbered one database after another, spelling
- * and metadata merged). dest must not exist. */
+ * compactor: documents renumbered one database after another, metadata
+ * merged). dest must not exist. */
 CXS_MUST_CHECK
 cxs_status cxs_xdb_compact(const char *const *paths, size_t n, const char *dest,
                            cxs_err *err);
@@ -278,6 +272,11 @@ CXS_MUST_CHECK
 cxs_status cxs_xwdb_replace(cxs_xwdb *w, const char *idterm, size_t len,
                             cxs_xdoc *d, cxs_err *err);
 
+/* Adds d as a new document: for a caller that knows no document holds its
+ * id term (replace would look the term up once more). */
+CXS_MUST_CHECK
+cxs_status cxs_xwdb_add(cxs_xwdb *w, cxs_xdoc *d, cxs_err *err);
+
 /* Deletes the document holding idterm; *existed (may be NULL) says
  * whether there was one. */
 CXS_MUST_CHECK
@@ -294,11 +293,6 @@ CXS_MUST_CHECK
 cxs_status cxs_xwdb_find_data(cxs_xwdb *w, const char *idterm, size_t len,
                               cxs_buf *out, int *found, cxs_err *err);
 
-/* Counts a word for the spelling table; written at the next commit. */
-CXS_MUST_CHECK
-cxs_status cxs_xwdb_add_spelling(cxs_xwdb *w, const char *word, size_t len,
-                                 cxs_err *err);
-
 /* Reads user metadata through the writer (empty when unset). */
 CXS_MUST_CHECK
 cxs_status cxs_xwdb_metadata(cxs_xwdb *w, const char *key, cxs_buf *out,
@@ -306,12 +300,6 @@ cxs_status cxs_xwdb_metadata(cxs_xwdb *w, const char *key, cxs_buf *out,
 
 CXS_MUST_CHECK cxs_status cxs_xwdb_set_metadata(cxs_xwdb *w, const char *key,
                                  const char *value, cxs_err *err);
-
-/* Words seen fewer than min times in a commit are not added to the
- * spelling table (1 by default). A large import sets 2: words seen once in
- * thousands of posts are mostly typos and names, and they make every
- * correction lookup slower. */
-void cxs_xwdb_set_spelling_min(cxs_xwdb *w, unsigned min);
 
 /* Commits all changes since the last commit atomically, counting the
  * commit in CXS_XMETA_COMMITS. */

@@ -20,6 +20,7 @@
 #ifndef CXS_STEMMERS_INTERNAL_H
 #define CXS_STEMMERS_INTERNAL_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -77,8 +78,13 @@ typedef struct cxs_stemmers_gen {
 /* Two generations: lookups try the young one, then the old one (and copy a
  * hit back into the young one); when the young one is full, the old one is
  * emptied and becomes the young one. Frequent words so survive every
- * turnover; rare ones age out. */
+ * turnover; rare ones age out. Analyzers may share one cache
+ * (cxs_stemmers_share_cache): mu guards everything below it, refs counts
+ * the analyzers using it, and the last one frees it. */
 typedef struct cxs_stemmers_cache {
+    pthread_mutex_t mu;
+    unsigned refs;
+    size_t entries; /* the limit in all: the sharers' sizes added up */
     cxs_stemmers_gen gen[2];
     int young;
     size_t gen_entries, gen_slots, gen_arena; /* limits per generation */
@@ -108,7 +114,7 @@ struct cxs_stemmers {
     struct Hunhandle *hun[CXS_STEMMERS_NLANG];
     UConverter *hconv[CXS_STEMMERS_NLANG]; /* NULL: the dictionary is UTF-8 */
     cxs_stemmers_strset stop[CXS_STEMMERS_NLANG];
-    cxs_stemmers_cache cache;
+    cxs_stemmers_cache *cache; /* owned with the other sharers (refs) */
     cxs_stemmers_lookalike look;
     int use_lemmas;
     /* Chunk buffers: UTF-16 text and, per unit, its byte offset in the
@@ -179,8 +185,9 @@ void cxs_stemmers_strset_free(cxs_stemmers_strset *set);
 CXS_MUST_CHECK
 cxs_status cxs_stemmers_lexicon_open(cxs_stemmers *a, cxs_lang lang,
                                const char *hunspell_dir, cxs_err *err);
-/* Sets the cache's size: entries in all (0: the default). */
-void cxs_stemmers_cache_init(cxs_stemmers_cache *c, size_t entries);
+/* A new cache of the given size in entries (0: the default), used by one
+ * analyzer; NULL when out of memory. */
+cxs_stemmers_cache *cxs_stemmers_cache_new(size_t entries);
 void cxs_stemmers_lexicon_close(cxs_stemmers *a);
 
 /* Lemmas then the stem of word in lang, packed as (kind byte, length

@@ -135,10 +135,8 @@ def compare_reads(t, one, sh):
                                              [x["id"] for x in m1["hits"]],
                                              [x["id"] for x in m2["hits"]]))
     t.check(sh.get("/documents/no-such-post")[0] == 404, "GET absent: 404")
-    # Typos: the forgiving search reads them from the index's words (all
-    # shards); with exact=1, "did you mean" comes from the spelling table,
-    # which Xapian's remote protocol does not serve: over remote shards
-    # corrections come from the shards' vocabulary (docs/scale-out.md).
+    # Typos: the forgiving search and, with exact=1, "did you mean" read
+    # them from the index's words (all shards, remote ones included).
     for q in ("custmer", "servzio", "experiance"):
         compare_search(t, one, sh, {"q": q})
         s1, b1 = one.get("/search", q=q)

@@ -8,6 +8,7 @@
  * its own prefix: a match needs the same class and the same string.
  * Every example sentence here is written for this test.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,8 +16,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "stemmers.h"
 #include "cxs_test.h"
+#include "stemmers.h"
+#include "stemmers_internal.h" /* the cache's counters */
 
 static cxs_stemmers *A;
 
@@ -939,6 +941,89 @@ static void test_early_stop(void) {
     CHECK_INT(n, 2);
 }
 
+/* ---- analyzers of several threads sharing one lemma cache ---- */
+
+static const char *const shared_texts[] = {
+    "Клиентские пути клиентов проверяли трижды, и каждый путь кончался "
+    "опросом NPS.",
+    "Le aziende misurano l'esperienza dei clienti con sondaggi brevi.",
+    "Onboarding journeys of customers were mapped by the service team.",
+    "Опросы удовлетворённости клиентов повторяли каждый квартал."};
+#define NSHARED (sizeof shared_texts / sizeof shared_texts[0])
+static const cxs_lang shared_langs[NSHARED] = {CXS_LANG_RU, CXS_LANG_IT,
+                                               CXS_LANG_EN, CXS_LANG_RU};
+
+typedef struct share_job {
+    cxs_stemmers *an;
+    tset out[NSHARED];
+    int rounds;
+    int failed; /* checked on the main thread: the harness is not locked */
+} share_job;
+
+/* Analyzes every text, rounds times, keeping the terms of the last round. */
+static void *share_worker(void *arg) {
+    share_job *j = arg;
+    for (int r = 0; r < j->rounds; r++)
+        for (size_t i = 0; i < NSHARED; i++) {
+            tset_free(&j->out[i]);
+            term_ctx c = {&j->out[i], shared_texts[i], NULL, 0};
+            cxs_err err = {0};
+            j->failed |= cxs_stemmers_terms(j->an, shared_texts[i],
+                                            strlen(shared_texts[i]),
+                                            shared_langs[i], on_term, &c,
+                                            &err) != CXS_OK || c.bad;
+        }
+    return NULL;
+}
+
+static void check_same_terms(const tset *a, const tset *b) {
+    CHECK_INT(a->n, b->n);
+    for (int k = 0; k < a->n && k < b->n; k++)
+        CHECK_STR(a->s[k], b->s[k]);
+}
+
+/* An analyzer sharing A's cache, used on another thread at the same time
+ * as A, gives the terms an analyzer of its own gives; A works on after it
+ * is freed. */
+static void test_shared_cache(void) {
+    cxs_stemmers *own = NULL, *b = NULL;
+    cxs_err err = {0};
+    CHECK(cxs_stemmers_new(NULL, &own, &err) == CXS_OK);
+    CHECK(cxs_stemmers_new(NULL, &b, &err) == CXS_OK);
+    if (!own || !b)
+        return;
+    cxs_stemmers_share_cache(b, A);
+    cxs_stemmers_share_cache(b, A); /* sharing twice changes nothing */
+    share_job ja = {.an = A, .rounds = 1}, jb = {.an = b, .rounds = 1};
+    share_job jo = {.an = own, .rounds = 1};
+    /* Words A has looked up are not looked up again for b. */
+    share_worker(&ja);
+    unsigned long misses = A->cache->misses;
+    share_worker(&jb);
+    CHECK(b->cache == A->cache);
+    CHECK_INT((long)A->cache->misses, (long)misses);
+    ja.rounds = jb.rounds = 50;
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, share_worker, &jb) == 0);
+    share_worker(&ja);
+    pthread_join(t, NULL);
+    share_worker(&jo);
+    CHECK(!ja.failed && !jb.failed && !jo.failed);
+    for (size_t i = 0; i < NSHARED; i++) {
+        CHECK_MSG(jo.out[i].n > 10, "text %zu: %d terms", i, jo.out[i].n);
+        check_same_terms(&jo.out[i], &ja.out[i]);
+        check_same_terms(&jo.out[i], &jb.out[i]);
+    }
+    cxs_stemmers_free(b);
+    share_worker(&ja); /* the cache outlives b */
+    CHECK(!ja.failed);
+    for (size_t i = 0; i < NSHARED; i++) {
+        check_same_terms(&jo.out[i], &ja.out[i]);
+        tset_free(&ja.out[i]), tset_free(&jb.out[i]), tset_free(&jo.out[i]);
+    }
+    cxs_stemmers_free(own);
+}
+
 int main(void) {
     cxs_err err = {0};
     if (cxs_stemmers_new(NULL, &A, &err) != CXS_OK) {
@@ -962,6 +1047,7 @@ int main(void) {
     RUN(test_spans);
     RUN(test_expand_matches_terms);
     RUN(test_early_stop);
+    RUN(test_shared_cache);
     cxs_stemmers_free(A);
     return cxs_test_done();
 }
