@@ -165,6 +165,21 @@ class Harness:
         with open(self.log_path, encoding="utf-8", errors="replace") as f:
             return f.read()
 
+    def wait_readers_opened(self, timeout=180):
+        """Waits until the daemon has opened its pool's readers ahead (in
+        the background, after it starts listening) or said it could not:
+        a test that measures memory or counts opens starts after that.
+        True when the log says they were opened."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            log = self.daemon_log()
+            if "opened ahead for the pool" in log:
+                return True
+            if "readers not opened ahead" in log:
+                return False
+            time.sleep(0.2)
+        return False
+
     def stop_daemon(self):
         stop_process(self.proc, getattr(self, "log", None))
         self.proc = None

@@ -20,7 +20,6 @@ import fcntl
 import http.client
 import json
 import os
-import re
 import signal
 import socket
 import sys
@@ -1013,11 +1012,7 @@ def check_preopened_readers(h):
     h.start_daemon(config_body="[server]\nthreads = %d\n[files]\n"
                    "access_log = off\n" % nthreads,
                    env={"CXSEARCH_WRITE_KEY": ""})
-    said = re.compile(r"\d+ index readers? opened ahead")
-    deadline = time.time() + 180  # generous: sanitizers, a busy machine
-    while not said.search(h.daemon_log()) and time.time() < deadline:
-        time.sleep(0.2)
-    t.check(said.search(h.daemon_log()), "daemon log says readers were "
+    t.check(h.wait_readers_opened(), "daemon log says readers were "
             "opened ahead: %s" % h.daemon_log()[-500:])
     api = Api(h.port)
     opens = reader_opens(api)

@@ -151,6 +151,9 @@ def main():
         with open(paths_file, "w", encoding="utf-8") as f:
             f.write("\n".join(request_paths()) + "\n")
         base_docs = h.get("/health")[1]["documents"]
+        # The pool's readers are opened ahead in the background: the
+        # memory baseline after the warm-up must not catch one half-way.
+        h.wait_readers_opened()
 
         writer = Writer(h)
         writer.start()
