@@ -213,7 +213,7 @@ def floor_line(res):
     b = f["build"]
     return ("Xapian floor: cxsearch's own documents (%.0f terms per post; "
             "%.0f positions per post over the first %s posts; values, "
-            "stored posts, spelling) copied from its index into a new one "
+            "stored posts) copied from its index into a new one "
             "by bench/lib/xapian_floor.py on %s processes, in parts "
             "compacted into one database, as cxsearch's shards are; its "
             "build time runs from the source opened to the merged database "
