@@ -357,10 +357,3 @@ void cxs_index_warm(cxs_index *ix) {
     pthread_mutex_unlock(&mu);
     free(key);
 }
-
-size_t cxs_index_lexicon_words(cxs_index *ix, size_t *bytes) {
-    const cxs_lexicon *lx = cxs_index_lexicon(ix);
-    if (bytes)
-        *bytes = cxs_lexicon_bytes(lx);
-    return cxs_lexicon_size(lx);
-}

@@ -29,8 +29,9 @@ static int on_token(void *ud, const cxs_token *t) {
     FUZZ_ASSERT(t->start <= t->end && t->end <= s->len, "token span inside");
     FUZZ_ASSERT(t->form && t->form_len > 0, "token form non-empty");
     FUZZ_ASSERT(fuzz_utf8_ok(t->form, t->form_len), "token form is UTF-8");
-    /* A compound's whole shares its first part's start and position and
-     * may come after its parts: only the other tokens are ordered. */
+    /* A compound's whole shares its first part's start and position (the
+     * scanner emits it before its parts): only the other tokens are
+     * ordered. */
     if (t->flags & CXS_TOKF_COMPOUND)
         return 0;
     if (s->any) {
