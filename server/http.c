@@ -671,18 +671,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
             dispatch(r);
         return r->fatal ? MHD_NO : MHD_YES;
     }
-    if (!r->begun) {
-        if (begin(r, method))
-            dispatch(r);
-        return r->fatal ? MHD_NO : MHD_YES;
-    }
     if (*upload_size) {
-        body_chunk(r, upload, *upload_size);
+        /* A body sent with a method that takes none (GET with a
+         * Content-Length) is read and dropped, as it always was. */
+        if (r->begun)
+            body_chunk(r, upload, *upload_size);
         *upload_size = 0;
         return MHD_YES;
     }
-    if (!r->responded)
+    if (!r->begun) {
+        if (begin(r, method))
+            dispatch(r);
+    } else if (!r->responded) {
         dispatch(r);
+    }
     return r->fatal ? MHD_NO : MHD_YES;
 }
 
