@@ -673,7 +673,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
     }
     if (*upload_size) {
         /* A body sent with a method that takes none (GET with a
-         * Content-Length) is read and dropped, as it always was. */
+         * Content-Length) is read and dropped: no handler of such a
+         * method reads one, and the answer waits for the whole request. */
         if (r->begun)
             body_chunk(r, upload, *upload_size);
         *upload_size = 0;
