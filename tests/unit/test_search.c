@@ -181,6 +181,22 @@ static void remove_db(const char *db) {
     CHECK(system(cmd) == 0);
 }
 
+/* A writer on a new index in a temporary folder made from the template
+ * db (mkdtemp); NULL, reported, when either fails. */
+static cxs_index *temp_writer(char *db) {
+    if (!mkdtemp(db)) {
+        CHECK(!"mkdtemp");
+        return NULL;
+    }
+    cxs_index_config cfg;
+    cxs_index_config_init(&cfg);
+    cxs_index *w = NULL;
+    cxs_err err = {0};
+    CHECK_MSG(cxs_index_open_writer(db, &cfg, &w, &err) == CXS_OK, "%s",
+              err.msg);
+    return w;
+}
+
 static void test_fast_equals_analyzer(const char *src) {
     char db[] = "/tmp/cxs-test-snippet-XXXXXX";
     if (!mkdtemp(db)) {
@@ -295,15 +311,9 @@ static void test_proximity_rescoring(const char *src) {
         "клиентский опыт три четыре пять шесть семь восемь девять\"}",
     };
     char db[] = "/tmp/cxs-test-prox-XXXXXX";
-    if (!mkdtemp(db)) {
-        CHECK(!"mkdtemp");
-        return;
-    }
-    cxs_index_config cfg;
-    cxs_index_config_init(&cfg);
-    cxs_index *w = NULL;
     cxs_err err = {0};
-    int ok = cxs_index_open_writer(db, &cfg, &w, &err) == CXS_OK;
+    cxs_index *w = temp_writer(db);
+    int ok = w != NULL;
     for (size_t i = 0; ok && i < 3; i++)
         ok = put_json(w, posts[i], &err) == CXS_OK;
     ok = ok && cxs_index_commit(w, &err) == CXS_OK;
@@ -341,16 +351,9 @@ static int commit_post(cxs_index *w, const char *id, const char *text) {
  * valgrind). */
 static void test_lexicon_after_commit(const char *src) {
     char db[] = "/tmp/cxs-test-lexrev-XXXXXX";
-    if (!mkdtemp(db)) {
-        CHECK(!"mkdtemp");
-        return;
-    }
-    cxs_index_config cfg;
-    cxs_index_config_init(&cfg);
-    cxs_index *w = NULL;
     cxs_err err = {0};
-    int ok = cxs_index_open_writer(db, &cfg, &w, &err) == CXS_OK &&
-             commit_post(w, "l/1", "калейдоскопический узор");
+    cxs_index *w = temp_writer(db);
+    int ok = w && commit_post(w, "l/1", "калейдоскопический узор");
     cxs_index *r = ok ? open_reader(db, src) : NULL;
     if (r && commit_post(w, "l/2", "гиперсегментированность аудитории")) {
         CHECK_STR(page_id(r, "калейдоскопичесский", 0), "l/1");
